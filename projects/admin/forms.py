@@ -1,0 +1,149 @@
+"""Admin forms: projects, and assessments that show each criterion's weight and level texts."""
+
+from django import forms
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from projects.models import Assessment, Project
+from projects.models.assessments import rating_errors
+from projects.vocabularies import Resource
+
+NOT_ASSESSED = ""
+NOT_APPLICABLE = "na"
+
+
+class ProjectForm(forms.ModelForm):
+    resources = forms.MultipleChoiceField(
+        label=_("resources"),
+        choices=Resource.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    links = forms.CharField(
+        label=_("links"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One http(s) address per line."),
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "name",
+            "slug",
+            "operator",
+            "target_body",
+            "phase",
+            "launch_year",
+            "resources",
+            "summary",
+            "summary_ja",
+            "links",
+            "origin",
+            "state",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["links"] = "\n".join(self.instance.links)
+
+    def clean_links(self):
+        return [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
+
+
+class CriterionDisplay(forms.Widget):
+    """The criterion a row rates, as text (code, name, weight, level texts) plus a hidden input.
+
+    Not an `input_type = "hidden"` widget on purpose: the tabular inline then gives it a column.
+    """
+
+    def __init__(self, criteria, attrs=None):
+        super().__init__(attrs)
+        self.criteria = criteria
+
+    def render(self, name, value, attrs=None, renderer=None):
+        criterion = self.criteria.get(int(value)) if value not in (None, "") else None
+        hidden = format_html('<input type="hidden" name="{}" value="{}">', name, value or "")
+        if criterion is None:
+            return hidden
+        levels = format_html_join("", '<li value="{}">{}</li>', enumerate(criterion.level_texts()))
+        return format_html(
+            "{}<strong>{}</strong> {}<br><small>{} {} · {}</small>"
+            '<details><summary>{}</summary><ol start="0">{}</ol></details>',
+            hidden,
+            criterion.code,
+            criterion.name(),
+            _("weight"),
+            criterion.weight,
+            criterion.references,
+            _("level texts"),
+            levels,
+        )
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class AssessmentForm(forms.ModelForm):
+    """One row: a criterion and its rating. Choosing "not assessed" removes a stored rating."""
+
+    criteria: dict = {}  # criterion pk -> Criterion, set per dimension by the inline
+
+    rating = forms.ChoiceField(label=_("rating"), required=False)
+    source_url = forms.URLField(label=_("source link"), required=False, max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = Assessment
+        fields = ["criterion", "rating", "justification", "evidence_grade", "source_url"]
+        widgets = {"justification": forms.Textarea(attrs={"rows": 3, "cols": 36})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["criterion"].widget = CriterionDisplay(self.criteria)
+        self.fields["criterion"].queryset = self.fields["criterion"].queryset.filter(
+            pk__in=list(self.criteria)
+        )
+        criterion = self.criteria.get(self._criterion_pk())
+        levels = criterion.level_texts() if criterion else [""] * 5
+        self.fields["rating"].choices = [
+            (NOT_ASSESSED, _("— not assessed —")),
+            (NOT_APPLICABLE, _("not applicable")),
+            *[(str(level), f"{level} · {text[:70]}") for level, text in enumerate(levels)],
+        ]
+        if self.instance.pk:
+            self.initial["rating"] = (
+                NOT_APPLICABLE if self.instance.not_applicable else str(self.instance.level)
+            )
+
+    def _criterion_pk(self):
+        value = self.initial.get("criterion") or self.instance.criterion_id
+        if self.is_bound:
+            value = self.data.get(self.add_prefix("criterion"), value)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+
+    def clean(self):
+        cleaned = super().clean()
+        rating = cleaned.get("rating", NOT_ASSESSED)
+        if rating == NOT_ASSESSED:
+            if self.instance.pk:
+                cleaned["DELETE"] = True  # clearing the rating makes the criterion missing again
+            else:
+                self.add_error("rating", _("Choose a level, or “not applicable”."))
+            return cleaned
+        not_applicable = rating == NOT_APPLICABLE
+        level = None if not_applicable else int(rating)
+        self.instance.level = level
+        self.instance.not_applicable = not_applicable
+        errors = rating_errors(
+            level=level,
+            not_applicable=not_applicable,
+            justification=cleaned.get("justification", ""),
+            evidence_grade=cleaned.get("evidence_grade", ""),
+        )
+        for field, message in errors.items():
+            self.add_error("rating" if field == "level" else field, message)
+        return cleaned

@@ -1,0 +1,205 @@
+"""Projects in the admin: facts, ratings grouped by dimension, and the read-only score card."""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from projects.models import Assessment, Project
+from projects.selectors import criteria_of, methodology_current
+from projects.services.publication import project_publish, project_unpublish
+from projects.services.scoring import project_rescore, rescoring_deferred
+from projects.vocabularies import Dimension
+
+from .forms import AssessmentForm, ProjectForm
+from .score_card import score_card_html, score_history_html
+
+HISTORY_ROWS = 20
+
+
+class DimensionAssessmentInline(admin.TabularInline):
+    """The ratings of one dimension under the current method: one row per criterion."""
+
+    model = Assessment
+    form = AssessmentForm
+    dimension: str = ""
+    fields = ["criterion", "rating", "justification", "evidence_grade", "source_url"]
+    classes = ["collapse-none"]
+
+    def _criteria(self, request):
+        cache = getattr(request, "_sdgscore_criteria", None)
+        if cache is None:
+            methodology = methodology_current()
+            cache = list(criteria_of(methodology)) if methodology else []
+            request._sdgscore_criteria = cache
+        return [criterion for criterion in cache if criterion.dimension == self.dimension]
+
+    def missing_criteria(self, request, obj):
+        assessed = set()
+        if obj is not None and obj.pk:
+            assessed = set(
+                self.get_queryset(request).filter(project=obj).values_list("criterion_id", flat=True)
+            )
+        return [criterion for criterion in self._criteria(request) if criterion.pk not in assessed]
+
+    def get_queryset(self, request):
+        codes = [criterion.pk for criterion in self._criteria(request)]
+        return super().get_queryset(request).filter(criterion_id__in=codes).select_related("criterion")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        criteria = {criterion.pk: criterion for criterion in self._criteria(request)}
+        kwargs["form"] = type("DimensionAssessmentForm", (AssessmentForm,), {"criteria": criteria})
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return len(self.missing_criteria(request, obj))
+
+    def get_max_num(self, request, obj=None, **kwargs):
+        return len(self._criteria(request))
+
+
+def _inline_for(dimension: Dimension) -> type[DimensionAssessmentInline]:
+    return type(
+        f"{dimension.name.title()}AssessmentInline",
+        (DimensionAssessmentInline,),
+        {
+            "dimension": dimension.value,
+            "verbose_name": _("rating"),
+            "verbose_name_plural": dimension.label,
+        },
+    )
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    form = ProjectForm
+    inlines = [_inline_for(dimension) for dimension in Dimension]
+    list_display = [
+        "name",
+        "operator",
+        "target_body",
+        "phase",
+        "state",
+        "grade",
+        "net_score",
+        "status",
+        "debris_level",
+        "equity_level",
+        "origin",
+    ]
+    list_select_related = ["operator", "current_score"]
+    list_filter = [
+        "target_body",
+        "phase",
+        "state",
+        "current_score__grade",
+        "current_score__status",
+        "operator__country",
+        "origin",
+    ]
+    search_fields = ["name", "slug", "summary", "operator__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["operator"]
+    readonly_fields = ["score_card", "score_history", "published_at", "created_at", "updated_at"]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "operator",
+                    ("target_body", "phase", "launch_year"),
+                    "resources",
+                    "summary",
+                    "summary_ja",
+                    "links",
+                    "origin",
+                ]
+            },
+        ),
+        (_("Publication"), {"fields": [("state", "published_at"), ("created_at", "updated_at")]}),
+        (_("Score card (computed from the ratings below)"), {"fields": ["score_card", "score_history"]}),
+    ]
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, DimensionAssessmentInline):
+            kwargs["initial"] = [{"criterion": c.pk} for c in inline.missing_criteria(request, obj)]
+        return kwargs
+
+    def save_model(self, request, obj, form, change):
+        if "state" in form.changed_data and obj.is_published:
+            obj.published_at = timezone.now()
+        obj.save()
+
+    def save_formset(self, request, form, formset, change):
+        for assessment_form in formset.forms:
+            if assessment_form.has_changed():
+                assessment_form.instance.assessed_by = request.user
+        super().save_formset(request, form, formset, change)
+
+    def save_related(self, request, form, formsets, change):
+        # All rating changes of one save make one new score card, computed once at the end.
+        with rescoring_deferred():
+            super().save_related(request, form, formsets, change)
+            project_rescore(project_id=form.instance.pk)
+
+    @admin.display(description=_("score card"))
+    def score_card(self, project):
+        return score_card_html(project.current_score.card if project.current_score else None)
+
+    @admin.display(description=_("score history"))
+    def score_history(self, project):
+        if not project.pk:
+            return "—"
+        cards = project.score_history.select_related("methodology")[:HISTORY_ROWS]
+        return score_history_html(cards)
+
+    @admin.display(description=_("grade"), ordering="current_score__grade")
+    def grade(self, project):
+        return (project.current_score and project.current_score.grade) or "—"
+
+    @admin.display(description=_("net score"), ordering="current_score__net_score")
+    def net_score(self, project):
+        value = project.current_score and project.current_score.net_score
+        return "—" if value is None else f"{value:.1f}"
+
+    @admin.display(description=_("status"), ordering="current_score__status")
+    def status(self, project):
+        return project.current_score.get_status_display() if project.current_score else "—"
+
+    @admin.display(description=_("debris risk"), ordering="current_score__debris")
+    def debris_level(self, project):
+        return self._level(project, "debris")
+
+    @admin.display(description=_("equity risk"), ordering="current_score__equity")
+    def equity_level(self, project):
+        return self._level(project, "equity")
+
+    @staticmethod
+    def _level(project, dimension):
+        card = project.current_score
+        if card is None:
+            return "—"
+        level = getattr(card, f"{dimension}_level") or "—"
+        return f"{level} ⚠" if getattr(card, f"{dimension}_severe") else level
+
+    @admin.action(description=_("Publish the selected projects"))
+    def publish(self, request, queryset):
+        count = sum(1 for project in queryset if project_publish(project=project, user=request.user))
+        self.message_user(
+            request,
+            ngettext("%d project published.", "%d projects published.", count) % count,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Withdraw the selected projects from publication"))
+    def unpublish(self, request, queryset):
+        count = sum(1 for project in queryset if project_unpublish(project=project, user=request.user))
+        self.message_user(
+            request,
+            ngettext("%d project withdrawn.", "%d projects withdrawn.", count) % count,
+            messages.SUCCESS,
+        )

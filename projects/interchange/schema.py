@@ -1,0 +1,164 @@
+"""Validation of interchange records, strict about JSON types, naming every bad field.
+
+Built on DRF serializers so the API's writes can share the same rules. Strict on purpose: in a
+data file "2" is not 2 and 2.5 is not a level, and a misspelt key is an error rather than a
+silently dropped value.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from projects.models.assessments import MAX_JUSTIFICATION, rating_errors
+from projects.models.operators import country_code_validator
+from projects.models.projects import MAX_LINKS
+from projects.vocabularies import EvidenceGrade, OperatorKind, Origin, Phase, Resource, TargetBody
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": _("Must be a string.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if "\x00" in data:
+            raise serializers.ValidationError(_("Must not contain NUL characters."))
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    default_error_messages = {"invalid_choice": _("{input!r} is not allowed; use one of: {allowed}.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or data not in self.choices:
+            self.fail("invalid_choice", input=data, allowed=", ".join(map(str, self.choices)))
+        return data
+
+
+class ClosedSerializer(serializers.Serializer):
+    """A serializer that refuses keys it does not know (``ignored_keys`` are accepted)."""
+
+    ignored_keys: frozenset[str] = frozenset()
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields) - self.ignored_keys)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [_("Unknown field; allowed: %s.") % ", ".join(self.fields)] for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class OperatorRecord(ClosedSerializer):
+    name = StrictCharField(max_length=200)
+    country = StrictCharField(max_length=2, validators=[country_code_validator])
+    kind = StrictChoiceField(choices=OperatorKind.values)
+
+
+class AssessmentRecord(ClosedSerializer):
+    criterion = StrictCharField(max_length=10)
+    rating = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=4)
+    not_applicable = StrictBooleanField(required=False, default=False)
+    evidence = StrictCharField(required=False, allow_blank=True, default="", max_length=MAX_JUSTIFICATION)
+    evidence_grade = StrictChoiceField(choices=EvidenceGrade.values, required=False)
+    source_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=500)
+
+    def validate(self, attrs):
+        level = attrs.get("rating")
+        not_applicable = attrs["not_applicable"]
+        if not not_applicable and "rating" not in attrs:
+            raise serializers.ValidationError(
+                {"rating": [_('Give a rating from 0 to 4, or "not_applicable": true.')]}
+            )
+        errors = rating_errors(
+            level=level,
+            not_applicable=not_applicable,
+            justification=attrs["evidence"],
+            evidence_grade=attrs.get("evidence_grade", ""),
+        )
+        if errors:
+            names = {"level": "rating", "justification": "evidence"}
+            raise serializers.ValidationError({names.get(k, k): [v] for k, v in errors.items()})
+        return attrs
+
+
+class ProjectRecord(ClosedSerializer):
+    ignored_keys = frozenset({"score"})  # exported for readers; recomputed, never imported
+
+    slug = serializers.SlugField(max_length=100)
+    name = StrictCharField(max_length=200)
+    operator = OperatorRecord()
+    target_body = StrictChoiceField(choices=TargetBody.values)
+    resources = serializers.ListField(
+        child=StrictChoiceField(choices=Resource.values), required=False, default=list, max_length=20
+    )
+    phase = StrictChoiceField(choices=Phase.values)
+    launch_year = StrictIntegerField(required=False, allow_null=True, min_value=1957, max_value=2100)
+    origin = StrictChoiceField(choices=Origin.values, required=False, default=Origin.ASSESSED)
+    summary = StrictCharField(required=False, allow_blank=True, default="", max_length=10000)
+    summary_ja = StrictCharField(required=False, allow_blank=True, default="", max_length=10000)
+    links = serializers.ListField(
+        child=serializers.URLField(max_length=500), required=False, default=list, max_length=MAX_LINKS
+    )
+    assessments = AssessmentRecord(many=True, required=False, max_length=200)
+
+    def validate_resources(self, value):
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError(_("A resource is listed twice."))
+        return value
+
+    def validate_assessments(self, value):
+        codes = [item["criterion"] for item in value]
+        known = self.context["criterion_codes"]
+        errors = {}
+        for index, code in enumerate(codes):
+            if code not in known:
+                errors[index] = {
+                    "criterion": [
+                        _("Unknown criterion %(code)r in method %(version)s.")
+                        % {"code": code, "version": self.context["method_version"]}
+                    ]
+                }
+            elif codes.index(code) != index:
+                errors[index] = {"criterion": [_("Criterion %s is assessed twice.") % code]}
+        if errors:
+            raise serializers.ValidationError([errors.get(i, {}) for i in range(len(value))])
+        return value
+
+
+def flatten_errors(detail, prefix: str = "") -> list[str]:
+    """DRF's nested error detail as lines like ``assessments[2].rating: message``."""
+    lines: list[str] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            elif key == "non_field_errors":
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            lines += flatten_errors(value, name)
+    elif isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            lines += [f"{prefix}: {item}" if prefix else str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    lines += flatten_errors(item, f"{prefix}[{index}]")
+    else:
+        lines.append(f"{prefix}: {detail}" if prefix else str(detail))
+    return lines

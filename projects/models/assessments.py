@@ -1,0 +1,118 @@
+"""Assessments: one analyst's rating of one project on one criterion, with its evidence.
+
+A criterion with no assessment is *missing* (not assessed yet), never a level of 0. Saving or
+deleting an assessment recomputes the project's score card in the same transaction, whatever
+the path (admin, import, API, shell), so a stored card is never stale.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+from projects.vocabularies import EvidenceGrade
+
+from .methodology import Criterion
+from .projects import Project
+
+MAX_LEVEL = 4
+MAX_JUSTIFICATION = 4000
+
+
+def rating_errors(*, level, not_applicable: bool, justification: str, evidence_grade: str) -> dict:
+    """The rules for one rating that every entry path shares (admin, import, API).
+
+    Returns {field: message} — empty when the rating is acceptable.
+    """
+    errors: dict[str, str] = {}
+    if not_applicable:
+        if level is not None:
+            errors["level"] = _("A criterion marked not applicable has no level.")
+        return errors
+    if level is None:
+        errors["level"] = _("Give a level from 0 to 4, or mark the criterion not applicable.")
+    elif isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= MAX_LEVEL:
+        errors["level"] = _("The level must be a whole number from 0 to 4.")
+    if not (justification or "").strip():
+        errors["justification"] = _("A rated criterion needs a justification.")
+    if evidence_grade not in EvidenceGrade.values:
+        errors["evidence_grade"] = _("A rated criterion needs an evidence grade (A, B, C or D).")
+    return errors
+
+
+class Assessment(models.Model):
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("project")
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("criterion")
+    )
+    level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)
+    not_applicable = models.BooleanField(_("not applicable"), default=False)
+    justification = models.TextField(_("justification"), max_length=MAX_JUSTIFICATION, blank=True)
+    evidence_grade = models.CharField(
+        _("evidence grade"), max_length=1, choices=EvidenceGrade.choices, blank=True
+    )
+    source_url = models.URLField(_("source link"), max_length=500, blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assessed by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("assessed"), auto_now=True)
+
+    class Meta:
+        ordering = ["criterion__position"]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "criterion"], name="assessment_once_per_criterion"),
+            models.CheckConstraint(
+                condition=models.Q(level__isnull=True) | models.Q(level__gte=0, level__lte=MAX_LEVEL),
+                name="assessment_level_0_to_4",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(not_applicable=True, level__isnull=True)
+                | models.Q(not_applicable=False, level__isnull=False),
+                name="assessment_level_xor_not_applicable",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(evidence_grade__in=EvidenceGrade.values)
+                | models.Q(not_applicable=True, evidence_grade=""),
+                name="assessment_rated_has_evidence_grade",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        rating = _("not applicable") if self.not_applicable else self.level
+        return f"{self.project_id} {self.criterion_id}: {rating}"
+
+    def clean(self) -> None:
+        errors = rating_errors(
+            level=self.level,
+            not_applicable=self.not_applicable,
+            justification=self.justification,
+            evidence_grade=self.evidence_grade,
+        )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        from projects.services.scoring import project_rescore
+
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            project_rescore(project_id=self.project_id)
+
+    def delete(self, *args, **kwargs):
+        from projects.services.scoring import project_rescore
+
+        project_id = self.project_id
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            project_rescore(project_id=project_id)
+        return result

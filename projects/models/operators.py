@@ -1,0 +1,37 @@
+"""Operators: the agencies, companies, consortia and universities that run projects."""
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from projects.vocabularies import OperatorKind
+
+country_code_validator = RegexValidator(
+    r"^[A-Z]{2}$", _("Use a two-letter upper-case country code (ISO 3166-1 alpha-2, or EU).")
+)
+
+
+class Operator(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        validators=[country_code_validator],
+        help_text=_("ISO 3166-1 alpha-2 code, e.g. JP, US; EU for the European Space Agency."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=OperatorKind.choices)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=OperatorKind.values), name="operator_kind_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

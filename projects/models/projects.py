@@ -1,0 +1,130 @@
+"""Projects: one space-resource mission or venture, rated under the current method."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from projects.vocabularies import Origin, Phase, PublicationState, Resource, TargetBody
+
+from .operators import Operator
+
+MAX_LINKS = 20
+
+
+def validate_resources(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError(_("Give a list of resource names."), code="invalid")
+    unknown = sorted(set(value) - set(Resource.values))
+    if unknown:
+        raise ValidationError(
+            _("Unknown resource %(unknown)s; allowed: %(allowed)s."),
+            params={"unknown": ", ".join(unknown), "allowed": ", ".join(Resource.values)},
+            code="invalid_choice",
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError(_("A resource is listed twice."), code="duplicate")
+
+
+def validate_links(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError(_("Give a list of web addresses."), code="invalid")
+    if len(value) > MAX_LINKS:
+        raise ValidationError(_("At most %(max)d links."), params={"max": MAX_LINKS}, code="max")
+    check = URLValidator(schemes=["http", "https"])
+    for link in value:
+        try:
+            check(link)
+        except ValidationError:
+            raise ValidationError(
+                _("%(link)s is not an http(s) address."), params={"link": link[:200]}, code="invalid"
+            ) from None
+
+
+class ProjectQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(state=PublicationState.PUBLISHED)
+
+
+class Project(models.Model):
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="projects", verbose_name=_("operator")
+    )
+    target_body = models.CharField(_("target body"), max_length=30, choices=TargetBody.choices)
+    resources = models.JSONField(
+        _("resources"),
+        default=list,
+        blank=True,
+        validators=[validate_resources],
+        help_text=_("Any of: %(values)s.") % {"values": ", ".join(Resource.values)},
+    )
+    phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices)
+    launch_year = models.PositiveSmallIntegerField(
+        _("launch year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1957), MaxValueValidator(2100)],
+    )
+    summary = models.TextField(_("summary (English)"), blank=True)
+    summary_ja = models.TextField(_("summary (Japanese)"), blank=True)
+    links = models.JSONField(_("links"), default=list, blank=True, validators=[validate_links])
+    origin = models.CharField(
+        _("origin of the ratings"),
+        max_length=20,
+        choices=Origin.choices,
+        default=Origin.ASSESSED,
+        help_text=_("Demo and synthetic projects are labelled as such wherever they are shown."),
+    )
+    state = models.CharField(
+        _("publication state"),
+        max_length=10,
+        choices=PublicationState.choices,
+        default=PublicationState.DRAFT,
+        help_text=_("Only published projects are ever shown outside the admin."),
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    current_score = models.OneToOneField(
+        "ScoreCard",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("current score card"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(target_body__in=TargetBody.values), name="project_body_known"
+            ),
+            models.CheckConstraint(condition=models.Q(phase__in=Phase.values), name="project_phase_known"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=PublicationState.values), name="project_state_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(launch_year__isnull=True)
+                | models.Q(launch_year__gte=1957, launch_year__lte=2100),
+                name="project_launch_year_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == PublicationState.PUBLISHED
+
+    @property
+    def is_illustrative(self) -> bool:
+        return self.origin != Origin.ASSESSED

@@ -1,0 +1,411 @@
+"""The scoring engine: a method plus a project's ratings in, a score card out.
+
+Pure Python, no Django and no I/O, so that the same numbers come out of the admin, the API, the
+importer, a background rescore or a notebook. Arithmetic is exact (``fractions.Fraction``):
+every weight, level and parameter of the method is rational, so grades, risk levels and
+confidence labels are decided without floating-point error, and the same ratings give the same
+card on any machine and any database. Only ``ScoreCard.as_dict`` rounds, for serving.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Literal
+
+IMPACT = "impact"
+RISK = "risk"
+RATED = "rated"
+INSUFFICIENT_DATA = "insufficient_data"
+LEVELS = range(0, 5)
+MAX_LEVEL = 4
+
+DimensionKind = Literal["impact", "risk"]
+
+
+class MethodError(ValueError):
+    """The method's own data is inconsistent (a bug in a method file, never a user's rating)."""
+
+
+class RatingError(ValueError):
+    """A rating the method cannot accept; ``code`` names the criterion, ``field`` the part."""
+
+    def __init__(self, code: str, field_name: str, message: str):
+        super().__init__(f"{code}: {field_name}: {message}")
+        self.code = code
+        self.field = field_name
+        self.message = message
+
+
+def _fraction(value: Any, what: str) -> Fraction:
+    """Parse a method parameter ("1/3", "0.5", 20) exactly; floats are refused as inexact."""
+    if isinstance(value, bool | float):
+        raise MethodError(f"{what}: give an exact number as a string or integer, not {value!r}")
+    try:
+        return Fraction(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        raise MethodError(f"{what}: {value!r} is not a number") from None
+
+
+@dataclass(frozen=True)
+class DimensionSpec:
+    key: str
+    kind: DimensionKind
+    impact_weight: Fraction
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    code: str
+    dimension: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class Method:
+    """Everything the engine needs from a methodology version, and nothing for display."""
+
+    version: str
+    dimensions: tuple[DimensionSpec, ...]
+    criteria: tuple[CriterionSpec, ...]
+    alpha: Fraction
+    coverage_threshold: Fraction
+    risk_bands: tuple[tuple[str, Fraction | None], ...]  # (level, exclusive upper bound)
+    grade_bands: tuple[tuple[str, Fraction], ...]  # (grade, inclusive lower bound), best first
+    cap_risk_level_high: str
+    cap_severe_rating: str
+    severe_rating: int
+    evidence_quality: Mapping[str, Fraction]
+    confidence_bands: tuple[tuple[str, Fraction], ...]  # (label, inclusive lower bound)
+    criteria_by_code: Mapping[str, CriterionSpec] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "criteria_by_code", {c.code: c for c in self.criteria})
+        self._check()
+
+    def _check(self) -> None:
+        keys = [d.key for d in self.dimensions]
+        if len(set(keys)) != len(keys):
+            raise MethodError("dimension keys must be unique")
+        if len(self.criteria_by_code) != len(self.criteria):
+            raise MethodError("criterion codes must be unique")
+        for criterion in self.criteria:
+            if criterion.dimension not in keys:
+                raise MethodError(f"{criterion.code}: unknown dimension {criterion.dimension!r}")
+            if isinstance(criterion.weight, bool) or not isinstance(criterion.weight, int):
+                raise MethodError(f"{criterion.code}: weight must be an integer")
+            if criterion.weight <= 0:
+                raise MethodError(f"{criterion.code}: weight must be positive")
+        if self.risk_bands[-1][1] is not None:
+            raise MethodError("the last risk band must be open-ended")
+        if self.grade_bands[-1][1] != 0 or self.confidence_bands[-1][1] != 0:
+            raise MethodError("the last grade and confidence bands must start at 0")
+        grades = [grade for grade, _ in self.grade_bands]
+        for cap in (self.cap_risk_level_high, self.cap_severe_rating):
+            if cap not in grades:
+                raise MethodError(f"cap {cap!r} is not a grade")
+
+    @property
+    def highest_risk_level(self) -> str:
+        return self.risk_bands[-1][0]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Method:
+        """Build a method from its data-file form (see projects/methodology/1.0.json)."""
+        try:
+            return cls(
+                version=str(data["version"]),
+                dimensions=tuple(
+                    DimensionSpec(
+                        key=d["key"],
+                        kind=d["kind"],
+                        impact_weight=_fraction(d.get("impact_weight", 0), f"{d['key']} weight"),
+                    )
+                    for d in data["dimensions"]
+                ),
+                criteria=tuple(
+                    CriterionSpec(code=c["code"], dimension=c["dimension"], weight=c["weight"])
+                    for c in data["criteria"]
+                ),
+                alpha=_fraction(data["alpha"], "alpha"),
+                coverage_threshold=_fraction(data["coverage_threshold"], "coverage_threshold"),
+                risk_bands=tuple(
+                    (b["key"], None if b["below"] is None else _fraction(b["below"], b["key"]))
+                    for b in data["risk_levels"]
+                ),
+                grade_bands=tuple((g["grade"], _fraction(g["min"], g["grade"])) for g in data["grades"]),
+                cap_risk_level_high=data["caps"]["risk_level_high"],
+                cap_severe_rating=data["caps"]["severe_rating"],
+                severe_rating=data["severe_rating"],
+                evidence_quality={
+                    grade: _fraction(q, f"evidence quality {grade}")
+                    for grade, q in data["evidence_quality"].items()
+                },
+                confidence_bands=tuple(
+                    (b["key"], _fraction(b["min"], b["key"])) for b in data["confidence_levels"]
+                ),
+            )
+        except (KeyError, TypeError) as exc:
+            raise MethodError(f"method data is incomplete: {exc!r}") from None
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One project's rating on one criterion: a level 0–4 with an evidence grade, or N/A.
+
+    A criterion with no Rating at all is *missing* (not assessed yet), which is never 0.
+    """
+
+    code: str
+    level: int | None = None
+    evidence_grade: str | None = None
+    not_applicable: bool = False
+
+
+@dataclass(frozen=True)
+class DimensionScore:
+    key: str
+    kind: DimensionKind
+    applicable: bool  # at least one criterion is not N/A
+    coverage: Fraction
+    covered: bool
+    value: Fraction | None  # null unless covered (and, for impact, unless applicable)
+    low: Fraction | None
+    high: Fraction | None
+    level: str | None = None  # risk dimensions only, and only when covered
+    severe: bool = False  # risk dimensions only: some criterion rated at the severe level
+
+
+@dataclass(frozen=True)
+class ScoreCard:
+    methodology: str
+    status: str
+    dimensions: Mapping[str, DimensionScore]
+    impact: Fraction | None
+    impact_low: Fraction | None
+    impact_high: Fraction | None
+    net: Fraction | None
+    net_low: Fraction | None
+    net_high: Fraction | None
+    grade: str | None
+    grade_cap: str | None  # which cap lowered the grade: "risk_level_high" or "severe_rating"
+    confidence: Fraction | None
+    confidence_label: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The served form (METHODOLOGY.md §7): values rounded to one decimal, coverage to two."""
+        dimensions: dict[str, Any] = {}
+        for key, dim in self.dimensions.items():
+            served: dict[str, Any] = {
+                "value": round_half_up(dim.value, 1),
+                "low": round_half_up(dim.low, 1),
+                "high": round_half_up(dim.high, 1),
+                "coverage": round_half_up(dim.coverage, 2),
+                "applicable": dim.applicable,
+            }
+            if dim.kind == RISK:
+                served["level"] = dim.level
+                served["severe"] = dim.severe
+            dimensions[key] = served
+        return {
+            "methodology": self.methodology,
+            "status": self.status,
+            "confidence": self.confidence_label,
+            "confidence_score": round_half_up(self.confidence, 2),
+            "overall": {
+                "value": round_half_up(self.net, 1),
+                "low": round_half_up(self.net_low, 1),
+                "high": round_half_up(self.net_high, 1),
+                "grade": self.grade,
+                "grade_cap": self.grade_cap,
+            },
+            "impact": {
+                "value": round_half_up(self.impact, 1),
+                "low": round_half_up(self.impact_low, 1),
+                "high": round_half_up(self.impact_high, 1),
+            },
+            "dimensions": dimensions,
+        }
+
+
+def round_half_up(value: Fraction | None, places: int) -> float | None:
+    """Round exactly, halves away from zero (44.65 -> 44.7), as people expect of a score."""
+    if value is None:
+        return None
+    scale = 10**places
+    scaled = abs(value) * scale
+    rounded = Fraction(math.floor(scaled + Fraction(1, 2)), scale)
+    return float(rounded if value >= 0 else -rounded)
+
+
+def validate_ratings(method: Method, ratings: Iterable[Rating]) -> dict[str, Rating]:
+    """Check every rating against the method; return them by criterion code.
+
+    Raises RatingError naming the criterion and the field for anything the method refuses:
+    an unknown code, a second rating of one criterion, a level outside 0–4 or not an integer,
+    a missing or unknown evidence grade, or a level given together with N/A.
+    """
+    by_code: dict[str, Rating] = {}
+    for rating in ratings:
+        code = rating.code
+        if code not in method.criteria_by_code:
+            raise RatingError(str(code), "criterion", f"unknown criterion in method {method.version}")
+        if code in by_code:
+            raise RatingError(code, "criterion", "rated twice")
+        if rating.not_applicable:
+            if rating.level is not None:
+                raise RatingError(code, "rating", "a criterion that is not applicable has no level")
+        else:
+            level = rating.level
+            if isinstance(level, bool) or not isinstance(level, int) or level not in LEVELS:
+                raise RatingError(code, "rating", f"must be an integer from 0 to 4, not {level!r}")
+            if rating.evidence_grade not in method.evidence_quality:
+                allowed = ", ".join(method.evidence_quality)
+                raise RatingError(
+                    code, "evidence_grade", f"must be one of {allowed}, not {rating.evidence_grade!r}"
+                )
+        by_code[code] = rating
+    return by_code
+
+
+def _risk_level(method: Method, value: Fraction) -> str:
+    for level, below in method.risk_bands:
+        if below is None or value < below:
+            return level
+    raise AssertionError("unreachable: the last band is open-ended")
+
+
+def _band(bands: tuple[tuple[str, Fraction], ...], value: Fraction) -> str:
+    for name, minimum in bands:
+        if value >= minimum:
+            return name
+    return bands[-1][0]
+
+
+def _score_dimension(
+    method: Method, spec: DimensionSpec, ratings: Mapping[str, Rating]
+) -> tuple[DimensionScore, Fraction | None]:
+    """Score one dimension; also return its confidence share (None when nothing applies)."""
+    applicable_weight = assessed_weight = weighted_levels = 0
+    quality = Fraction(0)
+    severe = False
+    for criterion in method.criteria:
+        if criterion.dimension != spec.key:
+            continue
+        rating = ratings.get(criterion.code)
+        if rating is not None and rating.not_applicable:
+            continue
+        applicable_weight += criterion.weight
+        if rating is None:
+            continue
+        assert rating.level is not None and rating.evidence_grade is not None
+        assessed_weight += criterion.weight
+        weighted_levels += criterion.weight * rating.level
+        quality += criterion.weight * method.evidence_quality[rating.evidence_grade]
+        severe = severe or rating.level >= method.severe_rating
+
+    is_risk = spec.kind == RISK
+    if applicable_weight == 0:
+        # Every criterion is N/A: covered; a risk is then nil, an impact drops out of the mean.
+        zero = Fraction(0) if is_risk else None
+        level = _risk_level(method, Fraction(0)) if is_risk else None
+        return DimensionScore(spec.key, spec.kind, False, Fraction(1), True, zero, zero, zero, level), None
+
+    coverage = Fraction(assessed_weight, applicable_weight)
+    covered = coverage >= method.coverage_threshold
+    full = 4 * applicable_weight
+    low = Fraction(100 * weighted_levels, full)
+    high = Fraction(100 * (weighted_levels + MAX_LEVEL * (applicable_weight - assessed_weight)), full)
+    value = None
+    if covered and assessed_weight:
+        value = Fraction(100 * weighted_levels, MAX_LEVEL * assessed_weight)
+    level = None
+    if is_risk and value is not None:
+        level = method.highest_risk_level if severe else _risk_level(method, value)
+    score = DimensionScore(
+        spec.key, spec.kind, True, coverage, covered, value, low, high, level, severe and is_risk
+    )
+    return score, quality / applicable_weight
+
+
+def _weighted_mean(pairs: list[tuple[Fraction, Fraction | None]]) -> Fraction | None:
+    if not pairs or any(value is None for _, value in pairs):
+        return None
+    total_weight = sum(weight for weight, _ in pairs)
+    return sum(weight * value for weight, value in pairs) / total_weight  # type: ignore[operator]
+
+
+def _cap(method: Method, grade: str, cap: str) -> str:
+    order = [g for g, _ in method.grade_bands]
+    return order[max(order.index(grade), order.index(cap))]
+
+
+def score(method: Method, ratings: Iterable[Rating]) -> ScoreCard:
+    """Compute a project's score card under ``method`` (METHODOLOGY.md §4)."""
+    by_code = validate_ratings(method, ratings)
+    dimensions: dict[str, DimensionScore] = {}
+    confidence_shares: list[Fraction] = []
+    for spec in method.dimensions:
+        dimensions[spec.key], share = _score_dimension(method, spec, by_code)
+        if share is not None:
+            confidence_shares.append(share)
+
+    impact_dims = [
+        (spec.impact_weight, dimensions[spec.key])
+        for spec in method.dimensions
+        if spec.kind == IMPACT and dimensions[spec.key].applicable
+    ]
+    risk_dims = [dimensions[spec.key] for spec in method.dimensions if spec.kind == RISK]
+
+    impact = _weighted_mean([(w, d.value) for w, d in impact_dims])
+    impact_low = _weighted_mean([(w, d.low) for w, d in impact_dims])
+    impact_high = _weighted_mean([(w, d.high) for w, d in impact_dims])
+
+    rated = bool(impact_dims) and all(d.covered for d in dimensions.values())
+    status = RATED if rated else INSUFFICIENT_DATA
+
+    def penalised(base: Fraction | None, risks: list[Fraction | None]) -> Fraction | None:
+        if base is None or any(r is None for r in risks):
+            return None
+        result = base
+        for risk in risks:
+            result *= 1 - method.alpha * risk / 100  # type: ignore[operator]
+        return result
+
+    net = penalised(impact, [d.value for d in risk_dims]) if rated else None
+    net_low = penalised(impact_low, [d.high for d in risk_dims])
+    net_high = penalised(impact_high, [d.low for d in risk_dims])
+
+    grade = grade_cap = None
+    if net is not None:
+        grade = _band(method.grade_bands, net)
+        caps = []
+        if any(d.level == method.highest_risk_level for d in risk_dims):
+            caps.append(("risk_level_high", method.cap_risk_level_high))
+        if any(d.severe for d in risk_dims):
+            caps.append(("severe_rating", method.cap_severe_rating))
+        for reason, cap in caps:
+            capped = _cap(method, grade, cap)
+            if capped != grade:
+                grade, grade_cap = capped, reason
+
+    confidence = sum(confidence_shares) / len(confidence_shares) if confidence_shares else None
+    confidence_label = None if confidence is None else _band(method.confidence_bands, confidence)
+
+    return ScoreCard(
+        methodology=method.version,
+        status=status,
+        dimensions=dimensions,
+        impact=impact if rated else None,
+        impact_low=impact_low,
+        impact_high=impact_high,
+        net=net,
+        net_low=net_low,
+        net_high=net_high,
+        grade=grade,
+        grade_cap=grade_cap,
+        confidence=confidence,
+        confidence_label=confidence_label,
+    )
