@@ -2,6 +2,8 @@
 
 import os
 
+# Tests run the production settings (DEBUG off), whatever a developer's .env says.
+os.environ["DEBUG"] = "0"
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 
 from sdgscore.settings import *  # noqa: E402, F403

@@ -1,0 +1,92 @@
+"""Operations: health check, settings from the environment, the local admin account."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_healthz_reports_a_working_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_healthz_reports_a_broken_database(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise connection.Database.OperationalError("database is down")
+
+    monkeypatch.setattr(connection, "cursor", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "error"
+
+
+def run_settings(env: dict) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; from django.conf import settings; django.setup(); "
+            "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.DATABASES['default']['ENGINE'])",
+        ],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "sdgscore.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = run_settings({})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_debug_runs_with_a_development_key_and_sqlite():
+    result = run_settings({"DEBUG": "1", "DATABASE_URL": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False", "django.db.backends.sqlite3"]
+
+
+def test_bad_boolean_is_named():
+    result = run_settings({"DEBUG": "maybe"})
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_deploy_check_is_clean_under_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "sdgscore.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "k" * 20 + "production-like-secret-key-with-enough-entropy-1234567890",
+            "ALLOWED_HOSTS": "sdgscore.example",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_dev_admin_refuses_without_debug():
+    with pytest.raises(CommandError, match="local development only"):
+        call_command("dev_admin")
