@@ -127,6 +127,8 @@ class AssessmentForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "rating" in self.errors:  # an invalid choice: refuse, never read it as "not assessed"
+            return cleaned
         rating = cleaned.get("rating", NOT_ASSESSED)
         if rating == NOT_ASSESSED:
             if self.instance.pk:
@@ -147,3 +149,10 @@ class AssessmentForm(forms.ModelForm):
         for field, message in errors.items():
             self.add_error("rating" if field == "level" else field, message)
         return cleaned
+
+    def _update_errors(self, errors):
+        # The model speaks of "level"; in this form the level is chosen in "rating".
+        level_errors = getattr(errors, "error_dict", {}).pop("level", None)
+        if level_errors and "rating" not in self.errors:
+            errors.error_dict["rating"] = level_errors
+        super()._update_errors(errors)

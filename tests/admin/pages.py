@@ -1,0 +1,279 @@
+"""Reading admin pages as a browser would: a small HTML tree, form data, and test-data builders.
+
+The admin tests post back exactly what the page offers (field names, inline prefixes, hidden
+management-form values), read from the rendered HTML rather than guessed, so a renamed prefix
+or a missing field makes a test fail instead of silently posting something else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from projects.interchange.importer import projects_import
+from projects.models import Criterion, Project
+from tests.conftest import interchange, project_record, rated
+
+VOID_TAGS = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "param",
+    "source",
+    "track",
+    "wbr",
+}
+
+CODES = {
+    "sdg7": ("S7.1", "S7.2", "S7.3", "S7.4", "S7.5"),
+    "sdg9": ("S9.1", "S9.2", "S9.3", "S9.4", "S9.5"),
+    "sdg12": ("S12.1", "S12.2", "S12.3", "S12.4", "S12.5"),
+    "debris": ("D1", "D2", "D3", "D4", "D5"),
+    "equity": ("E1", "E2", "E3", "E4", "E5"),
+}
+ALL_CODES = [code for codes in CODES.values() for code in codes]
+
+
+# --- a minimal HTML tree --------------------------------------------------------------------
+
+
+@dataclass
+class Element:
+    tag: str
+    attrs: dict[str, str | None] = field(default_factory=dict)
+    children: list[Element | str] = field(default_factory=list)
+
+    def iter(self):
+        yield self
+        for child in self.children:
+            if isinstance(child, Element):
+                yield from child.iter()
+
+    def find_all(self, tag: str | None = None, **attrs) -> list[Element]:
+        """Descendants (and self) with ``tag`` whose attributes match; ``class_`` matches one class,
+        a value of True only asks for the attribute to be present."""
+        found = []
+        for element in self.iter():
+            if tag is not None and element.tag != tag:
+                continue
+            if all(element._matches(name, want) for name, want in attrs.items()):
+                found.append(element)
+        return found
+
+    def find(self, tag: str | None = None, **attrs) -> Element:
+        found = self.find_all(tag, **attrs)
+        assert found, f"no <{tag or '*'} {attrs}> in the page"
+        return found[0]
+
+    def _matches(self, name: str, want) -> bool:
+        if name == "class_":
+            return want in self.classes
+        value = self.attrs.get(name)
+        if want is True:
+            return name in self.attrs
+        return value == want
+
+    @property
+    def classes(self) -> list[str]:
+        return (self.attrs.get("class") or "").split()
+
+    @property
+    def text(self) -> str:
+        parts = []
+        for child in self.children:
+            parts.append(child if isinstance(child, str) else child.text)
+        return "".join(parts)
+
+    @property
+    def clean_text(self) -> str:
+        return " ".join(self.text.split())
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document")
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        element = Element(tag, dict(attrs))
+        self.stack[-1].children.append(element)
+        if tag not in VOID_TAGS:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        self.stack[-1].children.append(Element(tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        for depth in range(len(self.stack) - 1, 0, -1):
+            if self.stack[depth].tag == tag:
+                del self.stack[depth:]
+                return
+
+    def handle_data(self, data):
+        self.stack[-1].children.append(data)
+
+
+def parse(html: str | bytes) -> Element:
+    builder = _TreeBuilder()
+    builder.feed(html.decode() if isinstance(html, bytes) else html)
+    builder.close()
+    return builder.root
+
+
+# --- forms as a browser submits them ---------------------------------------------------------
+
+
+def form_data(form: Element) -> dict[str, list[str]]:
+    """What submitting ``form`` unchanged sends (buttons excluded)."""
+    data: dict[str, list[str]] = {}
+
+    def add(name, value):
+        data.setdefault(name, []).append(value)
+
+    for element in form.iter():
+        name = element.attrs.get("name")
+        if not name or "disabled" in element.attrs:
+            continue
+        if element.tag == "input":
+            kind = (element.attrs.get("type") or "text").lower()
+            if kind in ("submit", "button", "image", "reset", "file"):
+                continue
+            if kind in ("checkbox", "radio"):
+                if "checked" in element.attrs:
+                    add(name, element.attrs.get("value") or "on")
+                continue
+            add(name, element.attrs.get("value") or "")
+        elif element.tag == "textarea":
+            text = element.text
+            add(name, text[1:] if text.startswith("\n") else text)
+        elif element.tag == "select":
+            options = element.find_all("option")
+            chosen = [option for option in options if "selected" in option.attrs]
+            if not chosen and options and "multiple" not in element.attrs:
+                chosen = options[:1]
+            for option in chosen:
+                add(name, option.attrs.get("value", option.text))
+    return data
+
+
+@dataclass
+class ProjectPage:
+    """A rendered project add/change page and the form data it would submit."""
+
+    tree: Element
+    data: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, response) -> ProjectPage:
+        assert response.status_code == 200, response.status_code
+        tree = parse(response.content)
+        return cls(tree, form_data(tree.find("form", id="project_form")))
+
+    def row_prefix(self, code: str) -> str:
+        """The inline form prefix (e.g. ``assessments-2-3``) of the row that rates ``code``."""
+        pk = str(criterion_pk(code))
+        rows = [
+            name.removesuffix("-criterion")
+            for name, values in self.data.items()
+            if name.endswith("-criterion") and values == [pk]
+        ]
+        assert len(rows) == 1, f"{code}: expected one row on the page, found {rows}"
+        return rows[0]
+
+    def rate(self, code: str, rating, *, justification="Seen in the operator's report.", grade="B", url=""):
+        prefix = self.row_prefix(code)
+        self.data[f"{prefix}-rating"] = [str(rating)]
+        self.data[f"{prefix}-justification"] = [justification]
+        self.data[f"{prefix}-evidence_grade"] = [grade]
+        self.data[f"{prefix}-source_url"] = [url]
+        return prefix
+
+    def clear(self, code: str) -> str:
+        prefix = self.row_prefix(code)
+        self.data[f"{prefix}-rating"] = [""]
+        return prefix
+
+    def post_data(self) -> dict[str, list[str]]:
+        return {**self.data, "_save": ["Save"]}
+
+    def row(self, prefix: str) -> Element:
+        return self.tree.find("tr", id=prefix)
+
+
+def criterion_pk(code: str) -> int:
+    from projects.selectors import methodology_current
+
+    return Criterion.objects.get(methodology=methodology_current(), code=code).pk
+
+
+def errors_in(element: Element) -> list[str]:
+    return [
+        item.clean_text for ul in element.find_all("ul", class_="errorlist") for item in ul.find_all("li")
+    ]
+
+
+def field_errors(tree: Element, name: str) -> list[str]:
+    """The error messages the page ties to the field ``name`` (through aria-describedby)."""
+    widget = tree.find(name=name)
+    ids = (widget.attrs.get("aria-describedby") or "").split()
+    return [message for id_ in ids if id_.endswith("_error") for message in errors_in(tree.find(id=id_))]
+
+
+def field_label(tree: Element, name: str) -> str:
+    widget = tree.find(name=name)
+    return tree.find("label", **{"for": widget.attrs["id"]}).clean_text
+
+
+def cell(row: Element, field_name: str) -> Element:
+    return row.find(class_=f"field-{field_name}")
+
+
+def score_card_text(tree: Element) -> str:
+    return tree.find("div", class_="field-score_card").find("div", class_="readonly").clean_text
+
+
+def score_card_rows(tree: Element) -> dict[str, list[str]]:
+    """The dimension table of the score card: label -> [score, range, coverage, risk level]."""
+    table = tree.find("div", class_="field-score_card").find("table")
+    rows = {}
+    for tr in table.find("tbody").find_all("tr"):
+        label = tr.find("th").clean_text
+        rows[label] = [td.clean_text for td in tr.find_all("td")]
+    return rows
+
+
+# --- test data, through the interchange importer ---------------------------------------------
+
+
+def ratings(level=2, grade="B", *, missing=(), **overrides) -> list[dict]:
+    """Every criterion at ``level`` except ``overrides`` ({"S7_1": 4} or {"S7_1": (4, "A")})
+    and the ``missing`` codes."""
+    result = []
+    for code in ALL_CODES:
+        if code in missing:
+            continue
+        value = overrides.get(code.replace(".", "_"), (level, grade))
+        value = value if isinstance(value, tuple) else (value, grade)
+        result.append(rated(code, *value))
+    return result
+
+
+def imported(slug="alpha", **fields) -> Project:
+    projects_import(interchange(project_record(slug, **fields)))
+    return Project.objects.select_related("current_score").get(slug=slug)
+
+
+def change_url(project: Project) -> str:
+    return f"/admin/projects/project/{project.pk}/change/"
+
+
+ADD_URL = "/admin/projects/project/add/"
+LIST_URL = "/admin/projects/project/"

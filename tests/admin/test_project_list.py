@@ -1,0 +1,208 @@
+"""The project list: score columns, filters, search, a query count that does not grow, and
+the publish action.
+
+Projects (scores by hand from METHODOLOGY.md §4):
+    alpha   moon, demonstration, JP   all 25 at 2: every dimension 50 (elevated), N = 28.1, D
+    beta    mars, concept, US         nothing rated: insufficient data, no grade
+    gamma   near-Earth asteroid, prospecting, LU
+            SDG criteria 4, risk criteria 0: I = 100, risks 0 (low), N = 100, A
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from projects.interchange.importer import projects_import
+from projects.models import Project
+from tests.conftest import interchange, project_record
+
+from .pages import LIST_URL, ProjectPage, parse, ratings
+
+pytestmark = pytest.mark.django_db
+
+RISK_CODES = [f"D{i}" for i in range(1, 6)] + [f"E{i}" for i in range(1, 6)]
+
+
+def operator(name, country):
+    return {"name": name, "country": country, "kind": "company"}
+
+
+@pytest.fixture
+def three_projects(db):
+    best = ratings(4, "A", **{code.replace(".", "_"): 0 for code in RISK_CODES})
+    projects_import(
+        interchange(
+            project_record("alpha", name="Alpha Lunar Ice", operator=operator("Tsuki Co", "JP"),
+                           assessments=ratings()),
+            project_record("beta", name="Beta Mars Oxygen", target_body="mars", phase="concept",
+                           operator=operator("Red Works", "US")),
+            project_record("gamma", name="Gamma Asteroid Metals", target_body="near_earth_asteroid",
+                           phase="prospecting", operator=operator("Rock Miners", "LU"), assessments=best),
+        )
+    )  # fmt: skip
+
+
+def listed(response) -> list[str]:
+    assert response.status_code == 200
+    return sorted(project.slug for project in response.context["cl"].result_list)
+
+
+def list_rows(response) -> dict[str, dict[str, str]]:
+    """Project name -> {column field name: shown text}."""
+    table = parse(response.content).find("table", id="result_list")
+    rows = {}
+    for tr in table.find("tbody").find_all("tr"):
+        cells = {}
+        for element in tr.children:
+            if not isinstance(element, str) and element.tag in ("td", "th"):
+                fields = [c.removeprefix("field-") for c in element.classes if c.startswith("field-")]
+                name = fields[0] if fields else None
+                if name:
+                    cells[name] = element.clean_text
+        rows[cells["name"]] = cells
+    return rows
+
+
+def filter_link(response, title: str, choice: str) -> str:
+    """The href of ``choice`` under the filter headed ``title``, as the page offers it."""
+    panel = parse(response.content).find(id="changelist-filter")
+    for details in panel.find_all("details"):
+        if details.find("summary").clean_text.lower() == f"by {title}".lower():
+            for link in details.find_all("a"):
+                if link.clean_text == choice:
+                    return link.attrs["href"]
+            raise AssertionError(f"no choice {choice!r} under {title!r}")
+    raise AssertionError(f"no filter {title!r}")
+
+
+def test_list_shows_grade_net_score_status_and_risk_levels(admin_client, three_projects):
+    rows = list_rows(admin_client.get(LIST_URL))
+    alpha, beta, gamma = rows["Alpha Lunar Ice"], rows["Beta Mars Oxygen"], rows["Gamma Asteroid Metals"]
+    assert (alpha["grade"], alpha["net_score"], alpha["status"]) == ("D", "28.1", "Rated")
+    assert (alpha["debris_level"], alpha["equity_level"]) == ("elevated", "elevated")
+    assert (gamma["grade"], gamma["net_score"], gamma["status"]) == ("A", "100.0", "Rated")
+    assert (gamma["debris_level"], gamma["equity_level"]) == ("low", "low")
+    assert (beta["grade"], beta["net_score"], beta["status"]) == ("—", "—", "Insufficient data")
+
+
+def test_list_marks_a_severe_risk_next_to_its_level(admin_client, three_projects):
+    projects_import(
+        interchange(project_record("delta", name="Delta", assessments=ratings(D2=4, E3=(1, "C"))))
+    )
+    delta = list_rows(admin_client.get(LIST_URL))["Delta"]
+    # debris 25·(2·3 + 4·2 + 2·5)/10 = 60 -> high, with the severe flag
+    assert delta["debris_level"].startswith("high") and "⚠" in delta["debris_level"]
+    assert "⚠" not in delta["equity_level"]
+
+
+def test_list_has_column_headings_for_the_scores(admin_client, three_projects):
+    table = parse(admin_client.get(LIST_URL).content).find("table", id="result_list")
+    headings = [th.clean_text for th in table.find("thead").find_all("th")]
+    for heading in ("Grade", "Net score", "Status", "Debris risk", "Equity risk"):
+        assert heading in headings
+
+
+@pytest.mark.parametrize(
+    ("title", "choice", "expected"),
+    [
+        ("target body", "Mars", ["beta"]),
+        ("target body", "Near-Earth asteroid", ["gamma"]),
+        ("phase", "Demonstration", ["alpha"]),
+        ("phase", "Concept", ["beta"]),
+        ("grade", "A", ["gamma"]),
+        ("grade", "D", ["alpha"]),
+        ("status", "Rated", ["alpha", "gamma"]),
+        ("status", "Insufficient data", ["beta"]),
+        ("country", "US", ["beta"]),
+        ("country", "LU", ["gamma"]),
+    ],
+)
+def test_each_filter_narrows_the_list(admin_client, three_projects, title, choice, expected):
+    first = admin_client.get(LIST_URL)
+    assert listed(first) == ["alpha", "beta", "gamma"]
+    href = filter_link(first, title, choice)
+    assert listed(admin_client.get(LIST_URL + href)) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("lunar", ["alpha"]), ("asteroid", ["gamma"]), ("red works", ["beta"]), ("nothing-like-it", [])],
+)
+def test_search_finds_projects_by_name_and_operator(admin_client, three_projects, query, expected):
+    assert listed(admin_client.get(LIST_URL, {"q": query})) == expected
+
+
+def _list_queries(client, rows: int) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST_URL)
+    assert len(list_rows(response)) == rows
+    return len(queries)
+
+
+def _add_projects(first: int, count: int):
+    projects_import(
+        interchange(
+            *[
+                project_record(
+                    f"bulk-{n:03d}",
+                    operator=operator(f"Operator {n}", ["JP", "US", "LU", "IN"][n % 4]),
+                    assessments=ratings(n % 5),
+                )
+                for n in range(first, first + count)
+            ]
+        )
+    )
+
+
+def test_list_query_count_does_not_grow_with_the_number_of_projects(admin_client):
+    _add_projects(0, 2)
+    admin_client.get(LIST_URL)  # warm up: session, content types
+    with_two = _list_queries(admin_client, 2)
+    _add_projects(2, 18)
+    assert Project.objects.count() == 20
+    with_twenty = _list_queries(admin_client, 20)
+    assert with_twenty == with_two
+
+
+def test_publish_action_publishes_the_selected_projects_and_stamps_the_time(admin_client, three_projects):
+    alpha, beta = Project.objects.get(slug="alpha"), Project.objects.get(slug="beta")
+    before = timezone.now()
+
+    response = admin_client.post(
+        LIST_URL, {"action": "publish", "_selected_action": [alpha.pk, beta.pk]}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert "2 projects published." in [str(message) for message in response.context["messages"]]
+    for project in (alpha, beta):
+        project.refresh_from_db()
+        assert project.state == "published"
+        assert before <= project.published_at <= timezone.now()
+    gamma = Project.objects.get(slug="gamma")
+    assert (gamma.state, gamma.published_at) == ("draft", None)
+
+
+def test_unpublish_action_withdraws_a_published_project(admin_client, three_projects):
+    alpha = Project.objects.get(slug="alpha")
+    admin_client.post(LIST_URL, {"action": "publish", "_selected_action": [alpha.pk]})
+
+    admin_client.post(LIST_URL, {"action": "unpublish", "_selected_action": [alpha.pk]})
+
+    alpha.refresh_from_db()
+    assert alpha.state == "draft"
+
+
+def test_publishing_from_the_change_form_stamps_the_publication_time(admin_client, three_projects):
+    beta = Project.objects.get(slug="beta")
+    url = f"/admin/projects/project/{beta.pk}/change/"
+    page = ProjectPage.of(admin_client.get(url))
+    page.data["state"] = ["published"]
+    before = timezone.now()
+
+    response = admin_client.post(url, page.post_data())
+
+    assert response.status_code == 302
+    beta.refresh_from_db()
+    assert beta.state == "published"
+    assert before <= beta.published_at <= timezone.now()
