@@ -68,7 +68,7 @@ def project_rescore(*, project_id: int, methodology: Methodology | None = None) 
     with transaction.atomic():
         # Lock the project row so that concurrent writers rescore one after the other.
         project = (
-            Project.objects.select_for_update()
+            Project.objects.select_for_update(of=("self",))
             .select_related("current_score")
             .only("id", "current_score")
             .get(pk=project_id)
