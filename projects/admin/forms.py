@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Assessment, Project
@@ -109,7 +110,7 @@ class AssessmentForm(forms.ModelForm):
         self.fields["rating"].choices = [
             (NOT_ASSESSED, _("— not assessed —")),
             (NOT_APPLICABLE, _("not applicable")),
-            *[(str(level), f"{level} · {text[:70]}") for level, text in enumerate(levels)],
+            *[(str(level), f"{level} · {Truncator(text).chars(48)}") for level, text in enumerate(levels)],
         ]
         if self.instance.pk:
             self.initial["rating"] = (

@@ -24,7 +24,9 @@ class DimensionAssessmentInline(admin.TabularInline):
     form = AssessmentForm
     dimension: str = ""
     fields = ["criterion", "rating", "justification", "evidence_grade", "source_url"]
-    classes = ["collapse-none"]
+
+    class Media:
+        css = {"all": ["projects/admin.css"]}
 
     def _criteria(self, request):
         cache = getattr(request, "_sdgscore_criteria", None)

@@ -89,7 +89,7 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         rating = _("not applicable") if self.not_applicable else self.level
-        return f"{self.project_id} {self.criterion_id}: {rating}"
+        return f"{self.criterion.code}: {rating}"
 
     def clean(self) -> None:
         errors = rating_errors(
