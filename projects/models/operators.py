@@ -2,6 +2,7 @@
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from projects.vocabularies import OperatorKind
@@ -11,8 +12,25 @@ country_code_validator = RegexValidator(
 )
 
 
+def operator_slug(name: str, taken) -> str:
+    """A URL name for an operator, unique among ``taken`` (a callable: slug -> bool)."""
+    base = slugify(name)[:90] or "operator"
+    slug, number = base, 1
+    while taken(slug):
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
 class Operator(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=100,
+        unique=True,
+        blank=True,
+        help_text=_("The operator's name in web addresses; made from the name when left empty."),
+    )
     country = models.CharField(
         _("country"),
         max_length=2,
@@ -35,3 +53,10 @@ class Operator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = operator_slug(
+                self.name, lambda slug: Operator.objects.filter(slug=slug).exclude(pk=self.pk).exists()
+            )
+        super().save(*args, **kwargs)
