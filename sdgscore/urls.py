@@ -1,11 +1,15 @@
-"""URL map: the admin and the health check (the API and public pages come in their own modules)."""
+"""URL map: admin, health check, the partner API (/api/) and the public pages (/en/, /ja/)."""
 
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from projects.views import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("api/", include("projects.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
+urlpatterns += i18n_patterns(path("", include("projects.web.urls")), prefix_default_language=True)

@@ -1,0 +1,1 @@
+"""The partner REST API, version 1 (/api/v1/)."""

@@ -1,0 +1,1 @@
+"""The public pages: server-rendered, bilingual (en/ja), accessible."""
