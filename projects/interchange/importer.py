@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from projects.models import Assessment, Operator, Project
+from projects.models import Project
 from projects.selectors import criteria_of, methodology_current
+from projects.services.projects import assessments_replace, operator_upsert, project_upsert
 from projects.services.scoring import project_rescore, rescoring_deferred
 from projects.vocabularies import PublicationState
 
@@ -119,11 +120,13 @@ def projects_import(data, *, publish: bool = False, user=None) -> ImportResult:
     with rescoring_deferred():
         operators = {}
         for record in records:
-            operators[record["operator"]["name"]] = _operator_upsert(record["operator"])
+            operators[record["operator"]["name"]] = operator_upsert(**record["operator"])
         for record in records:
-            project, outcome = _project_upsert(record, operators[record["operator"]["name"]])
+            project, outcome = project_upsert(record=record, operator=operators[record["operator"]["name"]])
             if "assessments" in record:
-                changed = _assessments_replace(project, record["assessments"], criteria, user)
+                changed = assessments_replace(
+                    project=project, items=record["assessments"], criteria=criteria, user=user
+                )
                 if changed and outcome == "unchanged":
                     outcome = "updated"
             getattr(result, outcome).append(project.slug)
@@ -135,80 +138,3 @@ def projects_import(data, *, publish: bool = False, user=None) -> ImportResult:
                 result.published.append(project.slug)
             project_rescore(project_id=project.pk)
     return result
-
-
-def _operator_upsert(data: dict) -> Operator:
-    operator, created = Operator.objects.get_or_create(
-        name=data["name"], defaults={"country": data["country"], "kind": data["kind"]}
-    )
-    if not created and (operator.country, operator.kind) != (data["country"], data["kind"]):
-        operator.country, operator.kind = data["country"], data["kind"]
-        operator.save(update_fields=["country", "kind", "updated_at"])
-    return operator
-
-
-PROJECT_FIELDS = [
-    "name",
-    "target_body",
-    "resources",
-    "phase",
-    "launch_year",
-    "origin",
-    "summary",
-    "summary_ja",
-    "links",
-]
-
-
-def _project_upsert(record: dict, operator: Operator) -> tuple[Project, str]:
-    values = {name: record.get(name) for name in PROJECT_FIELDS}
-    values["launch_year"] = record.get("launch_year")
-    project = Project.objects.filter(slug=record["slug"]).first()
-    if project is None:
-        project = Project(slug=record["slug"], operator=operator, **values)
-        project.full_clean(exclude=["current_score"])
-        project.save()
-        return project, "created"
-    changed = project.operator_id != operator.pk or any(
-        getattr(project, name) != value for name, value in values.items()
-    )
-    if not changed:
-        return project, "unchanged"
-    project.operator = operator
-    for name, value in values.items():
-        setattr(project, name, value)
-    project.full_clean(exclude=["current_score"], validate_unique=False)
-    project.save()
-    return project, "updated"
-
-
-def _assessments_replace(project: Project, items: list[dict], criteria: dict, user) -> bool:
-    stored = {
-        assessment.criterion.code: assessment
-        for assessment in project.assessments.select_related("criterion").filter(
-            criterion__in=criteria.values()
-        )
-    }
-    changed = False
-    for item in items:
-        values = {
-            "level": None if item["not_applicable"] else item["rating"],
-            "not_applicable": item["not_applicable"],
-            "justification": item["evidence"],
-            "evidence_grade": item.get("evidence_grade", ""),
-            "source_url": item["source_url"],
-        }
-        assessment = stored.pop(item["criterion"], None)
-        if assessment is None:
-            assessment = Assessment(project=project, criterion=criteria[item["criterion"]])
-        elif all(getattr(assessment, name) == value for name, value in values.items()):
-            continue
-        for name, value in values.items():
-            setattr(assessment, name, value)
-        assessment.assessed_by = user
-        assessment.save()
-        changed = True
-    for assessment in stored.values():  # not in the file any more: missing again
-        assessment.delete()
-        changed = True
-    return changed

@@ -1,0 +1,101 @@
+"""Writing operators, projects and their ratings from validated interchange records.
+
+The import command and the API's writes both come through here, so a rating is stored the same
+way, with the same checks, whichever door it came in by. Records are validated beforehand by
+projects.interchange.schema; these functions assume clean input.
+"""
+
+from projects.models import Assessment, Criterion, Operator, Project
+
+PROJECT_FIELDS = [
+    "name",
+    "target_body",
+    "resources",
+    "phase",
+    "launch_year",
+    "origin",
+    "summary",
+    "summary_ja",
+    "links",
+]
+
+
+def operator_upsert(*, name: str, country: str, kind: str) -> Operator:
+    """The operator of that name, created or brought up to date."""
+    operator, created = Operator.objects.get_or_create(name=name, defaults={"country": country, "kind": kind})
+    if not created and (operator.country, operator.kind) != (country, kind):
+        operator.country, operator.kind = country, kind
+        operator.save(update_fields=["country", "kind", "updated_at"])
+    return operator
+
+
+def project_upsert(*, record: dict, operator: Operator) -> tuple[Project, str]:
+    """Create or update the project with the record's slug: "created", "updated" or "unchanged"."""
+    values = {name: record.get(name) for name in PROJECT_FIELDS}
+    project = Project.objects.filter(slug=record["slug"]).first()
+    if project is None:
+        project = Project(slug=record["slug"], operator=operator, **values)
+        project.full_clean(exclude=["current_score"])
+        project.save()
+        return project, "created"
+    changed = project.operator_id != operator.pk or any(
+        getattr(project, name) != value for name, value in values.items()
+    )
+    if not changed:
+        return project, "unchanged"
+    project.operator = operator
+    for name, value in values.items():
+        setattr(project, name, value)
+    project.full_clean(exclude=["current_score"], validate_unique=False)
+    project.save()
+    return project, "updated"
+
+
+def assessment_values(item: dict) -> dict:
+    """Model field values of a validated interchange assessment."""
+    return {
+        "level": None if item["not_applicable"] else item["rating"],
+        "not_applicable": item["not_applicable"],
+        "justification": item["evidence"],
+        "evidence_grade": item.get("evidence_grade", ""),
+        "source_url": item["source_url"],
+    }
+
+
+def assessment_set(
+    *, project: Project, criterion: Criterion, item: dict, user=None, assessment: Assessment | None = None
+) -> tuple[Assessment, bool]:
+    """Store one rating (the score card follows in the same transaction); True when it changed."""
+    values = assessment_values(item)
+    if assessment is None:
+        assessment = Assessment.objects.filter(project=project, criterion=criterion).first()
+    if assessment is None:
+        assessment = Assessment(project=project, criterion=criterion)
+    elif all(getattr(assessment, name) == value for name, value in values.items()):
+        return assessment, False
+    for name, value in values.items():
+        setattr(assessment, name, value)
+    assessment.assessed_by = user if getattr(user, "pk", None) else None
+    assessment.save()
+    return assessment, True
+
+
+def assessments_replace(*, project: Project, items: list[dict], criteria: dict, user=None) -> bool:
+    """Make the project's ratings under the method of ``criteria`` exactly ``items``."""
+    stored = {
+        assessment.criterion.code: assessment
+        for assessment in project.assessments.select_related("criterion").filter(
+            criterion__in=criteria.values()
+        )
+    }
+    changed = False
+    for item in items:
+        code = item["criterion"]
+        _, item_changed = assessment_set(
+            project=project, criterion=criteria[code], item=item, user=user, assessment=stored.pop(code, None)
+        )
+        changed = changed or item_changed
+    for assessment in stored.values():  # not listed any more: missing again
+        assessment.delete()
+        changed = True
+    return changed
