@@ -2,6 +2,7 @@
 
 from django.db import connection
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -17,3 +18,29 @@ def healthz(request):
     except Exception as exc:  # any database failure means "not healthy"
         return JsonResponse({"status": "error", "database": type(exc).__name__}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    """404: a problem document for the API, the public 404 page for everything else."""
+    if _is_api(request):
+        from projects.api.errors import problem_response
+
+        return problem_response(request, 404, "No such resource. The API's paths are listed at /api/docs/.")
+    try:
+        from projects.web.views import not_found
+    except ImportError:  # the public pages are optional for the API and the admin
+        return defaults.page_not_found(request, exception)
+    return not_found(request, exception)
+
+
+def server_error(request):
+    """500: a problem document for the API, Django's plain page for everything else."""
+    if _is_api(request):
+        from projects.api.errors import problem_response
+
+        return problem_response(request, 500, "Something went wrong on our side; it has been logged.")
+    return defaults.server_error(request)

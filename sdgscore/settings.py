@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "projects",
 ]
 
@@ -162,6 +165,54 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["projects.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["projects.api.permissions.ReadOrWriteScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["projects.api.throttling.PartnerRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "projects.api.schema.ProblemAwareAutoSchema",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "EXCEPTION_HANDLER": "projects.api.errors.problem_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": None,
+}
+# Requests per period for clients without a key; each key carries its own rate.
+API_ANONYMOUS_RATE = os.environ.get("API_ANONYMOUS_RATE") or "120/minute"
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "sdgscore partner API",
+    "DESCRIPTION": (
+        "Ratings of space-resource projects on SDGs 7, 9 and 12 and on debris and equity risks, "
+        "computed under a published, versioned method. Read without a key (published data, lower "
+        "rate) or with an API key (`Authorization: Bearer sdg_…`); write-scope keys create and "
+        "update draft projects and ratings. Errors are RFC 9457 problem documents."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        name + "Enum": f"projects.vocabularies.{name}"
+        for name in [
+            "Grade",
+            "RiskLevel",
+            "EvidenceGrade",
+            "OperatorKind",
+            "TargetBody",
+            "Resource",
+            "Phase",
+            "Origin",
+            "PublicationState",
+            "ScoreStatus",
+            "Confidence",
+        ]
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "projects.api.schema.add_common_responses",
+    ],
 }
 
 LOGGING = {

@@ -12,4 +12,7 @@ urlpatterns = [
     path("api/", include("projects.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+handler404 = "projects.views.page_not_found"
+handler500 = "projects.views.server_error"
+
 urlpatterns += i18n_patterns(path("", include("projects.web.urls")), prefix_default_language=True)

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from . import methodology, operators, projects  # noqa: F401  (registers the model admins)
+from . import api_keys, methodology, operators, projects  # noqa: F401  (registers the model admins)
 
 admin.site.site_header = _("sdgscore administration")
 admin.site.site_title = _("sdgscore admin")

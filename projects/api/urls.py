@@ -1,4 +1,35 @@
-"""API URLs: /api/v1/... and the interactive docs at /api/docs/."""
+"""API URLs: /api/v1/... and the interactive docs at /api/docs/ (served locally, no CDN)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from . import views
 
 app_name = "api"
-urlpatterns: list = []
+
+router = SimpleRouter(trailing_slash=False)
+router.register("projects", views.ProjectViewSet, basename="project")
+router.register("operators", views.OperatorViewSet, basename="operator")
+router.register("methodologies", views.MethodologyViewSet, basename="methodology")
+
+v1 = [
+    path("", include(router.urls)),
+    path("projects/<slug:slug>/assessments", views.AssessmentListView.as_view(), name="assessment-list"),
+    path(
+        "projects/<slug:slug>/assessments/<str:code>",
+        views.AssessmentDetailView.as_view(),
+        name="assessment-detail",
+    ),
+    path("projects/<slug:slug>/scores", views.ScoreHistoryView.as_view(), name="score-history"),
+    path("rankings", views.RankingView.as_view(), name="rankings"),
+    path("sync/projects", views.SyncView.as_view(), name="sync-projects"),
+    path("export/projects.json", views.ExportJSONView.as_view(), name="export-json"),
+    path("export/scores.csv", views.ExportCSVView.as_view(), name="export-csv"),
+    path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

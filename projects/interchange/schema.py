@@ -66,7 +66,7 @@ class ClosedSerializer(serializers.Serializer):
 class OperatorRecord(ClosedSerializer):
     name = StrictCharField(max_length=200)
     country = StrictCharField(max_length=2, validators=[country_code_validator])
-    kind = StrictChoiceField(choices=OperatorKind.values)
+    kind = StrictChoiceField(choices=OperatorKind.choices)
 
 
 class AssessmentRecord(ClosedSerializer):
@@ -74,7 +74,7 @@ class AssessmentRecord(ClosedSerializer):
     rating = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=4)
     not_applicable = StrictBooleanField(required=False, default=False)
     evidence = StrictCharField(required=False, allow_blank=True, default="", max_length=MAX_JUSTIFICATION)
-    evidence_grade = StrictChoiceField(choices=EvidenceGrade.values, required=False)
+    evidence_grade = StrictChoiceField(choices=EvidenceGrade.choices, required=False)
     source_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=500)
 
     def validate(self, attrs):
@@ -102,13 +102,13 @@ class ProjectRecord(ClosedSerializer):
     slug = serializers.SlugField(max_length=100)
     name = StrictCharField(max_length=200)
     operator = OperatorRecord()
-    target_body = StrictChoiceField(choices=TargetBody.values)
+    target_body = StrictChoiceField(choices=TargetBody.choices)
     resources = serializers.ListField(
-        child=StrictChoiceField(choices=Resource.values), required=False, default=list, max_length=20
+        child=StrictChoiceField(choices=Resource.choices), required=False, default=list, max_length=20
     )
-    phase = StrictChoiceField(choices=Phase.values)
+    phase = StrictChoiceField(choices=Phase.choices)
     launch_year = StrictIntegerField(required=False, allow_null=True, min_value=1957, max_value=2100)
-    origin = StrictChoiceField(choices=Origin.values, required=False, default=Origin.ASSESSED)
+    origin = StrictChoiceField(choices=Origin.choices, required=False, default=Origin.ASSESSED)
     summary = StrictCharField(required=False, allow_blank=True, default="", max_length=10000)
     summary_ja = StrictCharField(required=False, allow_blank=True, default="", max_length=10000)
     links = serializers.ListField(

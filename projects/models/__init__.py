@@ -1,9 +1,10 @@
 """The domain model: operators, projects, methodology versions, assessments and score cards."""
 
+from .api_keys import ApiKey
 from .assessments import Assessment
 from .methodology import Criterion, Methodology
 from .operators import Operator
 from .projects import Project
 from .scores import ScoreCard
 
-__all__ = ["Assessment", "Criterion", "Methodology", "Operator", "Project", "ScoreCard"]
+__all__ = ["ApiKey", "Assessment", "Criterion", "Methodology", "Operator", "Project", "ScoreCard"]

@@ -1,0 +1,85 @@
+"""Conditional requests: strong ETags from the representation, Last-Modified, If-Match on writes."""
+
+import hashlib
+import json
+
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = "Send If-Match with the ETag of the resource you read, so that no update is lost."
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The resource changed since you read it (its ETag differs); read it again."
+    default_code = "precondition_failed"
+
+
+def etag_for(data) -> str:
+    """A strong ETag of a representation: the same data always gives the same tag."""
+    text = json.dumps(data, cls=JSONEncoder, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+def _matches(header: str, etag: str) -> bool:
+    tags = parse_etags(header)
+    return "*" in tags or etag in tags or etag in [t.removeprefix("W/") for t in tags]
+
+
+def require_if_match(request, current_etag: str | None) -> None:
+    """Writes to an existing resource must say which version they change (412/428 otherwise)."""
+    header = request.headers.get("If-Match")
+    if current_etag is None:
+        return
+    if not header:
+        raise PreconditionRequired()
+    tags = parse_etags(header)
+    if "*" not in tags and current_etag not in tags:
+        raise PreconditionFailed()
+
+
+class ConditionalMixin:
+    """ETag, Last-Modified and Cache-Control on successful reads, and 304 when unchanged.
+
+    A view may set ``self.last_modified`` (a datetime) while it builds the response.
+    """
+
+    last_modified = None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return response
+        if not isinstance(response, Response) or response.data is None:
+            return response
+        etag = etag_for(response.data)
+        headers = {"ETag": etag, "Cache-Control": "max-age=0, must-revalidate"}
+        if self.last_modified is not None:
+            headers["Last-Modified"] = http_date(self.last_modified.timestamp())
+        for name, value in headers.items():
+            response[name] = value
+        patch_vary_headers(response, ["Accept", "Authorization"])
+        if self._not_modified(request, etag):
+            not_modified = Response(status=status.HTTP_304_NOT_MODIFIED)
+            not_modified = super().finalize_response(request, not_modified, *args, **kwargs)
+            for name, value in headers.items():
+                not_modified[name] = value
+            patch_vary_headers(not_modified, ["Accept", "Authorization"])
+            return not_modified
+        return response
+
+    def _not_modified(self, request, etag: str) -> bool:
+        if_none_match = request.headers.get("If-None-Match")
+        if if_none_match:
+            return _matches(if_none_match, etag)
+        since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+        if since is not None and self.last_modified is not None:
+            return int(self.last_modified.timestamp()) <= since
+        return False

@@ -1,0 +1,76 @@
+"""One error format for the whole API: RFC 9457 problem details (application/problem+json)."""
+
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions
+from rest_framework.views import exception_handler
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, detail: str, *, instance: str = "", errors: list | None = None) -> dict:
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def field_errors(detail, prefix: str = "") -> list[dict]:
+    """DRF's nested validation detail as a flat list of {"field": "a.b[2].c", "message": …}."""
+    items: list[dict] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            elif key in ("non_field_errors", "__all__"):
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            items += field_errors(value, name)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            items += [{"field": prefix, "message": str(item)} for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    items += field_errors(item, f"{prefix}[{index}]")
+    else:
+        items.append({"field": prefix, "message": str(detail)})
+    return items
+
+
+def problem_exception_handler(exc, context):
+    """DRF's handler, with every error reshaped as a problem document."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) if str(exc) else None)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    request = context.get("request")
+    instance = request.get_full_path() if request is not None else ""
+    if isinstance(exc, exceptions.ValidationError):
+        errors = field_errors(exc.detail)
+        fields = ", ".join(sorted({e["field"] for e in errors if e["field"]}))
+        detail = f"The request has invalid fields: {fields}." if fields else "The request is invalid."
+        if len(errors) == 1 and not errors[0]["field"]:
+            detail = errors[0]["message"]
+        body = problem(response.status_code, detail, instance=instance, errors=errors)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        body = problem(response.status_code, str(detail), instance=instance)
+    response.data = body
+    response.content_type = PROBLEM_JSON
+    return response
+
+
+def problem_response(request, status: int, detail: str) -> JsonResponse:
+    """A problem document outside DRF views (Django's 404 and 500 handlers for /api/)."""
+    return JsonResponse(
+        problem(status, detail, instance=request.get_full_path()), status=status, content_type=PROBLEM_JSON
+    )

@@ -1,0 +1,60 @@
+"""Paging: page numbers for browsing (up to 200 a page), cursors for full syncs."""
+
+from rest_framework import exceptions
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+MAX_PAGE_SIZE = 200
+MAX_SYNC_PAGE_SIZE = 1000
+
+
+def _size(request, name: str, default: int, maximum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise exceptions.ValidationError({name: [f"Must be a whole number from 1 to {maximum}."]})
+    return int(raw)
+
+
+class PagePagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        return _size(request, self.page_size_query_param, self.page_size, self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param, "1")
+        if not raw.isdigit() or int(raw) < 1:
+            raise exceptions.ValidationError({self.page_query_param: ["Must be a whole number from 1."]})
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["required"] = ["count", "next", "previous", "results"]
+        return response
+
+
+class SyncPagination(CursorPagination):
+    """Everything in order of last change: resume from ``next`` and nothing is skipped; a
+    project that changes during the sync comes again later, in its new state."""
+
+    ordering = ("updated_at", "id")
+    page_size = 200
+    page_size_query_param = "page_size"
+    max_page_size = MAX_SYNC_PAGE_SIZE
+
+    def get_page_size(self, request):
+        return _size(request, self.page_size_query_param, self.page_size, self.max_page_size)
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["required"] = ["next", "previous", "results"]
+        return response

@@ -1,0 +1,81 @@
+"""OpenAPI details: the problem document, and the error responses every operation can give."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+
+PROBLEM = {
+    "type": "object",
+    "description": "An RFC 9457 problem document.",
+    "properties": {
+        "type": {"type": "string", "description": "about:blank: the title is the HTTP status phrase."},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "description": "The path of the request."},
+        "errors": {
+            "type": "array",
+            "description": "Validation errors, one per field (dotted path, [index] for list items).",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["field", "message"],
+            },
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+ERRORS = {
+    "400": "Invalid query parameter, value or body (each field named in `errors`).",
+    "401": "The API key is missing (for writes) or invalid.",
+    "403": "The API key may not do this (it has the read scope only).",
+    "404": "No such resource, or not published.",
+    "406": "The Accept header asks for a format this endpoint does not produce.",
+    "412": "If-Match does not match the current ETag: the resource changed since it was read.",
+    "415": "The body is not JSON.",
+    "428": "If-Match is required to change an existing resource.",
+    "429": "Too many requests for this key or address; see Retry-After.",
+}
+READ_ERRORS = ["400", "401", "404", "406", "429"]
+WRITE_ERRORS = ["400", "401", "403", "404", "406", "412", "415", "428", "429"]
+
+
+class ProblemAwareAutoSchema(AutoSchema):
+    """drf-spectacular's schema, unchanged; a named hook point for the API's conventions."""
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "projects.api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+    priority = 1
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key issued in the admin: `Authorization: Bearer sdg_…`.",
+        }
+
+    def get_security_requirement(self, auto_schema):
+        # Keys are optional for reads: list "no key" as an alternative.
+        return [{self.name: []}, {}]
+
+
+def add_common_responses(result, generator, request, public):
+    """Add the problem document and the error responses to every operation."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in {"get", "put", "patch", "post", "delete"}:
+                continue
+            codes = READ_ERRORS if method == "get" else WRITE_ERRORS
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                if code == "404" and "{" not in path and method == "get":
+                    continue
+                responses.setdefault(code, {"description": ERRORS[code], "content": problem})
+            if method == "get" and "200" in responses:
+                responses.setdefault("304", {"description": "Not modified (If-None-Match matched the ETag)."})
+    return result

@@ -1,0 +1,166 @@
+"""Representations of the API's resources (reads). Writes are validated by the interchange
+schema (projects.interchange.schema), the same rules as the importer and the admin."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from projects.interchange.schema import AssessmentRecord, ProjectRecord
+from projects.models import Assessment, Criterion, Methodology, Operator, Project, ScoreCard
+from projects.vocabularies import EvidenceGrade, Resource
+
+from .score_card import ScoreCardField
+
+
+class OperatorSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Operator
+        fields = ["slug", "name", "country", "kind"]
+
+
+class OperatorSerializer(serializers.ModelSerializer):
+    project_count = serializers.IntegerField(read_only=True, help_text="Published projects.")
+
+    class Meta:
+        model = Operator
+        fields = ["slug", "name", "country", "kind", "project_count"]
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    operator = OperatorSummarySerializer(read_only=True)
+    resources = serializers.ListField(child=serializers.ChoiceField(choices=Resource.choices))
+    links = serializers.ListField(child=serializers.URLField())
+    illustrative = serializers.BooleanField(
+        source="is_illustrative", read_only=True, help_text="The ratings are demo or synthetic data."
+    )
+    score = ScoreCardField(source="current_score.card", default=None)
+
+    class Meta:
+        model = Project
+        fields = [
+            "slug",
+            "name",
+            "operator",
+            "target_body",
+            "resources",
+            "phase",
+            "launch_year",
+            "summary",
+            "summary_ja",
+            "links",
+            "origin",
+            "illustrative",
+            "state",
+            "published_at",
+            "updated_at",
+            "score",
+        ]
+
+
+class RankedProjectSerializer(ProjectSerializer):
+    rank = serializers.IntegerField(
+        read_only=True, help_text="1 for the highest net score; ties share a rank."
+    )
+
+    class Meta(ProjectSerializer.Meta):
+        fields = ["rank", *ProjectSerializer.Meta.fields]
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A stored blank ("no grade", for a criterion that is not applicable) is served as null."""
+
+    def to_representation(self, value):
+        return value or None
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    criterion = serializers.CharField(source="criterion.code")
+    dimension = serializers.CharField(source="criterion.dimension")
+    weight = serializers.IntegerField(source="criterion.weight")
+    rating = serializers.IntegerField(source="level", allow_null=True, min_value=0, max_value=4)
+    evidence = serializers.CharField(source="justification")
+    evidence_grade = BlankAsNullChoiceField(choices=EvidenceGrade.choices, allow_null=True)
+    methodology = serializers.CharField(source="criterion.methodology.version")
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "criterion",
+            "dimension",
+            "weight",
+            "rating",
+            "not_applicable",
+            "evidence",
+            "evidence_grade",
+            "source_url",
+            "methodology",
+            "updated_at",
+        ]
+
+
+class ScoreHistorySerializer(serializers.ModelSerializer):
+    methodology = serializers.CharField(source="methodology.version")
+    card = ScoreCardField()
+
+    class Meta:
+        model = ScoreCard
+        fields = ["computed_at", "methodology", "card"]
+
+
+class LevelTextsSerializer(serializers.Serializer):
+    en = serializers.ListField(child=serializers.CharField(), min_length=5, max_length=5)
+    ja = serializers.ListField(child=serializers.CharField(), min_length=5, max_length=5)
+
+
+class CriterionSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField()
+    levels = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Criterion
+        fields = ["code", "dimension", "weight", "references", "name", "description", "levels"]
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {"en": {"type": "string"}, "ja": {"type": "string"}},
+            "required": ["en", "ja"],
+        }
+    )
+    def get_name(self, criterion) -> dict:
+        return {"en": criterion.name_en, "ja": criterion.name_ja}
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {"en": {"type": "string"}, "ja": {"type": "string"}},
+            "required": ["en", "ja"],
+        }
+    )
+    def get_description(self, criterion) -> dict:
+        return {"en": criterion.description_en, "ja": criterion.description_ja}
+
+    @extend_schema_field(LevelTextsSerializer)
+    def get_levels(self, criterion) -> dict:
+        return {"en": criterion.levels_en, "ja": criterion.levels_ja}
+
+
+class MethodologySerializer(serializers.ModelSerializer):
+    parameters = serializers.JSONField(help_text="α, bands, grades, caps, evidence weights and their names.")
+    criteria = CriterionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Methodology
+        fields = ["version", "state", "published_at", "parameters", "criteria"]
+
+
+class ProjectWriteSerializer(ProjectRecord):
+    """A project as in the interchange format; "assessments", when given, replace them all."""
+
+
+class AssessmentWriteSerializer(AssessmentRecord):
+    """One rating: ``rating`` 0–4 with ``evidence`` and ``evidence_grade``, or ``not_applicable``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("criterion")  # given by the URL

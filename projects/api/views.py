@@ -1,0 +1,424 @@
+"""The API's views: thin, reading through selectors and writing through services."""
+
+import csv
+from collections.abc import Iterator
+
+from django.db import transaction
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import Rank
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, renderers, status, viewsets
+from rest_framework.response import Response
+
+from projects.filters import ProjectFilter
+from projects.interchange.exporter import project_record, projects_export
+from projects.models import Assessment, Criterion, Methodology, Operator, Project, ScoreCard
+from projects.selectors import criteria_of, methodology_current
+from projects.services.projects import assessment_set
+from projects.services.writes import project_save_record
+from projects.vocabularies import PublicationState, ScoreStatus
+
+from . import serializers as api
+from .backends import StrictFilterBackend
+from .conditional import ConditionalMixin, etag_for, require_if_match
+from .pagination import PagePagination, SyncPagination
+from .permissions import may_see_drafts
+
+
+def visible_projects(request):
+    """Published projects, and drafts too for keys that write them."""
+    projects = Project.objects.select_related("operator", "current_score")
+    return projects if may_see_drafts(request) else projects.published()
+
+
+def latest(*moments):
+    moments = [moment for moment in moments if moment is not None]
+    return max(moments) if moments else None
+
+
+class ApiViewMixin(ConditionalMixin):
+    filter_backends = [StrictFilterBackend]
+    pagination_class = PagePagination
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        page = getattr(self.paginator, "page", None)
+        objects = list(page) if page is not None else []
+        self.last_modified = latest(*(getattr(obj, "updated_at", None) for obj in objects))
+        return response
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List projects", description="Filter, search, order and page through projects."
+    ),
+    retrieve=extend_schema(summary="A project with its current score card"),
+    create=extend_schema(
+        summary="Create a draft project (write scope)",
+        request=api.ProjectWriteSerializer,
+        responses={201: api.ProjectSerializer},
+    ),
+    update=extend_schema(
+        summary="Replace a project (write scope, If-Match)", request=api.ProjectWriteSerializer
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a project (write scope, If-Match)", request=api.ProjectWriteSerializer
+    ),
+)
+class ProjectViewSet(
+    ApiViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = api.ProjectSerializer
+    filterset_class = ProjectFilter
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+
+    def get_queryset(self):
+        return visible_projects(self.request).order_by("name", "slug")
+
+    def retrieve(self, request, *args, **kwargs):
+        project = self.get_object()
+        self.last_modified = latest(project.updated_at, project.operator.updated_at)
+        return Response(self.get_serializer(project).data)
+
+    def create(self, request, *args, **kwargs):
+        project = self._save(dict(request.data) if isinstance(request.data, dict) else request.data)
+        data = api.ProjectSerializer(project, context=self.get_serializer_context()).data
+        headers = {"ETag": etag_for(data), "Location": f"/api/v1/projects/{project.slug}"}
+        return Response(data, status=status.HTTP_201_CREATED, headers=headers)
+
+    def update(self, request, *args, partial=False, **kwargs):
+        with transaction.atomic():
+            # Lock the row: the version checked against If-Match is the version changed.
+            self.get_object()
+            project = self.get_queryset().select_for_update(of=("self",)).get(slug=self.kwargs["slug"])
+            require_if_match(request, etag_for(self.get_serializer(project).data))
+            body = request.data if isinstance(request.data, dict) else {}
+            if partial:
+                record = {
+                    k: v for k, v in project_record(project).items() if k not in {"score", "assessments"}
+                }
+                record.update(body)
+            else:
+                record = dict(body)
+            record.setdefault("slug", project.slug)
+            project = self._save(record, expected_slug=project.slug)
+        data = self.get_serializer(project).data
+        return Response(data, headers={"ETag": etag_for(data)})
+
+    def _save(self, record, expected_slug: str | None = None) -> Project:
+        project = project_save_record(record=record, expected_slug=expected_slug, user=None)
+        return visible_projects(self.request).get(pk=project.pk)
+
+
+@extend_schema(summary="Rated projects ranked by net score", description="Filterable like /projects.")
+class RankingView(ApiViewMixin, generics.ListAPIView):
+    serializer_class = api.RankedProjectSerializer
+    filterset_class = ProjectFilter
+
+    def get_queryset(self):
+        return (
+            Project.objects.published()
+            .select_related("operator", "current_score")
+            .filter(current_score__status=ScoreStatus.RATED)
+            .annotate(rank=Window(Rank(), order_by=F("current_score__net_score").desc()))
+            .order_by(F("current_score__net_score").desc(), "name", "slug")
+        )
+
+
+@extend_schema(summary="All projects in order of last change, for full syncs (cursor paging)")
+class SyncView(ApiViewMixin, generics.ListAPIView):
+    serializer_class = api.ProjectSerializer
+    pagination_class = SyncPagination
+    filterset_class = None
+
+    def get_queryset(self):
+        return visible_projects(self.request)
+
+
+class ProjectChildMixin(ApiViewMixin):
+    """Views below /projects/{slug}/: 404 when the project is not visible to the client."""
+
+    def project(self) -> Project:
+        if not hasattr(self, "_project"):
+            self._project = get_object_or_404(visible_projects(self.request), slug=self.kwargs["slug"])
+        return self._project
+
+
+@extend_schema(summary="A project's ratings under the current method")
+class AssessmentListView(ProjectChildMixin, generics.ListAPIView):
+    serializer_class = api.AssessmentSerializer
+    pagination_class = None
+    queryset = Assessment.objects.none()  # for the schema; get_queryset is per project
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        project = self.project()
+        methodology = methodology_current()
+        return (
+            Assessment.objects.filter(project=project, criterion__methodology=methodology)
+            .select_related("criterion__methodology")
+            .order_by("criterion__position")
+        )
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        project = self.project()
+        moments = [a.updated_at for a in self.get_queryset()]
+        self.last_modified = latest(project.updated_at, *moments)
+        return response
+
+
+@extend_schema_view(
+    get=extend_schema(summary="One rating"),
+    put=extend_schema(
+        summary="Set one rating (write scope; If-Match when it exists)", request=api.AssessmentWriteSerializer
+    ),
+    delete=extend_schema(summary="Remove one rating: the criterion becomes missing (write scope, If-Match)"),
+)
+class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
+    serializer_class = api.AssessmentSerializer
+    pagination_class = None
+    queryset = Assessment.objects.none()
+
+    def criterion(self) -> Criterion:
+        return get_object_or_404(criteria_of(methodology_current()), code=self.kwargs["code"])
+
+    def stored(self) -> Assessment | None:
+        return (
+            Assessment.objects.filter(project=self.project(), criterion=self.criterion())
+            .select_related("criterion__methodology")
+            .first()
+        )
+
+    def get(self, request, *args, **kwargs):
+        assessment = self.stored()
+        if assessment is None:
+            return Response(
+                {
+                    "type": "about:blank",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": f"{self.kwargs['code']} is not assessed for this project (missing).",
+                    "instance": request.get_full_path(),
+                },
+                status=404,
+                content_type="application/problem+json",
+            )
+        self.last_modified = assessment.updated_at
+        return Response(self.get_serializer(assessment).data)
+
+    def put(self, request, *args, **kwargs):
+        project, criterion = self.project(), self.criterion()
+        with transaction.atomic():
+            current = self.stored()
+            require_if_match(request, etag_for(self.get_serializer(current).data) if current else None)
+            body = request.data if isinstance(request.data, dict) else {}
+            writer = api.AssessmentWriteSerializer(data=body)
+            writer.is_valid(raise_exception=True)
+            item = {**writer.validated_data, "criterion": criterion.code}
+            assessment, _ = assessment_set(
+                project=project, criterion=criterion, item=item, assessment=current
+            )
+        assessment = self.stored()
+        data = self.get_serializer(assessment).data
+        return Response(data, status=200 if current else 201, headers={"ETag": etag_for(data)})
+
+    def delete(self, request, *args, **kwargs):
+        with transaction.atomic():
+            current = self.stored()
+            if current is None:
+                return self.get(request, *args, **kwargs)
+            require_if_match(request, etag_for(self.get_serializer(current).data))
+            current.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(summary="A project's score history, newest first")
+class ScoreHistoryView(ProjectChildMixin, generics.ListAPIView):
+    serializer_class = api.ScoreHistorySerializer
+    queryset = ScoreCard.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return self.project().score_history.select_related("methodology").order_by("-computed_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        self.last_modified = self.project().updated_at
+        return response
+
+
+class OperatorViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = api.OperatorSerializer
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+
+    def get_queryset(self):
+        visible = Q(projects__state=PublicationState.PUBLISHED)
+        if may_see_drafts(self.request):
+            visible = Q(projects__isnull=False)
+        return (
+            Operator.objects.annotate(project_count=Count("projects", filter=visible, distinct=True))
+            .filter(project_count__gt=0)
+            .order_by("name")
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        operator = self.get_object()
+        self.last_modified = operator.updated_at
+        return Response(self.get_serializer(operator).data)
+
+
+class MethodologyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = api.MethodologySerializer
+    lookup_field = "version"
+    lookup_value_regex = r"[0-9A-Za-z.\-]+"
+
+    def get_queryset(self):
+        return (
+            Methodology.objects.filter(state=PublicationState.PUBLISHED)
+            .prefetch_related("criteria")
+            .order_by("-published_at", "-version")
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        methodology = self.get_object()
+        self.last_modified = methodology.published_at
+        return Response(self.get_serializer(methodology).data)
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+CSV_COLUMNS = [
+    "slug",
+    "name",
+    "operator",
+    "operator_country",
+    "target_body",
+    "phase",
+    "launch_year",
+    "origin",
+    "methodology",
+    "status",
+    "grade",
+    "net_score",
+    "net_low",
+    "net_high",
+    "confidence",
+    "sdg7",
+    "sdg9",
+    "sdg12",
+    "debris",
+    "debris_level",
+    "debris_severe",
+    "equity",
+    "equity_level",
+    "equity_severe",
+    "updated_at",
+]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def score_rows(projects) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    for project in projects.iterator(chunk_size=1000):
+        card = project.current_score
+        figures = (
+            [""] * 16
+            if card is None
+            else [
+                card.methodology.version,
+                card.status,
+                card.grade,
+                card.net_score,
+                card.net_low,
+                card.net_high,
+                card.confidence,
+                card.sdg7,
+                card.sdg9,
+                card.sdg12,
+                card.debris,
+                card.debris_level,
+                card.debris_severe,
+                card.equity,
+                card.equity_level,
+                card.equity_severe,
+            ]
+        )
+        yield writer.writerow(
+            [
+                project.slug,
+                project.name,
+                project.operator.name,
+                project.operator.country,
+                project.target_body,
+                project.phase,
+                project.launch_year,
+                project.origin,
+                *["" if v is None else v for v in figures],
+                project.updated_at.isoformat(),
+            ]
+        )
+
+
+@extend_schema(
+    summary="Every published project with its ratings and score card, in the interchange format",
+    responses={
+        (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="sdgscore.projects/1")
+    },
+)
+class ExportJSONView(generics.GenericAPIView):
+    pagination_class = None
+    filter_backends = [StrictFilterBackend]
+
+    def get(self, request, *args, **kwargs):
+        self.filter_queryset(Project.objects.none())  # refuses unknown parameters
+        response = StreamingHttpResponse(
+            projects_export(published_only=True), content_type="application/json"
+        )
+        response["Content-Disposition"] = 'attachment; filename="sdgscore-projects.json"'
+        return response
+
+
+@extend_schema(
+    summary="The score cards of every published project as CSV, one row a project",
+    responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row")},
+)
+class ExportCSVView(generics.GenericAPIView):
+    pagination_class = None
+    renderer_classes = [CSVRenderer, renderers.JSONRenderer]
+    filter_backends = [StrictFilterBackend]
+
+    def get(self, request, *args, **kwargs):
+        self.filter_queryset(Project.objects.none())
+        projects = (
+            Project.objects.published()
+            .select_related("operator", "current_score__methodology")
+            .order_by("slug")
+        )
+        response = StreamingHttpResponse(score_rows(projects), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="sdgscore-scores.csv"'
+        return response

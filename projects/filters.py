@@ -1,0 +1,139 @@
+"""One FilterSet per listed model, shared by the API (and the public pages).
+
+Repeated parameters mean OR (``?target_body=moon&target_body=mars``); different parameters AND.
+An unknown value is an error that lists the allowed ones, never a silently empty result.
+"""
+
+import django_filters
+from django.db.models import F, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from projects.models import Operator, Project
+from projects.vocabularies import Grade, Phase, Resource, RiskLevel, ScoreStatus, TargetBody
+
+
+def _choice_error(choices) -> dict:
+    allowed = ", ".join(str(value) for value, _label in choices)
+    return {"invalid_choice": f"%(value)s is not allowed; use one of: {allowed}."}
+
+
+def _multiple(field_name: str, choices, label: str) -> django_filters.MultipleChoiceFilter:
+    return django_filters.MultipleChoiceFilter(
+        field_name=field_name, choices=choices, label=label, error_messages=_choice_error(choices)
+    )
+
+
+class OperatorCountryFilter(django_filters.MultipleChoiceFilter):
+    """Countries of the operators that exist, so an unknown code gets the list of known ones."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, choices=self._countries, **kwargs)
+
+    @staticmethod
+    def _countries():
+        return [
+            (code, code)
+            for code in Operator.objects.order_by("country").values_list("country", flat=True).distinct()
+        ]
+
+    @property
+    def field(self):
+        field = super().field
+        field.error_messages.update(_choice_error(field.choices))
+        return field
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class OperatorSlugFilter(django_filters.ModelMultipleChoiceFilter):
+    """Operators by slug."""
+
+
+ORDERING_FIELDS = {
+    "net_score": "current_score__net_score",
+    "sdg7": "current_score__sdg7",
+    "sdg9": "current_score__sdg9",
+    "sdg12": "current_score__sdg12",
+    "debris": "current_score__debris",
+    "equity": "current_score__equity",
+    "name": "name",
+    "launch_year": "launch_year",
+    "updated": "updated_at",
+}
+
+
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Ordering where projects without a figure come last either way, on every database."""
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        field = F(self.param_map[param.lstrip("-")])
+        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.order_by(*[self.get_ordering_value(param) for param in value], "slug")
+
+
+class ProjectFilter(django_filters.FilterSet):
+    target_body = _multiple("target_body", TargetBody.choices, "target body")
+    resource = django_filters.MultipleChoiceFilter(
+        choices=Resource.choices,
+        method="filter_resource",
+        label="resource",
+        error_messages=_choice_error(Resource.choices),
+    )
+    phase = _multiple("phase", Phase.choices, "phase")
+    operator = OperatorSlugFilter(
+        field_name="operator__slug",
+        to_field_name="slug",
+        queryset=Operator.objects.all(),
+        label="operator slug",
+        error_messages={
+            "invalid_choice": "%(value)s is not the slug of an operator (see /api/v1/operators)."
+        },
+    )
+    operator_country = OperatorCountryFilter(field_name="operator__country", label="operator country")
+    grade = _multiple("current_score__grade", Grade.choices, "grade")
+    status = _multiple("current_score__status", ScoreStatus.choices, "score status")
+    debris_level = _multiple("current_score__debris_level", RiskLevel.choices, "debris risk level")
+    equity_level = _multiple("current_score__equity_level", RiskLevel.choices, "equity risk level")
+    severe = django_filters.BooleanFilter(method="filter_severe", label="any severe risk flag")
+    debris_severe = django_filters.BooleanFilter(field_name="current_score__debris_severe")
+    equity_severe = django_filters.BooleanFilter(field_name="current_score__equity_severe")
+    net_score_min = django_filters.NumberFilter(field_name="current_score__net_score", lookup_expr="gte")
+    net_score_max = django_filters.NumberFilter(field_name="current_score__net_score", lookup_expr="lte")
+    launch_year_min = django_filters.NumberFilter(field_name="launch_year", lookup_expr="gte")
+    launch_year_max = django_filters.NumberFilter(field_name="launch_year", lookup_expr="lte")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    q = django_filters.CharFilter(
+        method="filter_search", label="words in the name or summary", max_length=200
+    )
+    ordering = NullsLastOrderingFilter(fields=[(path, name) for name, path in ORDERING_FIELDS.items()])
+
+    class Meta:
+        model = Project
+        fields: list[str] = []
+
+    def filter_resource(self, queryset, name, values):
+        if not values:
+            return queryset
+        # resources is a JSON list: match the quoted name in its text, on SQLite and PostgreSQL.
+        condition = Q()
+        for value in values:
+            condition |= Q(resources__icontains=f'"{value}"')
+        return queryset.filter(condition)
+
+    def filter_severe(self, queryset, name, value):
+        if value is None:
+            return queryset
+        flagged = Q(current_score__debris_severe=True) | Q(current_score__equity_severe=True)
+        return queryset.filter(flagged) if value else queryset.exclude(flagged)
+
+    def filter_search(self, queryset, name, value):
+        for word in value.split()[:10]:
+            queryset = queryset.filter(
+                Q(name__icontains=word) | Q(summary__icontains=word) | Q(summary_ja__icontains=word)
+            )
+        return queryset

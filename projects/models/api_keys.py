@@ -1,0 +1,125 @@
+"""API keys for partners: shown once at creation, stored only as a hash, scoped and rate-limited.
+
+A key looks like ``sdg_<prefix>_<secret>``. The prefix identifies the key (and is shown in the
+admin); only the SHA-256 of the whole key is stored. The secret carries 256 random bits, so a
+fast hash is enough: there is nothing to brute-force that would not take longer than the key's
+life, and verification stays cheap on every request.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+KEY_PATTERN = re.compile(r"^sdg_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+RATE_PATTERN = re.compile(r"^[1-9][0-9]{0,6}/(second|minute|hour|day)$")
+
+
+def validate_rate(value: str) -> None:
+    if not RATE_PATTERN.match(value):
+        raise ValidationError(
+            _("Write a rate as a number of requests per second, minute, hour or day, e.g. 1000/hour."),
+            code="invalid",
+        )
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def usable(self):
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiKey(models.Model):
+    class Scope(models.TextChoices):
+        READ = "read", _("read: published data")
+        WRITE = "write", _("write: create and update projects and ratings (drafts)")
+
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Who the key is for, e.g. the partner's name.")
+    )
+    prefix = models.CharField(_("key prefix"), max_length=12, unique=True, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, editable=False)
+    scope = models.CharField(_("scope"), max_length=5, choices=Scope.choices, default=Scope.READ)
+    throttle_rate = models.CharField(
+        _("rate limit"),
+        max_length=20,
+        default="1000/hour",
+        validators=[validate_rate],
+        help_text=_("Requests allowed per second, minute, hour or day, e.g. 1000/hour."),
+    )
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope__in=["read", "write"]), name="apikey_scope_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (sdg_{self.prefix}_…)"
+
+    @classmethod
+    def issue(cls, *, name: str, scope: str = Scope.READ, created_by=None, **fields) -> tuple["ApiKey", str]:
+        """Create a key; returns it with the full key string, which is never stored."""
+        prefix = secrets.token_hex(6)
+        key = f"sdg_{prefix}_{secrets.token_urlsafe(32)}"
+        api_key = cls(
+            name=name, scope=scope, prefix=prefix, key_hash=key_digest(key), created_by=created_by, **fields
+        )
+        api_key.full_clean()
+        api_key.save()
+        return api_key, key
+
+    @classmethod
+    def find(cls, key: str) -> "ApiKey | None":
+        """The usable key matching ``key``, compared in constant time; None for any failure."""
+        match = KEY_PATTERN.match(key)
+        candidate = cls.objects.usable().filter(prefix=match.group(1)).first() if match else None
+        # Compare even when nothing was found, so timing does not tell which part was wrong.
+        stored = candidate.key_hash if candidate else "0" * 64
+        if hmac.compare_digest(stored, key_digest(key)) and candidate is not None:
+            return candidate
+        return None
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.WRITE
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
