@@ -4,13 +4,55 @@ Repeated parameters mean OR (``?target_body=moon&target_body=mars``); different 
 An unknown value is an error that lists the allowed ones, never a silently empty result.
 """
 
+import re
+from datetime import datetime
+
 import django_filters
+from django import forms
 from django.db.models import F, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from projects.models import Operator, Project
 from projects.vocabularies import Grade, Phase, Resource, RiskLevel, ScoreStatus, TargetBody
+
+
+class StrictBooleanField(forms.Field):
+    """Only "true" or "false": anything else is an error, not a silently ignored filter."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value in ("true", "false"):
+            return value == "true"
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanField
+
+
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+class RFC3339DateTimeField(forms.Field):
+    """A full date-time with its time zone (2026-11-24T09:30:00Z), as the API schema says."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if not RFC3339.match(value):
+            raise forms.ValidationError("Use a date-time with a time zone, e.g. 2026-11-24T09:30:00Z.")
+        try:
+            return datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+        except ValueError:
+            raise forms.ValidationError("That date-time does not exist.") from None
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class RFC3339DateTimeFilter(django_filters.Filter):
+    field_class = RFC3339DateTimeField
 
 
 def _choice_error(choices) -> dict:
@@ -99,14 +141,14 @@ class ProjectFilter(django_filters.FilterSet):
     status = _multiple("current_score__status", ScoreStatus.choices, "score status")
     debris_level = _multiple("current_score__debris_level", RiskLevel.choices, "debris risk level")
     equity_level = _multiple("current_score__equity_level", RiskLevel.choices, "equity risk level")
-    severe = django_filters.BooleanFilter(method="filter_severe", label="any severe risk flag")
-    debris_severe = django_filters.BooleanFilter(field_name="current_score__debris_severe")
-    equity_severe = django_filters.BooleanFilter(field_name="current_score__equity_severe")
+    severe = StrictBooleanFilter(method="filter_severe", label="any severe risk flag")
+    debris_severe = StrictBooleanFilter(field_name="current_score__debris_severe")
+    equity_severe = StrictBooleanFilter(field_name="current_score__equity_severe")
     net_score_min = django_filters.NumberFilter(field_name="current_score__net_score", lookup_expr="gte")
     net_score_max = django_filters.NumberFilter(field_name="current_score__net_score", lookup_expr="lte")
     launch_year_min = django_filters.NumberFilter(field_name="launch_year", lookup_expr="gte")
     launch_year_max = django_filters.NumberFilter(field_name="launch_year", lookup_expr="lte")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = RFC3339DateTimeFilter(field_name="updated_at", lookup_expr="gte")
     q = django_filters.CharFilter(
         method="filter_search", label="words in the name or summary", max_length=200
     )

@@ -174,6 +174,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "projects.api.errors.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_METADATA_CLASS": None,  # OPTIONS answers 405: the schema describes the API
 }
 # Requests per period for clients without a key; each key carries its own rate.
 API_ANONYMOUS_RATE = os.environ.get("API_ANONYMOUS_RATE") or "120/minute"

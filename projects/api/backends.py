@@ -1,5 +1,6 @@
 """Filtering that refuses what it does not understand: unknown parameters and values are 400s."""
 
+from django_filters import ModelMultipleChoiceFilter, MultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions
 
@@ -16,4 +17,22 @@ class StrictFilterBackend(DjangoFilterBackend):
             raise exceptions.ValidationError(
                 {name: [f"Unknown query parameter; allowed: {allowed}."] for name in unknown}
             )
+        empty = sorted(
+            name for name, values in request.query_params.lists() if name in known and "" in values
+        )
+        if empty:
+            raise exceptions.ValidationError(
+                {name: ["Give a value, or leave the parameter out."] for name in empty}
+            )
+        repeated = sorted(
+            name
+            for name in request.query_params
+            if len(request.query_params.getlist(name)) > 1
+            and name in known
+            and not isinstance(
+                filterset_class.base_filters[name], MultipleChoiceFilter | ModelMultipleChoiceFilter
+            )
+        )
+        if repeated:
+            raise exceptions.ValidationError({name: ["Give this parameter once."] for name in repeated})
         return super().filter_queryset(request, queryset, view)

@@ -7,8 +7,24 @@ MAX_PAGE_SIZE = 200
 MAX_SYNC_PAGE_SIZE = 1000
 
 
+def _single(request, name: str) -> str | None:
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise exceptions.ValidationError({name: ["Give this parameter once."]})
+    return values[0] if values else None
+
+
+def _bound(parameters: list[dict], name: str, minimum: int, maximum: int | None = None) -> list[dict]:
+    for parameter in parameters:
+        if parameter["name"] == name:
+            parameter["schema"]["minimum"] = minimum
+            if maximum is not None:
+                parameter["schema"]["maximum"] = maximum
+    return parameters
+
+
 def _size(request, name: str, default: int, maximum: int) -> int:
-    raw = request.query_params.get(name)
+    raw = _single(request, name)
     if raw is None:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
@@ -25,7 +41,7 @@ class PagePagination(PageNumberPagination):
         return _size(request, self.page_size_query_param, self.page_size, self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
-        raw = request.query_params.get(self.page_query_param, "1")
+        raw = _single(request, self.page_query_param) or "1"
         if not raw.isdigit() or int(raw) < 1:
             raise exceptions.ValidationError({self.page_query_param: ["Must be a whole number from 1."]})
         return super().paginate_queryset(queryset, request, view)
@@ -34,6 +50,11 @@ class PagePagination(PageNumberPagination):
         response = super().get_paginated_response_schema(schema)
         response["required"] = ["count", "next", "previous", "results"]
         return response
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        _bound(parameters, self.page_query_param, 1)
+        return _bound(parameters, self.page_size_query_param, 1, self.max_page_size)
 
 
 class SyncPagination(CursorPagination):
@@ -58,3 +79,8 @@ class SyncPagination(CursorPagination):
         response = super().get_paginated_response_schema(schema)
         response["required"] = ["next", "previous", "results"]
         return response
+
+    def get_schema_operation_parameters(self, view):
+        return _bound(
+            super().get_schema_operation_parameters(view), self.page_size_query_param, 1, self.max_page_size
+        )

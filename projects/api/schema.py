@@ -29,15 +29,23 @@ ERRORS = {
     "400": "Invalid query parameter, value or body (each field named in `errors`).",
     "401": "The API key is missing (for writes) or invalid.",
     "403": "The API key may not do this (it has the read scope only).",
-    "404": "No such resource, or not published.",
+    "404": "No such resource, or not published (or a page past the last).",
+    "409": "A project with this slug exists already.",
     "406": "The Accept header asks for a format this endpoint does not produce.",
     "412": "If-Match does not match the current ETag: the resource changed since it was read.",
+    "414": "The request line is too long.",
     "415": "The body is not JSON.",
     "428": "If-Match is required to change an existing resource.",
     "429": "Too many requests for this key or address; see Retry-After.",
 }
-READ_ERRORS = ["400", "401", "404", "406", "429"]
-WRITE_ERRORS = ["400", "401", "403", "404", "406", "412", "415", "428", "429"]
+READ_ERRORS = ["400", "401", "404", "406", "414", "429"]
+WRITE_ERRORS = ["400", "401", "403", "404", "406", "412", "414", "415", "428", "429"]
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "description": "The ETag of the resource as you read it; required to change an existing resource.",
+    "schema": {"type": "string"},
+}
 
 
 class ProblemAwareAutoSchema(AutoSchema):
@@ -72,10 +80,18 @@ def add_common_responses(result, generator, request, public):
                 continue
             codes = READ_ERRORS if method == "get" else WRITE_ERRORS
             responses = operation.setdefault("responses", {})
+            if method == "post":
+                codes = [*codes, "409"]
             for code in codes:
-                if code == "404" and "{" not in path and method == "get":
-                    continue
                 responses.setdefault(code, {"description": ERRORS[code], "content": problem})
             if method == "get" and "200" in responses:
                 responses.setdefault("304", {"description": "Not modified (If-None-Match matched the ETag)."})
+            if method in {"put", "patch", "delete"}:
+                operation.setdefault("parameters", []).append(IF_MATCH)
+            if method == "put" and path.endswith("{code}"):
+                responses["201"] = {**responses["200"], "description": "Created: the criterion was missing."}
+    for name, component in schemas.items():
+        # Request bodies are closed: an unknown key is an error, never silently dropped.
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
     return result

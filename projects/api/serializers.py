@@ -56,6 +56,10 @@ class ProjectSerializer(serializers.ModelSerializer):
         ]
 
 
+class SyncProjectSerializer(ProjectSerializer):
+    """The same representation, under its own name for the cursor-paged sync list."""
+
+
 class RankedProjectSerializer(ProjectSerializer):
     rank = serializers.IntegerField(
         read_only=True, help_text="1 for the highest net score; ties share a rank."

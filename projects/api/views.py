@@ -18,7 +18,7 @@ from projects.interchange.exporter import project_record, projects_export
 from projects.models import Assessment, Criterion, Methodology, Operator, Project, ScoreCard
 from projects.selectors import criteria_of, methodology_current
 from projects.services.projects import assessment_set
-from projects.services.writes import project_save_record
+from projects.services.writes import json_object, project_save_record, project_validate_record
 from projects.vocabularies import PublicationState, ScoreStatus
 
 from . import serializers as api
@@ -90,7 +90,7 @@ class ProjectViewSet(
         return Response(self.get_serializer(project).data)
 
     def create(self, request, *args, **kwargs):
-        project = self._save(dict(request.data) if isinstance(request.data, dict) else request.data)
+        project = self._save(project_validate_record(record=request.data, expected_slug=None))
         data = api.ProjectSerializer(project, context=self.get_serializer_context()).data
         headers = {"ETag": etag_for(data), "Location": f"/api/v1/projects/{project.slug}"}
         return Response(data, status=status.HTTP_201_CREATED, headers=headers)
@@ -100,22 +100,23 @@ class ProjectViewSet(
             # Lock the row: the version checked against If-Match is the version changed.
             self.get_object()
             project = self.get_queryset().select_for_update(of=("self",)).get(slug=self.kwargs["slug"])
-            require_if_match(request, etag_for(self.get_serializer(project).data))
-            body = request.data if isinstance(request.data, dict) else {}
+            body = json_object(request.data)
             if partial:
-                record = {
-                    k: v for k, v in project_record(project).items() if k not in {"score", "assessments"}
-                }
+                stored = project_record(project)
+                record = {k: v for k, v in stored.items() if k not in {"score", "assessments"}}
                 record.update(body)
             else:
                 record = dict(body)
             record.setdefault("slug", project.slug)
-            project = self._save(record, expected_slug=project.slug)
+            # A bad body is a 400 whatever If-Match says; a good one must name the current version.
+            clean = project_validate_record(record=record, expected_slug=project.slug)
+            require_if_match(request, etag_for(self.get_serializer(project).data))
+            project = self._save(clean)
         data = self.get_serializer(project).data
         return Response(data, headers={"ETag": etag_for(data)})
 
-    def _save(self, record, expected_slug: str | None = None) -> Project:
-        project = project_save_record(record=record, expected_slug=expected_slug, user=None)
+    def _save(self, clean: dict) -> Project:
+        project = project_save_record(clean=clean, user=None)
         return visible_projects(self.request).get(pk=project.pk)
 
 
@@ -136,7 +137,7 @@ class RankingView(ApiViewMixin, generics.ListAPIView):
 
 @extend_schema(summary="All projects in order of last change, for full syncs (cursor paging)")
 class SyncView(ApiViewMixin, generics.ListAPIView):
-    serializer_class = api.ProjectSerializer
+    serializer_class = api.SyncProjectSerializer
     pagination_class = SyncPagination
     filterset_class = None
 
@@ -219,12 +220,11 @@ class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
 
     def put(self, request, *args, **kwargs):
         project, criterion = self.project(), self.criterion()
+        writer = api.AssessmentWriteSerializer(data=json_object(request.data))
+        writer.is_valid(raise_exception=True)
         with transaction.atomic():
             current = self.stored()
             require_if_match(request, etag_for(self.get_serializer(current).data) if current else None)
-            body = request.data if isinstance(request.data, dict) else {}
-            writer = api.AssessmentWriteSerializer(data=body)
-            writer.is_valid(raise_exception=True)
             item = {**writer.validated_data, "criterion": criterion.code}
             assessment, _ = assessment_set(
                 project=project, criterion=criterion, item=item, assessment=current

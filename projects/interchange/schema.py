@@ -99,6 +99,11 @@ class AssessmentRecord(ClosedSerializer):
 class ProjectRecord(ClosedSerializer):
     ignored_keys = frozenset({"score"})  # exported for readers; recomputed, never imported
 
+    def __init__(self, *args, ignore_score: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not ignore_score:  # the API: a score in a request body is an error, not a no-op
+            self.ignored_keys = frozenset()
+
     slug = serializers.SlugField(max_length=100)
     name = StrictCharField(max_length=200)
     operator = OperatorRecord()

@@ -11,26 +11,45 @@ from .projects import assessments_replace, operator_upsert, project_upsert
 from .scoring import project_rescore, rescoring_deferred
 
 
-def project_save_record(*, record, expected_slug: str | None = None, user=None) -> Project:
-    """Create (expected_slug None) or update a project from an interchange record.
+class SlugTaken(exceptions.APIException):
+    status_code = 409
+    default_detail = "A project with this slug exists; change it at /api/v1/projects/{slug} instead."
+    default_code = "conflict"
 
-    Raises DRF's ValidationError naming each bad field; nothing is stored then.
-    """
-    if not isinstance(record, dict):
+
+def json_object(body) -> dict:
+    """A request body that must be a JSON object."""
+    if not isinstance(body, dict):
         raise exceptions.ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+    return body
+
+
+def project_validate_record(*, record, expected_slug: str | None) -> dict:
+    """Check a record for a create (expected_slug None) or an update of that slug.
+
+    Returns the clean record; raises DRF's ValidationError naming each bad field, or SlugTaken.
+    """
     methodology = methodology_current()
-    criteria = {criterion.code: criterion for criterion in criteria_of(methodology)}
     serializer = ProjectRecord(
-        data=record, context={"criterion_codes": set(criteria), "method_version": methodology.version}
+        ignore_score=False,
+        data=json_object(record),
+        context={
+            "criterion_codes": set(criteria_of(methodology).values_list("code", flat=True)),
+            "method_version": methodology.version,
+        },
     )
     serializer.is_valid(raise_exception=True)
     clean = serializer.validated_data
     if expected_slug is not None and clean["slug"] != expected_slug:
         raise exceptions.ValidationError({"slug": ["The slug in the body must match the address."]})
     if expected_slug is None and Project.objects.filter(slug=clean["slug"]).exists():
-        raise exceptions.ValidationError(
-            {"slug": ["A project with this slug exists; update it at its address."]}
-        )
+        raise SlugTaken()
+    return clean
+
+
+def project_save_record(*, clean: dict, user=None) -> Project:
+    """Create or update a project from a validated record, with its ratings, and rescore it."""
+    criteria = {criterion.code: criterion for criterion in criteria_of(methodology_current())}
     with transaction.atomic(), rescoring_deferred():
         operator = operator_upsert(**clean["operator"])
         project, _ = project_upsert(record=clean, operator=operator)
