@@ -28,6 +28,13 @@ class StrictBooleanField(forms.Field):
         raise forms.ValidationError("Use true or false.", code="invalid")
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IntegerFilter(django_filters.NumberFilter):
+    """Whole numbers only: 2027, not 2027.5."""
+
+    field_class = forms.IntegerField
+
+
 @extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanFilter(django_filters.Filter):
     field_class = StrictBooleanField
@@ -146,8 +153,8 @@ class ProjectFilter(django_filters.FilterSet):
     equity_severe = StrictBooleanFilter(field_name="current_score__equity_severe")
     net_score_min = django_filters.NumberFilter(field_name="current_score__net_score", lookup_expr="gte")
     net_score_max = django_filters.NumberFilter(field_name="current_score__net_score", lookup_expr="lte")
-    launch_year_min = django_filters.NumberFilter(field_name="launch_year", lookup_expr="gte")
-    launch_year_max = django_filters.NumberFilter(field_name="launch_year", lookup_expr="lte")
+    launch_year_min = IntegerFilter(field_name="launch_year", lookup_expr="gte")
+    launch_year_max = IntegerFilter(field_name="launch_year", lookup_expr="lte")
     updated_since = RFC3339DateTimeFilter(field_name="updated_at", lookup_expr="gte")
     q = django_filters.CharFilter(
         method="filter_search", label="words in the name or summary", max_length=200

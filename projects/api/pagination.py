@@ -41,7 +41,8 @@ class PagePagination(PageNumberPagination):
         return _size(request, self.page_size_query_param, self.page_size, self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
-        raw = _single(request, self.page_query_param) or "1"
+        raw = _single(request, self.page_query_param)
+        raw = "1" if raw is None else raw
         if not raw.isdigit() or int(raw) < 1:
             raise exceptions.ValidationError({self.page_query_param: ["Must be a whole number from 1."]})
         return super().paginate_queryset(queryset, request, view)

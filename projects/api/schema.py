@@ -83,7 +83,10 @@ def add_common_responses(result, generator, request, public):
             if method == "post":
                 codes = [*codes, "409"]
             for code in codes:
-                responses.setdefault(code, {"description": ERRORS[code], "content": problem})
+                content = problem
+                if code == "414":  # answered by gunicorn before Django sees the request
+                    content = {"text/html": {"schema": {"type": "string"}}}
+                responses.setdefault(code, {"description": ERRORS[code], "content": content})
             if method == "get" and "200" in responses:
                 responses.setdefault("304", {"description": "Not modified (If-None-Match matched the ETag)."})
             if method in {"put", "patch", "delete"}:

@@ -5,6 +5,7 @@ data file "2" is not 2 and 2.5 is not a level, and a misspelt key is an error ra
 silently dropped value.
 """
 
+from django.core.validators import validate_slug
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -104,7 +105,7 @@ class ProjectRecord(ClosedSerializer):
         if not ignore_score:  # the API: a score in a request body is an error, not a no-op
             self.ignored_keys = frozenset()
 
-    slug = serializers.SlugField(max_length=100)
+    slug = StrictCharField(max_length=100, validators=[validate_slug])
     name = StrictCharField(max_length=200)
     operator = OperatorRecord()
     target_body = StrictChoiceField(choices=TargetBody.choices)

@@ -166,7 +166,7 @@ def test_duplicated_criterion_is_refused():
             {"operator": {"name": "X", "country": "jp", "kind": "company"}},
             "operator.country: Use a two-letter upper-case country code",
         ),
-        ({"slug": "not a slug"}, 'slug: Enter a valid "slug"'),
+        ({"slug": "not a slug"}, "slug: Enter a valid “slug” consisting of letters"),
     ],
 )
 def test_bad_project_field_is_named(fields, message):
