@@ -27,6 +27,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py dev_admin --url http://$(HOST):$(PORT)/admin/
+	@echo "API: http://$(HOST):$(PORT)/api/v1/projects  docs: http://$(HOST):$(PORT)/api/docs/"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
