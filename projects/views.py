@@ -30,10 +30,8 @@ def page_not_found(request, exception=None):
         from projects.api.errors import problem_response
 
         return problem_response(request, 404, "No such resource. The API's paths are listed at /api/docs/.")
-    try:
-        from projects.web.views import not_found
-    except ImportError:  # the public pages are optional for the API and the admin
-        return defaults.page_not_found(request, exception)
+    from projects.web.views import not_found
+
     return not_found(request, exception)
 
 

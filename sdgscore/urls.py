@@ -5,8 +5,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from projects.views import healthz
+from projects.web.views import robots_txt, sitemap
 
 urlpatterns = [
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots_txt"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/", include("projects.api.urls")),

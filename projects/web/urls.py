@@ -1,4 +1,21 @@
-"""Public page URLs, mounted under a language prefix (/en/, /ja/) by sdgscore/urls.py."""
+"""Public page URLs, mounted under a language prefix (/en/, /ja/) by sdgscore/urls.py.
+
+sitemap.xml, robots.txt and the 404 handler live at the site root: sdgscore/urls.py wires
+``views.sitemap``, ``views.robots_txt`` and ``views.not_found``.
+"""
+
+from django.urls import path
+
+from . import views
 
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("projects/<slug:slug>/", views.project_detail, name="project"),
+    path("projects/<slug:slug>/badge.svg", views.badge, name="badge"),
+    path("methodology/", views.methodology, name="methodology"),
+    path("methodology/<str:version>/", views.methodology, name="methodology_version"),
+    path("compare/", views.compare, name="compare"),
+    path("operators/", views.operators, name="operators"),
+    path("open-data/", views.open_data, name="open_data"),
+]

@@ -75,7 +75,7 @@ def test_deploy_check_is_clean_under_production_settings():
         text=True,
         timeout=60,
         env={
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
             "DJANGO_SETTINGS_MODULE": "sdgscore.settings",
             "DEBUG": "0",
             "SECRET_KEY": "k" * 20 + "production-like-secret-key-with-enough-entropy-1234567890",

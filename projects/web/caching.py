@@ -1,0 +1,90 @@
+"""HTTP caching for public pages: ETag, Last-Modified, Cache-Control, and a server-side page cache.
+
+Every key includes the site's freshness stamp (queries.site_freshness), which moves whenever a
+score, project, operator or method changes, so no page is ever served with a stale score: a
+change gives new ETags and new cache keys at once, with nothing to invalidate by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import wraps
+from pathlib import Path
+
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date, quote_etag
+from django.utils.translation import get_language
+from django.views.decorators.http import require_safe
+
+from .queries import site_freshness
+
+MAX_AGE = 60
+SERVER_CACHE_SECONDS = 600
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_PAGE_SOURCES = (
+    _PACKAGE_ROOT / "templates" / "web",
+    _PACKAGE_ROOT / "static" / "web",
+    _PACKAGE_ROOT.parent / "locale",
+)
+
+
+def _deploy_token() -> str:
+    """Changes when templates, styles or translations change, so a deploy refreshes every page."""
+    digest = hashlib.sha256()
+    for root in _PAGE_SOURCES:
+        for path in sorted(root.rglob("*")) if root.exists() else ():
+            if path.is_file():
+                stat = path.stat()
+                digest.update(
+                    f"{path.relative_to(_PACKAGE_ROOT.parent)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+                )
+    return digest.hexdigest()[:16]
+
+
+DEPLOY_TOKEN = _deploy_token()
+
+
+def public_page(view):
+    """Serve a GET/HEAD page with validators and a short public max-age, cached per freshness."""
+
+    @require_safe
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        freshness = site_freshness()
+        identity = "|".join((DEPLOY_TOKEN, freshness.stamp, get_language() or "", request.get_full_path()))
+        etag = quote_etag(hashlib.sha256(identity.encode()).hexdigest()[:32])
+        last_modified = int(freshness.last_modified.timestamp()) if freshness.last_modified else None
+
+        not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if not_modified is not None:
+            return _with_validators(not_modified, etag, last_modified)
+
+        key = f"web:page:{etag}"
+        stored = cache.get(key)
+        if stored is not None:
+            response = HttpResponse(stored["content"], content_type=stored["content_type"])
+            return _with_validators(response, etag, last_modified)
+
+        response = view(request, *args, **kwargs)
+        if response.status_code != 200:
+            return response
+        if hasattr(response, "render"):
+            response.render()
+        cache.set(
+            key,
+            {"content": response.content, "content_type": response["Content-Type"]},
+            SERVER_CACHE_SECONDS,
+        )
+        return _with_validators(response, etag, last_modified)
+
+    return wrapper
+
+
+def _with_validators(response: HttpResponse, etag: str, last_modified: int | None) -> HttpResponse:
+    response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=MAX_AGE)
+    return response

@@ -1,0 +1,111 @@
+"""Reads for the public pages: published projects only, each page in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Prefetch, QuerySet
+
+from projects.models import Assessment, Criterion, Methodology, Operator, Project, ScoreCard
+from projects.selectors import criteria_of, methodology_current
+from projects.vocabularies import PublicationState
+
+
+def published_projects() -> QuerySet[Project]:
+    """Every published project with its operator and current score card, in one query."""
+    return Project.objects.published().select_related("operator", "current_score")
+
+
+def project_for_page(slug: str) -> Project | None:
+    """A published project by slug (None for a draft or an unknown slug)."""
+    return published_projects().select_related("current_score__methodology").filter(slug=slug).first()
+
+
+def project_ratings(project: Project, methodology: Methodology) -> list[tuple[Criterion, Assessment | None]]:
+    """Each criterion of ``methodology`` with the project's assessment (None when missing)."""
+    assessments = {
+        assessment.criterion_id: assessment
+        for assessment in project.assessments.filter(criterion__methodology=methodology)
+    }
+    return [(criterion, assessments.get(criterion.pk)) for criterion in criteria_of(methodology)]
+
+
+def score_history(project: Project) -> QuerySet[ScoreCard]:
+    """The project's score changes, newest first, each with its method version."""
+    return project.score_history.select_related("methodology").order_by("-computed_at", "-id")
+
+
+def projects_by_slug(slugs: list[str]) -> list[Project]:
+    """The published projects among ``slugs``, in the order given."""
+    projects = published_projects().select_related("current_score__methodology").filter(slug__in=slugs)
+    found = {project.slug: project for project in projects}
+    return [found[slug] for slug in slugs if slug in found]
+
+
+def project_choices() -> QuerySet[Project]:
+    """Slugs and names of every published project, for pickers and suggestions."""
+    return Project.objects.published().order_by("name").only("slug", "name", "origin")
+
+
+def operators_with_projects() -> QuerySet[Operator]:
+    """Operators that have a published project, each with those projects (two queries)."""
+    projects = Project.objects.published().select_related("current_score").order_by("name")
+    return (
+        Operator.objects.filter(projects__state=PublicationState.PUBLISHED)
+        .distinct()
+        .order_by("name")
+        .prefetch_related(Prefetch("projects", queryset=projects, to_attr="published_projects"))
+    )
+
+
+def published_methodologies() -> QuerySet[Methodology]:
+    return Methodology.objects.filter(state=PublicationState.PUBLISHED).order_by("-published_at", "-id")
+
+
+def methodology_for_page(version: str | None = None) -> Methodology | None:
+    """A published method version with its criteria; the current one when no version is given."""
+    if version is None:
+        methodology = methodology_current()
+    else:
+        methodology = published_methodologies().filter(version=version).first()
+    if methodology is not None:
+        methodology.ordered_criteria = list(criteria_of(methodology))
+    return methodology
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What every public page depends on, summarised: it changes whenever a page could."""
+
+    stamp: str
+    last_modified: datetime.datetime | None
+
+
+def site_freshness() -> Freshness:
+    """Three aggregate queries that move whenever a project, score, operator or method changes.
+
+    A rescore bumps the project's ``updated_at`` and its ``current_score`` id; publication
+    bumps ``updated_at``; a deletion changes a count.
+    """
+    projects = Project.objects.aggregate(
+        changed=Max("updated_at"), count=Count("id"), card=Max("current_score_id")
+    )
+    operators = Operator.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
+    methods = Methodology.objects.filter(state=PublicationState.PUBLISHED).aggregate(
+        changed=Max("published_at"), count=Count("id")
+    )
+    dates = [value for value in (projects["changed"], operators["changed"], methods["changed"]) if value]
+    stamp = "|".join(
+        str(value)
+        for value in (
+            projects["changed"],
+            projects["count"],
+            projects["card"],
+            operators["changed"],
+            operators["count"],
+            methods["changed"],
+            methods["count"],
+        )
+    )
+    return Freshness(stamp=stamp, last_modified=max(dates) if dates else None)

@@ -1,0 +1,23 @@
+"""Public page views: thin, each reads through projects.web.queries and renders one template."""
+
+from .compare import compare
+from .errors import not_found
+from .method import methodology
+from .open_data import open_data
+from .operators import operators
+from .project import badge, project_detail
+from .rankings import home
+from .seo import robots_txt, sitemap
+
+__all__ = [
+    "badge",
+    "compare",
+    "home",
+    "methodology",
+    "not_found",
+    "open_data",
+    "operators",
+    "project_detail",
+    "robots_txt",
+    "sitemap",
+]

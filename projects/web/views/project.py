@@ -1,0 +1,63 @@
+"""A project's page (score card, ratings, history) and its embeddable SVG badge."""
+
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from projects.vocabularies import Resource
+
+from ..badges import badge_for
+from ..caching import public_page
+from ..cards import card_view
+from ..context import page_context
+from ..method_texts import MethodTexts
+from ..project_page import dimension_sections, history_entries, sdg_chart
+from ..queries import project_for_page, project_ratings, score_history
+from .errors import not_found
+
+RESOURCE_NAMES = dict(Resource.choices)
+
+
+@public_page
+def project_detail(request, slug):
+    project = project_for_page(slug)
+    if project is None:
+        return not_found(request)
+    score = project.current_score
+    card = sections = chart = None
+    if score is not None:
+        texts = MethodTexts(score.methodology)
+        card = card_view(score.card, texts)
+        sections = dimension_sections(card, project_ratings(project, score.methodology), texts)
+        chart = sdg_chart(card)
+    japanese = (get_language() or "")[:2] == "ja"
+    summary = project.summary_ja if japanese and project.summary_ja else project.summary
+    context = page_context(
+        request,
+        title=project.name,
+        description=summary[:300] or None,
+        og_type="article",
+        project=project,
+        summary=summary,
+        resources=[RESOURCE_NAMES.get(resource, resource) for resource in project.resources],
+        summary_language="ja" if summary and summary == project.summary_ja else "en",
+        score=score,
+        card=card,
+        sections=sections,
+        chart=chart,
+        history=history_entries(list(score_history(project))),
+    )
+    return render(request, "web/project.html", context)
+
+
+@public_page
+def badge(request, slug):
+    project = project_for_page(slug)
+    if project is None:
+        return not_found(request)
+    return render(
+        request,
+        "web/badge.svg",
+        {"badge": badge_for(project), "title": _("sdgscore")},
+        content_type="image/svg+xml",
+    )

@@ -1,0 +1,38 @@
+"""Home: what sdgscore is, and the rankings table with sort and filter links."""
+
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from projects.selectors import methodology_current
+
+from ..caching import public_page
+from ..context import page_context
+from ..filters import RankingFilter, rejected_values, valid_only
+from ..method_texts import MethodTexts
+from ..queries import published_projects
+from ..rankings import column_headers, current_sort, facets, project_rows
+
+
+@public_page
+def home(request):
+    filterset = RankingFilter(request.GET or None, queryset=published_projects())
+    rejected = []
+    if filterset.is_bound and not filterset.is_valid():
+        rejected = rejected_values(filterset)
+        filterset = RankingFilter(valid_only(filterset), queryset=published_projects())
+    params = filterset.data.copy() if filterset.is_bound else request.GET.copy()
+    methodology = methodology_current()
+    rows = project_rows(filterset.qs, MethodTexts(methodology) if methodology else None)
+    sort = current_sort(params)
+    context = page_context(
+        request,
+        title=_("Rankings"),
+        rows=rows,
+        facets=facets(params),
+        headers=column_headers(params, sort),
+        filtered=any(params.getlist(name) for name in ("body", "phase", "grade", "debris", "equity")),
+        rejected=rejected,
+        methodology=methodology,
+        any_illustrative=any(row.project.is_illustrative for row in rows),
+    )
+    return render(request, "web/home.html", context, status=400 if rejected else 200)

@@ -1,0 +1,57 @@
+"""Every page, in both languages: no console errors, nothing from another host, axe clean, fits 360 px."""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PAGES = [
+    "/{lang}/",
+    "/{lang}/?body=moon&sort=-sdg7",
+    "/{lang}/projects/interlune-he3/",
+    "/{lang}/projects/destiny-plus/",
+    "/{lang}/methodology/",
+    "/{lang}/compare/",
+    "/{lang}/compare/?p=hera&p=viper&p=astroforge-odin",
+    "/{lang}/operators/",
+    "/{lang}/open-data/",
+    "/{lang}/projects/no-such-project/",
+]
+ALL = [path.format(lang=lang) for lang in ("en", "ja") for path in PAGES]
+
+
+def axe_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{violation['id']}: {violation['help']} {[node['target'] for node in violation['nodes']]}"
+        for violation in results.response["violations"]
+    ]
+
+
+@pytest.mark.parametrize("path", ALL)
+def test_axe_reports_no_violations_on_desktop(open_page, path):
+    page = open_page(width=1280)
+    page.goto(path)
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("path", [path for path in ALL if path.startswith("/en/")])
+def test_axe_reports_no_violations_at_360_px(open_page, path):
+    page = open_page(width=360)
+    page.goto(path)
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("path", ALL)
+def test_no_console_errors_no_other_hosts_and_no_sideways_scrolling(open_page, path):
+    page = open_page(width=360)
+    response = page.goto(path)
+    page.wait_for_load_state("networkidle")
+    expected_status = 404 if "no-such-project" in path else 200
+    assert response.status == expected_status
+    errors = [e for e in page.problems.console_errors if not (expected_status == 404 and "404" in e)]
+    assert errors == []
+    assert page.problems.other_hosts == []
+    assert page.problems.failed_requests == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360

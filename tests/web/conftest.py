@@ -1,0 +1,51 @@
+"""Fixtures for the public pages: published projects built through the import path, a fresh cache."""
+
+import pytest
+from django.core.cache import cache
+
+from projects.interchange.importer import projects_import
+from projects.management.commands.import_projects import read_interchange_file
+from projects.management.commands.load_demo import DEMO_FILE
+from projects.models import Project
+from tests.admin.pages import ALL_CODES, CODES
+from tests.conftest import interchange, project_record, rated
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def all_rated(level=2, grade="B", **overrides) -> list[dict]:
+    """Every criterion rated ``level``; ``overrides`` maps a code (S7_1 for S7.1) to a level or None (N/A)."""
+    wanted = {code.replace("_", "."): value for code, value in overrides.items()}
+    ratings = []
+    for code in ALL_CODES:
+        value = wanted.get(code, level)
+        if value is None:
+            ratings.append({"criterion": code, "not_applicable": True, "evidence": "Cannot apply."})
+        elif value != "missing":
+            ratings.append(rated(code, value, grade, evidence=f"Evidence for {code}."))
+    return ratings
+
+
+def make_project(slug, *, assessments=None, publish=True, **fields) -> Project:
+    """A project imported (and published) the way analysts load them; its card is computed."""
+    projects_import(
+        interchange(
+            project_record(slug, assessments=all_rated() if assessments is None else assessments, **fields)
+        ),
+        publish=publish,
+    )
+    return Project.objects.select_related("current_score").get(slug=slug)
+
+
+@pytest.fixture
+def demo_projects(db):
+    projects_import(read_interchange_file(str(DEMO_FILE)), publish=True)
+    return Project.objects.published()
+
+
+__all__ = ["ALL_CODES", "CODES", "all_rated", "make_project"]
