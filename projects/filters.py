@@ -13,8 +13,8 @@ from django.db.models import F, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from projects.models import Operator, Project
-from projects.vocabularies import Grade, Phase, Resource, RiskLevel, ScoreStatus, TargetBody
+from projects.models import ApiKey, Operator, Project
+from projects.vocabularies import Grade, Phase, PublicationState, Resource, RiskLevel, ScoreStatus, TargetBody
 
 
 class StrictBooleanField(forms.Field):
@@ -77,14 +77,11 @@ class OperatorCountryFilter(django_filters.MultipleChoiceFilter):
     """Countries of the operators that exist, so an unknown code gets the list of known ones."""
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, choices=self._countries, **kwargs)
+        super().__init__(*args, choices=list, **kwargs)
 
-    @staticmethod
-    def _countries():
-        return [
-            (code, code)
-            for code in Operator.objects.order_by("country").values_list("country", flat=True).distinct()
-        ]
+    def limit_to(self, operators) -> None:
+        codes = operators.order_by("country").values_list("country", flat=True).distinct()
+        self.extra["choices"] = lambda: [(code, code) for code in codes]
 
     @property
     def field(self):
@@ -96,6 +93,14 @@ class OperatorCountryFilter(django_filters.MultipleChoiceFilter):
 @extend_schema_field(OpenApiTypes.STR)
 class OperatorSlugFilter(django_filters.ModelMultipleChoiceFilter):
     """Operators by slug."""
+
+
+def visible_operators(request):
+    """Operators with a project the client may see: a published one, or any for a write key."""
+    api_key = getattr(request, "auth", None)
+    if isinstance(api_key, ApiKey) and api_key.can_write:
+        return Operator.objects.filter(projects__isnull=False).distinct()
+    return Operator.objects.filter(projects__state=PublicationState.PUBLISHED).distinct()
 
 
 ORDERING_FIELDS = {
@@ -113,6 +118,11 @@ ORDERING_FIELDS = {
 
 class NullsLastOrderingFilter(django_filters.OrderingFilter):
     """Ordering where projects without a figure come last either way, on every database."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = ", ".join(f"{name}, -{name}" for name in self.param_map)
+        self.extra["error_messages"] = {"invalid_choice": f"%(value)s is not allowed; use one of: {allowed}."}
 
     def get_ordering_value(self, param):
         descending = param.startswith("-")
@@ -164,6 +174,13 @@ class ProjectFilter(django_filters.FilterSet):
     class Meta:
         model = Project
         fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Operators known only through drafts stay unknown to those who may not see drafts.
+        operators = visible_operators(self.request)
+        self.filters["operator"].queryset = operators
+        self.filters["operator_country"].limit_to(operators)
 
     def filter_resource(self, queryset, name, values):
         if not values:

@@ -175,6 +175,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_METADATA_CLASS": None,  # OPTIONS answers 405: the schema describes the API
+    # Proxies in front of the service that append to X-Forwarded-For; 0 trusts no such header,
+    # so a client cannot pick its own address to dodge the anonymous rate limit.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 # Requests per period for clients without a key; each key carries its own rate.
 API_ANONYMOUS_RATE = os.environ.get("API_ANONYMOUS_RATE") or "120/minute"

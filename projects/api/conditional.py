@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import time
 
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
@@ -80,6 +81,10 @@ class ConditionalMixin:
         if if_none_match:
             return _matches(if_none_match, etag)
         since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
-        if since is not None and self.last_modified is not None:
-            return int(self.last_modified.timestamp()) <= since
-        return False
+        if since is None or self.last_modified is None:
+            return False
+        # Dates have whole seconds: a change within the last second may hide another in the same
+        # second, so only an older date can vouch that nothing changed.
+        if time.time() - self.last_modified.timestamp() < 1:
+            return False
+        return int(self.last_modified.timestamp()) <= since

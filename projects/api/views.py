@@ -4,13 +4,13 @@ import csv
 from collections.abc import Iterator
 
 from django.db import transaction
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, Max, Q, Window
 from django.db.models.functions import Rank
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, renderers, status, viewsets
+from rest_framework import exceptions, generics, mixins, renderers, status, viewsets
 from rest_framework.response import Response
 
 from projects.filters import ProjectFilter
@@ -42,13 +42,24 @@ def latest(*moments):
 class ApiViewMixin(ConditionalMixin):
     filter_backends = [StrictFilterBackend]
     pagination_class = PagePagination
+    modified_field = "updated_at"  # the field whose newest value dates a list
+
+    def check_permissions(self, request):
+        # An unsupported method is a 405 for everyone, before any question of keys.
+        if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
+            raise exceptions.MethodNotAllowed(request.method)
+        super().check_permissions(request)
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
-        page = getattr(self.paginator, "page", None)
-        objects = list(page) if page is not None else []
-        self.last_modified = latest(*(getattr(obj, "updated_at", None) for obj in objects))
+        self.last_modified = self.list_last_modified()
         return response
+
+    def list_last_modified(self):
+        """The newest change among everything the list selects, not only the page shown: a
+        change anywhere in the set can move what a page holds."""
+        queryset = self.filter_queryset(self.get_queryset())
+        return queryset.order_by().aggregate(newest=Max(self.modified_field))["newest"]
 
 
 @extend_schema_view(
@@ -246,17 +257,13 @@ class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
 @extend_schema(summary="A project's score history, newest first")
 class ScoreHistoryView(ProjectChildMixin, generics.ListAPIView):
     serializer_class = api.ScoreHistorySerializer
+    modified_field = "computed_at"
     queryset = ScoreCard.objects.none()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
         return self.project().score_history.select_related("methodology").order_by("-computed_at", "-id")
-
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        self.last_modified = self.project().updated_at
-        return response
 
 
 class OperatorViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
@@ -274,6 +281,13 @@ class OperatorViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             .order_by("name")
         )
 
+    def list_last_modified(self):
+        operators = self.filter_queryset(self.get_queryset())
+        newest = operators.order_by().aggregate(
+            operator=Max("updated_at"), project=Max("projects__updated_at")
+        )
+        return latest(newest["operator"], newest["project"])
+
     def retrieve(self, request, *args, **kwargs):
         operator = self.get_object()
         self.last_modified = operator.updated_at
@@ -282,6 +296,7 @@ class OperatorViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 
 class MethodologyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = api.MethodologySerializer
+    modified_field = "published_at"  # published versions never change
     lookup_field = "version"
     lookup_value_regex = r"[0-9A-Za-z.\-]+"
 
@@ -304,7 +319,8 @@ class CSVRenderer(renderers.BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
+        # The export streams its own CSV; what reaches a renderer here is a problem document.
+        return renderers.JSONRenderer().render(data)
 
 
 CSV_COLUMNS = [

@@ -7,6 +7,7 @@ than or equal to 4.``
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 
 from projects.models import Project
@@ -117,6 +118,21 @@ def projects_import(data, *, publish: bool = False, user=None) -> ImportResult:
     methodology = methodology_current()
     criteria = {criterion.code: criterion for criterion in criteria_of(methodology)}
     result = ImportResult()
+    try:
+        _write(records, criteria, result, publish=publish, user=user)
+    except DjangoValidationError as exc:  # a model check the file schema did not anticipate
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        raise InterchangeError(
+            [
+                f"{field}: {message}" if field else message
+                for field, messages in fields.items()
+                for message in messages
+            ]
+        ) from None
+    return result
+
+
+def _write(records: list[dict], criteria: dict, result: ImportResult, *, publish: bool, user) -> None:
     with rescoring_deferred():
         operators = {}
         for record in records:
@@ -137,4 +153,3 @@ def projects_import(data, *, publish: bool = False, user=None) -> ImportResult:
                 )
                 result.published.append(project.slug)
             project_rescore(project_id=project.pk)
-    return result

@@ -5,7 +5,7 @@ data file "2" is not 2 and 2.5 is not a level, and a misspelt key is an error ra
 silently dropped value.
 """
 
-from django.core.validators import validate_slug
+from django.core.validators import URLValidator, validate_slug
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -118,7 +118,10 @@ class ProjectRecord(ClosedSerializer):
     summary = StrictCharField(required=False, allow_blank=True, default="", max_length=10000)
     summary_ja = StrictCharField(required=False, allow_blank=True, default="", max_length=10000)
     links = serializers.ListField(
-        child=serializers.URLField(max_length=500), required=False, default=list, max_length=MAX_LINKS
+        child=StrictCharField(max_length=500, validators=[URLValidator(schemes=["http", "https"])]),
+        required=False,
+        default=list,
+        max_length=MAX_LINKS,
     )
     assessments = AssessmentRecord(many=True, required=False, max_length=200)
 

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
-            model_name="operator", name="slug", field=models.SlugField(max_length=100, null=True, verbose_name="slug")
+            model_name="operator", name="slug", field=models.SlugField(max_length=100, null=True, db_index=False, verbose_name="slug")
         ),
         migrations.RunPython(fill_slugs, migrations.RunPython.noop),
         migrations.AlterField(

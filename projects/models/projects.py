@@ -37,7 +37,7 @@ def validate_links(value) -> None:
             check(link)
         except ValidationError:
             raise ValidationError(
-                _("%(link)s is not an http(s) address."), params={"link": link[:200]}, code="invalid"
+                _("%(link)s is not an http(s) address."), params={"link": link[:200]}, code="invalid_link"
             ) from None
 
 

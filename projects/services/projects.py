@@ -5,6 +5,8 @@ way, with the same checks, whichever door it came in by. Records are validated b
 projects.interchange.schema; these functions assume clean input.
 """
 
+from django.utils import timezone
+
 from projects.models import Assessment, Criterion, Operator, Project
 
 PROJECT_FIELDS = [
@@ -26,6 +28,8 @@ def operator_upsert(*, name: str, country: str, kind: str) -> Operator:
     if not created and (operator.country, operator.kind) != (country, kind):
         operator.country, operator.kind = country, kind
         operator.save(update_fields=["country", "kind", "updated_at"])
+        # Every project shows its operator: a change to it is a change to them, for syncs.
+        Project.objects.filter(operator=operator).update(updated_at=timezone.now())
     return operator
 
 

@@ -13,7 +13,7 @@ from .scoring import project_rescore, rescoring_deferred
 
 class SlugTaken(exceptions.APIException):
     status_code = 409
-    default_detail = "A project with this slug exists; change it at /api/v1/projects/{slug} instead."
+    default_detail = "A project with this slug exists; change it with PUT or PATCH at its own address."
     default_code = "conflict"
 
 

@@ -1,0 +1,452 @@
+"""Fixtures for the partner API tests: clients per kind of caller, a small catalogue of
+published and draft projects, and a check of every 200/201 JSON body against the OpenAPI schema."""
+
+import copy
+import json
+import re
+from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
+
+import jsonschema
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from projects.interchange.importer import projects_import
+from projects.models import ApiKey, Assessment, Operator, Project, ScoreCard
+from tests.conftest import interchange, project_record, rated
+
+ALL_CODES = [
+    *[f"S7.{i}" for i in range(1, 6)],
+    *[f"S9.{i}" for i in range(1, 6)],
+    *[f"S12.{i}" for i in range(1, 6)],
+    *[f"D{i}" for i in range(1, 6)],
+    *[f"E{i}" for i in range(1, 6)],
+]
+DIMENSION_CODES = {
+    "sdg7": [f"S7.{i}" for i in range(1, 6)],
+    "sdg9": [f"S9.{i}" for i in range(1, 6)],
+    "sdg12": [f"S12.{i}" for i in range(1, 6)],
+    "debris": [f"D{i}" for i in range(1, 6)],
+    "equity": [f"E{i}" for i in range(1, 6)],
+}
+PROBLEM_JSON = "application/problem+json"
+OPENAPI_JSON = "application/vnd.oai.openapi+json"
+
+
+def ratings(sdg7=2, sdg9=2, sdg12=2, debris=2, equity=2, grade="B", **overrides) -> list[dict]:
+    """A full set of ratings: one level per dimension, with single criteria overridden."""
+    levels = {"sdg7": sdg7, "sdg9": sdg9, "sdg12": sdg12, "debris": debris, "equity": equity}
+    return [
+        rated(code, overrides.get(code, levels[dimension]), grade)
+        for dimension, codes in DIMENSION_CODES.items()
+        for code in codes
+    ]
+
+
+def full_ratings(level=2, grade="B") -> list[dict]:
+    return ratings(level, level, level, level, level, grade)
+
+
+def when(day: int) -> datetime:
+    return datetime(2025, 1, day, 12, 0, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# OpenAPI response validation
+
+
+def _as_json_schema(node):
+    """OpenAPI 3.0 schema objects as JSON Schema: "nullable: true" becomes "or null"."""
+    if isinstance(node, list):
+        return [_as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _as_json_schema(value) for key, value in node.items()}
+    if converted.pop("nullable", False):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+FORMATS = jsonschema.FormatChecker()
+
+
+@FORMATS.checks("uri", raises=ValueError)
+def _is_uri(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    return bool(parts.scheme and parts.netloc)
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    return datetime.fromisoformat(value).tzinfo is not None
+
+
+@FORMATS.checks("date", raises=ValueError)
+def _is_date(value) -> bool:
+    return not isinstance(value, str) or bool(date.fromisoformat(value))
+
+
+class OpenApi:
+    """The API's own OpenAPI document, used to validate the bodies the API returns."""
+
+    def __init__(self, document: dict):
+        self.document = document
+        self.components = _as_json_schema(document.get("components", {}))
+        self.routes = []
+        for template, operations in document["paths"].items():
+            pattern = re.escape(template)
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+            self.routes.append((template.count("{"), re.compile(pattern), template, operations))
+        self.routes.sort(key=lambda route: route[0])
+        self.validated = 0
+        self._validators: dict = {}
+
+    def template(self, method: str, path: str) -> str:
+        for _count, pattern, template, operations in self.routes:
+            if pattern.fullmatch(path) and method.lower() in operations:
+                return template
+        raise AssertionError(f"{method} {path} is not an operation of the OpenAPI schema")
+
+    def operation(self, method: str, path: str) -> dict:
+        return self.document["paths"][self.template(method, path)][method.lower()]
+
+    def response_schema(self, method: str, path: str, status: int, content_type: str) -> dict | None:
+        responses = self.operation(method, path)["responses"]
+        assert str(status) in responses, f"{method} {path}: status {status} is not documented"
+        content = responses[str(status)].get("content", {})
+        media = content.get(content_type)
+        if media is None:
+            raise AssertionError(f"{method} {path} {status}: {content_type} not documented: {list(content)}")
+        return media.get("schema")
+
+    def validate(self, method: str, path: str, status: int, content_type: str, body) -> None:
+        key = (method.lower(), self.template(method, path), status, content_type)
+        if key not in self._validators:
+            schema = self.response_schema(method, path, status, content_type)
+            assert schema is not None, f"{method} {path} {status}: no schema"
+            root = {**_as_json_schema(schema), "components": self.components}
+            self._validators[key] = jsonschema.Draft202012Validator(root, format_checker=FORMATS)
+        self._validators[key].validate(body)
+        self.validated += 1
+
+
+_OPENAPI: dict = {}
+
+
+class CheckedAPIClient(APIClient):
+    """APIClient that validates every 200/201 JSON body from /api/v1/ against the OpenAPI schema."""
+
+    openapi: OpenApi | None = None
+
+    def request(self, *args, **kwargs):
+        response = super().request(*args, **kwargs)
+        if self.openapi is not None:
+            self._check(response)
+        return response
+
+    def _check(self, response) -> None:
+        path = response.request["PATH_INFO"]
+        method = response.request["REQUEST_METHOD"].lower()
+        content_type = response.get("Content-Type", "").split(";")[0].strip()
+        if (
+            response.status_code not in (200, 201)
+            or content_type != "application/json"
+            or not path.startswith("/api/v1/")
+            or path.startswith("/api/v1/schema/")
+            or getattr(response, "streaming", False)
+        ):
+            return
+        self.openapi.validate(method, path, response.status_code, content_type, response.json())
+
+
+@pytest.fixture(scope="session")
+def openapi_document(django_db_setup, django_db_blocker) -> dict:
+    """The schema as served at /api/v1/schema/ (JSON), fetched once."""
+    if "document" not in _OPENAPI:
+        with django_db_blocker.unblock():
+            response = APIClient().get("/api/v1/schema/", HTTP_ACCEPT=OPENAPI_JSON)
+            cache.clear()
+        assert response.status_code == 200, response.content[:500]
+        _OPENAPI["document"] = json.loads(response.content)
+    return copy.deepcopy(_OPENAPI["document"])
+
+
+@pytest.fixture(scope="session")
+def openapi(openapi_document) -> OpenApi:
+    return OpenApi(openapi_document)
+
+
+# ---------------------------------------------------------------------------------------------
+# Clients and keys
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counts live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_client(openapi: OpenApi, key: str | None = None) -> CheckedAPIClient:
+    client = CheckedAPIClient()
+    client.openapi = openapi
+    if key is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+@pytest.fixture
+def read_key(db):
+    """(ApiKey, key string) with the read scope."""
+    return ApiKey.issue(name="Reader partner", scope="read", throttle_rate="1000/hour")
+
+
+@pytest.fixture
+def write_key(db):
+    """(ApiKey, key string) with the write scope."""
+    return ApiKey.issue(name="Writer partner", scope="write", throttle_rate="1000/hour")
+
+
+@pytest.fixture
+def anon(db, openapi) -> CheckedAPIClient:
+    return make_client(openapi)
+
+
+@pytest.fixture
+def reader(read_key, openapi) -> CheckedAPIClient:
+    return make_client(openapi, read_key[1])
+
+
+@pytest.fixture
+def writer(write_key, openapi) -> CheckedAPIClient:
+    return make_client(openapi, write_key[1])
+
+
+@pytest.fixture
+def client_for(db, openapi):
+    """client_for(None | "read" | "write", rate=...) -> a client with a fresh key of that scope."""
+
+    def build(scope: str | None, rate: str = "1000/hour") -> CheckedAPIClient:
+        if scope is None:
+            return make_client(openapi)
+        _, key = ApiKey.issue(name=f"{scope} partner", scope=scope, throttle_rate=rate)
+        return make_client(openapi, key)
+
+    return build
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+LUNAR = {"name": "Lunar Co", "country": "JP", "kind": "company"}
+RED = {"name": "Red Planet Agency", "country": "US", "kind": "agency"}
+ROCK = {"name": "Asteroid Ventures", "country": "LU", "kind": "company"}
+COMET = {"name": "Comet Works", "country": "DE", "kind": "consortium"}
+HIDDEN = {"name": "Hidden Lab", "country": "FR", "kind": "university"}
+
+# Published projects (name, and the figures their ratings give, in comments):
+#   alpha   "Selene Ice Prospector"  sdg 100/100/75, debris 0, equity 0        net 91.7 A
+#   beta    "Ares Oxygen Pilot"      sdg 50/50/50, debris 50, equity 50        net 28.1 D
+#   gamma   "Psyche Metals Survey"   sdg 75/25/0, debris 30 (D1=4), equity 25  net 24.8 E
+#   delta   "Helium Scout"           one rating only: insufficient data, no figures
+#   epsilon "Comet Volatiles Works"  sdg 25/75/100, debris 25, equity 30 (E2=4) net 49.6 D
+PUBLISHED_RECORDS = [
+    project_record(
+        "alpha",
+        name="Selene Ice Prospector",
+        operator=LUNAR,
+        target_body="moon",
+        resources=["water_ice"],
+        phase="demonstration",
+        launch_year=2025,
+        summary="Prospecting polar ice with a rover.",
+        links=["https://example.org/alpha", "https://example.org/alpha/press"],
+        assessments=ratings(4, 4, 3, 0, 0, grade="A"),
+    ),
+    project_record(
+        "beta",
+        name="Ares Oxygen Pilot",
+        operator=RED,
+        target_body="mars",
+        resources=["regolith", "oxygen"],
+        phase="pilot",
+        launch_year=2030,
+        summary="Oxygen from the Martian atmosphere.",
+        assessments=ratings(2, 2, 2, 2, 2),
+    ),
+    project_record(
+        "gamma",
+        name="Psyche Metals Survey",
+        operator=ROCK,
+        target_body="near_earth_asteroid",
+        resources=["platinum_group_metals", "metals"],
+        phase="prospecting",
+        launch_year=2028,
+        summary="Survey of a metal-rich asteroid.",
+        assessments=ratings(3, 1, 0, 0, 1, grade="C", D1=4),
+    ),
+    project_record(
+        "delta",
+        name="Helium Scout",
+        operator=LUNAR,
+        target_body="moon",
+        resources=["helium_3"],
+        phase="concept",
+        launch_year=None,
+        summary="Mapping helium-3 in the mare regolith.",
+        assessments=[rated("S7.1", 1)],
+    ),
+    project_record(
+        "epsilon",
+        name="Comet Volatiles Works",
+        operator=COMET,
+        target_body="comet",
+        resources=["volatiles"],
+        phase="production",
+        launch_year=2035,
+        summary="Harvesting volatiles from a short-period comet.",
+        assessments=ratings(1, 3, 4, 1, 0, grade="B", E2=4),
+    ),
+]
+PUBLISHED_SLUGS = ["alpha", "beta", "gamma", "delta", "epsilon"]
+UPDATED_DAY = {"beta": 1, "epsilon": 2, "gamma": 3, "delta": 4, "alpha": 5}
+
+# Drafts: rated at the top of every ranking, named to sort first, on the moon, with water ice,
+# one under a published operator and one under an operator with no published project.
+DRAFT_RECORDS = [
+    project_record(
+        "draft-secret",
+        name="Aaa Secret Draft",
+        operator=HIDDEN,
+        target_body="moon",
+        resources=["water_ice"],
+        phase="demonstration",
+        launch_year=2026,
+        summary="Prospecting polar ice secretly.",
+        assessments=full_ratings(level=4, grade="A")[:15] + full_ratings(level=0, grade="A")[15:],
+    ),
+    project_record(
+        "lunar-draft",
+        name="Aab Lunar Draft",
+        operator=LUNAR,
+        target_body="moon",
+        resources=["water_ice"],
+        phase="pilot",
+        launch_year=2029,
+        summary="Another ice project, unpublished.",
+        assessments=full_ratings(level=3, grade="A")[:15] + full_ratings(level=1, grade="A")[15:],
+    ),
+]
+DRAFT_SLUGS = ["draft-secret", "lunar-draft"]
+
+
+# Building a dataset through projects_import is what the tests rely on, but it costs a second per
+# test; each dataset is built once per run (in the first test that asks for it), its rows are kept,
+# and later tests get the same rows back by bulk insert (with fresh ids).
+SNAPSHOT_MODELS = [Operator, Project, ScoreCard, Assessment]
+_SNAPSHOTS: dict[str, dict] = {}
+
+
+def _without_id(row: dict) -> dict:
+    return {name: value for name, value in row.items() if name != "id"}
+
+
+def _restore(rows: dict) -> None:
+    operators = [Operator(**_without_id(row)) for row in rows[Operator]]
+    Operator.objects.bulk_create(operators)
+    operator_ids = {row["id"]: obj.pk for row, obj in zip(rows[Operator], operators, strict=True)}
+    projects = [
+        Project(
+            **{
+                **_without_id(row),
+                "operator_id": operator_ids.get(row["operator_id"], row["operator_id"]),
+                "current_score_id": None,
+            }
+        )
+        for row in rows[Project]
+    ]
+    Project.objects.bulk_create(projects)
+    project_ids = {row["id"]: obj.pk for row, obj in zip(rows[Project], projects, strict=True)}
+    cards = [
+        ScoreCard(**{**_without_id(row), "project_id": project_ids[row["project_id"]]})
+        for row in rows[ScoreCard]
+    ]
+    ScoreCard.objects.bulk_create(cards)
+    card_ids = {row["id"]: obj.pk for row, obj in zip(rows[ScoreCard], cards, strict=True)}
+    Assessment.objects.bulk_create(
+        [
+            Assessment(**{**_without_id(row), "project_id": project_ids[row["project_id"]]})
+            for row in rows[Assessment]
+        ]
+    )
+    for row, project in zip(rows[Project], projects, strict=True):
+        project.current_score_id = card_ids.get(row["current_score_id"])
+        project.updated_at = row["updated_at"]  # bulk_create stamped "now"
+    Project.objects.bulk_update(projects, ["current_score", "updated_at"])
+
+
+def dataset(name: str, build) -> None:
+    """Run ``build`` (which imports data) the first time, and restore its rows after that."""
+    if name in _SNAPSHOTS:
+        _restore(_SNAPSHOTS[name])
+        return
+    assert not Project.objects.exists(), "datasets are built in an empty database"
+    before = {model: set(model.objects.values_list("pk", flat=True)) for model in SNAPSHOT_MODELS}
+    build()
+    _SNAPSHOTS[name] = {
+        model: list(model.objects.exclude(pk__in=before[model]).order_by("pk").values())
+        for model in SNAPSHOT_MODELS
+    }
+
+
+def _import_published() -> None:
+    projects_import(interchange(*copy.deepcopy(PUBLISHED_RECORDS)), publish=True)
+    for slug, day in UPDATED_DAY.items():
+        Project.objects.filter(slug=slug).update(updated_at=when(day))
+
+
+def _import_drafts() -> None:
+    projects_import(interchange(*copy.deepcopy(DRAFT_RECORDS)), publish=False)
+    Project.objects.filter(slug__in=DRAFT_SLUGS).update(updated_at=when(6))
+
+
+@pytest.fixture
+def published(db) -> list[str]:
+    """Five published projects with known figures (see PUBLISHED_RECORDS), updated on known days."""
+    dataset("published", _import_published)
+    return PUBLISHED_SLUGS
+
+
+@pytest.fixture
+def catalogue(db) -> list[str]:
+    """The published projects, and two drafts that would top every list and ranking if they leaked."""
+    dataset("catalogue", lambda: (_import_published(), _import_drafts()))
+    return PUBLISHED_SLUGS
+
+
+def slugs(response) -> list[str]:
+    body = response.json()
+    items = body["results"] if isinstance(body, dict) else body
+    return [item["slug"] for item in items]
+
+
+def assert_problem(response, status: int) -> dict:
+    """The response is an RFC 9457 problem document with that status."""
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    assert response["Content-Type"].split(";")[0] == PROBLEM_JSON
+    body = json.loads(response.content)
+    assert body["status"] == status
+    assert body["type"]
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+def error_fields(body: dict) -> set[str]:
+    return {error["field"] for error in body["errors"]}
