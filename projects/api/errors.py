@@ -8,6 +8,8 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.views import exception_handler
 
+from projects.interchange.schema import field_errors
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -18,30 +20,6 @@ def problem(status: int, detail: str, *, instance: str = "", errors: list | None
     if errors is not None:
         body["errors"] = errors
     return body
-
-
-def field_errors(detail, prefix: str = "") -> list[dict]:
-    """DRF's nested validation detail as a flat list of {"field": "a.b[2].c", "message": …}."""
-    items: list[dict] = []
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            if isinstance(key, int):
-                name = f"{prefix}[{key}]"
-            elif key in ("non_field_errors", "__all__"):
-                name = prefix
-            else:
-                name = f"{prefix}.{key}" if prefix else str(key)
-            items += field_errors(value, name)
-    elif isinstance(detail, list):
-        if all(not isinstance(item, dict | list) for item in detail):
-            items += [{"field": prefix, "message": str(item)} for item in detail]
-        else:
-            for index, item in enumerate(detail):
-                if item:
-                    items += field_errors(item, f"{prefix}[{index}]")
-    else:
-        items.append({"field": prefix, "message": str(detail)})
-    return items
 
 
 def problem_exception_handler(exc, context):

@@ -149,25 +149,30 @@ class ProjectRecord(ClosedSerializer):
         return value
 
 
-def flatten_errors(detail, prefix: str = "") -> list[str]:
-    """DRF's nested error detail as lines like ``assessments[2].rating: message``."""
-    lines: list[str] = []
+def field_errors(detail, prefix: str = "") -> list[dict]:
+    """DRF's nested validation detail as a flat list of {"field": "a.b[2].c", "message": …}."""
+    items: list[dict] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
             if isinstance(key, int):
                 name = f"{prefix}[{key}]"
-            elif key == "non_field_errors":
+            elif key in ("non_field_errors", "__all__"):
                 name = prefix
             else:
                 name = f"{prefix}.{key}" if prefix else str(key)
-            lines += flatten_errors(value, name)
+            items += field_errors(value, name)
     elif isinstance(detail, list):
-        if all(isinstance(item, str) for item in detail):
-            lines += [f"{prefix}: {item}" if prefix else str(item) for item in detail]
+        if all(not isinstance(item, dict | list) for item in detail):
+            items += [{"field": prefix, "message": str(item)} for item in detail]
         else:
             for index, item in enumerate(detail):
                 if item:
-                    lines += flatten_errors(item, f"{prefix}[{index}]")
+                    items += field_errors(item, f"{prefix}[{index}]")
     else:
-        lines.append(f"{prefix}: {detail}" if prefix else str(detail))
-    return lines
+        items.append({"field": prefix, "message": str(detail)})
+    return items
+
+
+def flatten_errors(detail) -> list[str]:
+    """The same errors as lines like ``assessments[2].rating: message``."""
+    return [f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in field_errors(detail)]
