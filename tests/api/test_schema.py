@@ -167,8 +167,11 @@ def test_the_docs_assets_exist_as_static_files(anon):
 
 
 def test_the_docs_page_points_at_the_served_schema(anon):
+    # The page loads its start-up script as a file (no inline script under the CSP) ...
     html = anon.get("/api/docs/").content.decode()
-    assert '"/api/v1/schema/"' in html
+    assert 'src="/api/docs/?script="' in html
+    # ... and that script reads the schema served here.
+    assert '"/api/v1/schema/"' in anon.get("/api/docs/?script=").content.decode()
 
 
 def test_the_json_schema_is_served_on_request(anon):

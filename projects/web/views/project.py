@@ -1,8 +1,10 @@
 """A project's page (score card, ratings, history) and its embeddable SVG badge."""
 
+from csp.decorators import csp_replace
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.clickjacking import xframe_options_exempt
 
 from projects.vocabularies import Resource
 
@@ -50,6 +52,8 @@ def project_detail(request, slug):
     return render(request, "web/project.html", context)
 
 
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})  # the one page other sites may embed
 @public_page
 def badge(request, slug):
     project = project_for_page(slug)
