@@ -10,6 +10,11 @@ class ProjectsConfig(AppConfig):
     verbose_name = _("Space-resource projects")
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self):
+        from projects.audit import register_audited_models
+
+        register_audited_models()
+
 
 class SdgscoreAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin, with sdgscore's admin site (optional TOTP) as the default site."""

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "projects",
+    "auditlog",  # after projects, whose templates restyle auditlog's history page for the CSP
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",  # records who made each change
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -202,6 +204,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env_int("NUM_PROXIES", 0)
 AXES_HTTP_RESPONSE_CODE = 429
+
+# Audit trail (django-auditlog): every change to the registered models, field by field, with
+# who made it; models are registered in projects/audit.py.
+AUDITLOG_INCLUDE_ALL_MODELS = False
+AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # Optional TOTP second factor for staff (django-otp): required at login once a user has a device.
 OTP_TOTP_ISSUER = "sdgscore"

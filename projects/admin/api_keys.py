@@ -1,5 +1,6 @@
 """API keys in the admin: issued here, shown once, revoked at once."""
 
+from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +11,8 @@ from projects.models.api_keys import key_digest
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    show_auditlog_history_link = True  # each object's changes, field by field, with who and when
     list_display = [
         "name",
         "key_prefix",

@@ -41,7 +41,6 @@ class ProjectForm(forms.ModelForm):
             "summary_ja",
             "links",
             "origin",
-            "state",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -1,5 +1,6 @@
 """Methodology versions in the admin: drafts are editable, published versions read-only."""
 
+from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +29,8 @@ class CriterionInline(admin.StackedInline):
 
 
 @admin.register(Methodology)
-class MethodologyAdmin(admin.ModelAdmin):
+class MethodologyAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    show_auditlog_history_link = True  # each object's changes, field by field, with who and when
     list_display = ["version", "title_display", "state", "published_at", "criterion_count"]
     readonly_fields = ["state", "published_at", "created_at"]
     inlines = [CriterionInline]

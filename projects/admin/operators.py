@@ -1,5 +1,6 @@
 """Operators in the admin."""
 
+from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +9,8 @@ from projects.models import Operator
 
 
 @admin.register(Operator)
-class OperatorAdmin(admin.ModelAdmin):
+class OperatorAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    show_auditlog_history_link = True  # each object's changes, field by field, with who and when
     list_display = ["name", "country", "kind", "project_count"]
     list_filter = ["kind", "country"]
     search_fields = ["name"]

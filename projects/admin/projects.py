@@ -1,13 +1,13 @@
 """Projects in the admin: facts, ratings grouped by dimension, and the read-only score card."""
 
+from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from projects.models import Assessment, Project
 from projects.selectors import criteria_of, methodology_current
-from projects.services.publication import project_publish, project_unpublish
+from projects.services.publication import PublicationRefused, project_publish, project_unpublish
 from projects.services.scoring import project_rescore, rescoring_deferred
 from projects.vocabularies import Dimension
 
@@ -73,7 +73,8 @@ def _inline_for(dimension: Dimension) -> type[DimensionAssessmentInline]:
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    show_auditlog_history_link = True  # each object's changes, field by field, with who and when
     form = ProjectForm
     inlines = [_inline_for(dimension) for dimension in Dimension]
     list_display = [
@@ -102,7 +103,8 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "summary", "operator__name"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["operator"]
-    readonly_fields = ["score_card", "score_history", "published_at", "created_at", "updated_at"]
+    # Publication goes through the publish action (reviewers, four eyes), never the form.
+    readonly_fields = ["state", "score_card", "score_history", "published_at", "created_at", "updated_at"]
     actions = ["publish", "unpublish"]
     fieldsets = [
         (
@@ -130,11 +132,6 @@ class ProjectAdmin(admin.ModelAdmin):
         if isinstance(inline, DimensionAssessmentInline):
             kwargs["initial"] = [{"criterion": c.pk} for c in inline.missing_criteria(request, obj)]
         return kwargs
-
-    def save_model(self, request, obj, form, change):
-        if "state" in form.changed_data and obj.is_published:
-            obj.published_at = timezone.now()
-        obj.save()
 
     def save_formset(self, request, form, formset, change):
         for assessment_form in formset.forms:
@@ -188,16 +185,24 @@ class ProjectAdmin(admin.ModelAdmin):
         level = getattr(card, f"{dimension}_level") or "—"
         return f"{level} ⚠" if getattr(card, f"{dimension}_severe") else level
 
-    @admin.action(description=_("Publish the selected projects"))
+    def has_publish_permission(self, request):
+        return request.user.has_perm("projects.publish_project")
+
+    @admin.action(description=_("Publish the selected projects"), permissions=["publish"])
     def publish(self, request, queryset):
-        count = sum(1 for project in queryset if project_publish(project=project, user=request.user))
+        count = 0
+        for project in queryset:
+            try:
+                count += project_publish(project=project, user=request.user)
+            except PublicationRefused as refused:
+                self.message_user(request, str(refused), messages.ERROR)
         self.message_user(
             request,
             ngettext("%d project published.", "%d projects published.", count) % count,
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Withdraw the selected projects from publication"))
+    @admin.action(description=_("Withdraw the selected projects from publication"), permissions=["publish"])
     def unpublish(self, request, queryset):
         count = sum(1 for project in queryset if project_unpublish(project=project, user=request.user))
         self.message_user(

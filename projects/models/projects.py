@@ -103,6 +103,7 @@ class Project(models.Model):
         ordering = ["name"]
         verbose_name = _("project")
         verbose_name_plural = _("projects")
+        permissions = [("publish_project", _("Can publish or withdraw projects (reviewers)"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(target_body__in=TargetBody.values), name="project_body_known"

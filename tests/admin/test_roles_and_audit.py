@@ -1,0 +1,102 @@
+"""Roles (analyst, reviewer, administrator), four-eyes publication, and the audit trail."""
+
+import pytest
+from auditlog.context import set_actor
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from projects.interchange.importer import projects_import
+from projects.models import ApiKey, Assessment, Project
+from tests.conftest import interchange, project_record, rated
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/projects/project/"
+
+
+def member(name: str, group: str):
+    user = get_user_model().objects.create_user(name, password="pw-" + name, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def draft():
+    projects_import(interchange(project_record("alpha", assessments=[rated("S7.1", 2)])))
+    return Project.objects.get(slug="alpha")
+
+
+def test_the_three_roles_exist_with_their_permissions():
+    analyst, reviewer, administrator = (
+        Group.objects.get(name=n) for n in ("analyst", "reviewer", "administrator")
+    )
+    analyst_perms = set(analyst.permissions.values_list("codename", flat=True))
+    assert {"change_project", "change_assessment", "add_operator", "view_methodology"} <= analyst_perms
+    assert "publish_project" not in analyst_perms and "change_methodology" not in analyst_perms
+    assert "publish_project" in set(reviewer.permissions.values_list("codename", flat=True))
+    assert {"change_methodology", "add_apikey", "change_user"} <= set(
+        administrator.permissions.values_list("codename", flat=True)
+    )
+
+
+def publish(client, project):
+    return client.post(CHANGELIST, {"action": "publish", "_selected_action": [project.pk]}, follow=True)
+
+
+def test_an_analyst_cannot_publish(client, draft):
+    client.force_login(member("ana", "analyst"))
+    assert b'value="publish"' not in client.get(CHANGELIST).content
+    publish(client, draft)
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+
+
+def test_a_reviewer_publishes_what_an_analyst_changed(client, draft):
+    analyst, reviewer = member("ana", "analyst"), member("rev", "reviewer")
+    client.force_login(analyst)
+    assessment = Assessment.objects.get(project=draft, criterion__code="S7.1")
+    # an analyst's change through the admin is recorded with its author
+    with set_actor(analyst):
+        assessment.level = 3
+        assessment.save()
+    client.force_login(reviewer)
+    response = publish(client, draft)
+    assert b"1 project published." in response.content
+    draft.refresh_from_db()
+    assert draft.state == "published"
+
+
+def test_a_reviewer_cannot_publish_their_own_changes(client, draft):
+    reviewer = member("rev", "reviewer")
+    with set_actor(reviewer):
+        assessment = Assessment.objects.get(project=draft, criterion__code="S7.1")
+        assessment.level = 4
+        assessment.save()
+    client.force_login(reviewer)
+    response = publish(client, draft)
+    assert b"you changed it since its last publication; another reviewer must publish it." in response.content
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+
+
+def test_every_change_is_recorded_field_by_field_with_who_and_when(admin_client, admin_user, draft):
+    assessment = Assessment.objects.get(project=draft, criterion__code="S7.1")
+    with set_actor(admin_user):
+        assessment.level = 1
+        assessment.justification = "Re-assessed after the operator's report."
+        assessment.save()
+    entry = LogEntry.objects.get_for_object(assessment).first()
+    assert entry.actor == admin_user and entry.timestamp is not None
+    assert entry.changes_dict["level"] == ["2", "1"]
+    assert entry.changes_dict["justification"][1] == "Re-assessed after the operator's report."
+    page = admin_client.get(f"/admin/projects/project/{draft.pk}/auditlog/")
+    assert page.status_code == 200
+    assert b"Audit log" in page.content
+
+
+def test_an_api_key_hash_never_enters_the_audit_log():
+    api_key, key = ApiKey.issue(name="Desk", scope="write")
+    entry = LogEntry.objects.get_for_object(api_key).get()
+    assert "key_hash" not in entry.changes_dict
+    assert api_key.key_hash not in str(entry.changes_dict)
