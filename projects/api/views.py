@@ -205,6 +205,11 @@ class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
     def criterion(self) -> Criterion:
         return get_object_or_404(criteria_of(methodology_current()), code=self.kwargs["code"])
 
+    def lock_project(self) -> None:
+        """Hold the project's row until the write commits: the rating compared with If-Match is
+        then the rating changed, and two writers of one version cannot both succeed."""
+        Project.objects.select_for_update().filter(pk=self.project().pk).values_list("pk").first()
+
     def stored(self) -> Assessment | None:
         return (
             Assessment.objects.filter(project=self.project(), criterion=self.criterion())
@@ -234,6 +239,7 @@ class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
         writer = api.AssessmentWriteSerializer(data=json_object(request.data))
         writer.is_valid(raise_exception=True)
         with transaction.atomic():
+            self.lock_project()
             current = self.stored()
             require_if_match(request, etag_for(self.get_serializer(current).data) if current else None)
             item = {**writer.validated_data, "criterion": criterion.code}
@@ -246,6 +252,7 @@ class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
 
     def delete(self, request, *args, **kwargs):
         with transaction.atomic():
+            self.lock_project()
             current = self.stored()
             if current is None:
                 return self.get(request, *args, **kwargs)

@@ -66,13 +66,16 @@ def project_rescore(*, project_id: int, methodology: Methodology | None = None) 
     if methodology is None:
         return None
     with transaction.atomic():
-        # Lock the project row so that concurrent writers rescore one after the other.
-        project = (
-            Project.objects.select_for_update(of=("self",))
-            .select_related("current_score")
-            .only("id", "current_score")
-            .get(pk=project_id)
+        # Lock the project row so that concurrent writers rescore one after the other; read the
+        # current card only once the lock is held (a join read with the lock can come back empty
+        # on PostgreSQL after waiting for another writer).
+        current_id = (
+            Project.objects.select_for_update()
+            .filter(pk=project_id)
+            .values_list("current_score_id", flat=True)
+            .get()
         )
+        current = ScoreCard.objects.filter(pk=current_id).first() if current_id else None
         ratings = [
             scoring.Rating(code, level, grade or None, not_applicable)
             for code, level, grade, not_applicable in Assessment.objects.filter(
@@ -80,7 +83,6 @@ def project_rescore(*, project_id: int, methodology: Methodology | None = None) 
             ).values_list("criterion__code", "level", "evidence_grade", "not_applicable")
         ]
         card = scoring.score(method_spec(methodology), ratings).as_dict()
-        current = project.current_score
         if current is not None and current.methodology_id == methodology.pk and current.card == card:
             return current
         new_card = ScoreCard.from_card(project_id=project_id, methodology=methodology, card=card)
