@@ -204,6 +204,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env_int("NUM_PROXIES", 0)
 AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 # Audit trail (django-auditlog): every change to the registered models, field by field, with
 # who made it; models are registered in projects/audit.py.
