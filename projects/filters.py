@@ -10,6 +10,7 @@ from datetime import datetime
 import django_filters
 from django import forms
 from django.db.models import F, Q
+from rest_framework.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -132,6 +133,8 @@ class NullsLastOrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         if not value:
             return qs
+        if not all(value):  # "ordering=," or "ordering=name,": an empty key is a mistake, not a no-op
+            raise ValidationError({"ordering": ["Give ordering keys separated by commas, none of them empty."]})
         return qs.order_by(*[self.get_ordering_value(param) for param in value], "slug")
 
 

@@ -245,3 +245,11 @@ def test_unknown_parameter_message_lists_every_project_filter(anon, catalogue):
         "page_size",
     ]:
         assert name in message
+
+
+def test_an_empty_ordering_key_is_a_400_not_a_500(anon):
+    # Found by Schemathesis: "ordering=," once reached the ORM as an empty field name.
+    for value in [",", "name,", ",-net_score"]:
+        response = anon.get(f"/api/v1/projects?ordering={value}")
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "ordering"
