@@ -10,9 +10,9 @@ from datetime import datetime
 import django_filters
 from django import forms
 from django.db.models import F, Q
-from rest_framework.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
 
 from projects.models import ApiKey, Operator, Project
 from projects.vocabularies import Grade, Phase, PublicationState, Resource, RiskLevel, ScoreStatus, TargetBody
@@ -134,7 +134,9 @@ class NullsLastOrderingFilter(django_filters.OrderingFilter):
         if not value:
             return qs
         if not all(value):  # "ordering=," or "ordering=name,": an empty key is a mistake, not a no-op
-            raise ValidationError({"ordering": ["Give ordering keys separated by commas, none of them empty."]})
+            raise ValidationError(
+                {"ordering": ["Give ordering keys separated by commas, none of them empty."]}
+            )
         return qs.order_by(*[self.get_ordering_value(param) for param in value], "slug")
 
 

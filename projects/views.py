@@ -24,6 +24,16 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def bad_request(request, exception=None):
+    """400 outside a view (e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE): a problem document for
+    the API, Django's plain page for everything else."""
+    if _is_api(request):
+        from projects.api.errors import problem_response
+
+        return problem_response(request, 400, "The request is too large or malformed.")
+    return defaults.bad_request(request, exception)
+
+
 def page_not_found(request, exception=None):
     """404: a problem document for the API, the public 404 page for everything else."""
     if _is_api(request):

@@ -215,8 +215,8 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 OTP_TOTP_ISSUER = "sdgscore"
 
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["projects.api.parsers.SafeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["projects.api.parsers.SafeJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["projects.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["projects.api.permissions.ReadOrWriteScope"],
     "DEFAULT_THROTTLE_CLASSES": ["projects.api.throttling.PartnerRateThrottle"],

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", include("projects.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+handler400 = "projects.views.bad_request"
 handler404 = "projects.views.page_not_found"
 handler500 = "projects.views.server_error"
 

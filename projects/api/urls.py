@@ -1,12 +1,27 @@
 """API URLs: /api/v1/... and the interactive docs at /api/docs/ (served locally, no CDN)."""
 
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from . import views
 
 app_name = "api"
+
+
+class CriterionCodeConverter:
+    """Criterion codes as the method writes them (S7.1, D5): anything else is simply not found."""
+
+    regex = r"[A-Za-z0-9][A-Za-z0-9._-]{0,9}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(CriterionCodeConverter, "criterion")
 
 router = SimpleRouter(trailing_slash=False)
 router.register("projects", views.ProjectViewSet, basename="project")
@@ -17,7 +32,7 @@ v1 = [
     path("", include(router.urls)),
     path("projects/<slug:slug>/assessments", views.AssessmentListView.as_view(), name="assessment-list"),
     path(
-        "projects/<slug:slug>/assessments/<str:code>",
+        "projects/<slug:slug>/assessments/<criterion:code>",
         views.AssessmentDetailView.as_view(),
         name="assessment-detail",
     ),

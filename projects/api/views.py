@@ -25,6 +25,7 @@ from . import serializers as api
 from .backends import StrictFilterBackend
 from .conditional import ConditionalMixin, etag_for, require_if_match
 from .pagination import PagePagination, SyncPagination
+from .parsers import SafeJSONRenderer
 from .permissions import may_see_drafts
 
 
@@ -327,7 +328,7 @@ class CSVRenderer(renderers.BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         # The export streams its own CSV; what reaches a renderer here is a problem document.
-        return renderers.JSONRenderer().render(data)
+        return SafeJSONRenderer().render(data)
 
 
 CSV_COLUMNS = [
@@ -432,7 +433,7 @@ class ExportJSONView(generics.GenericAPIView):
 )
 class ExportCSVView(generics.GenericAPIView):
     pagination_class = None
-    renderer_classes = [CSVRenderer, renderers.JSONRenderer]
+    renderer_classes = [CSVRenderer, SafeJSONRenderer]
     filter_backends = [StrictFilterBackend]
 
     def get(self, request, *args, **kwargs):

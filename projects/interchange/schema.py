@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from projects.models.assessments import MAX_JUSTIFICATION, rating_errors
 from projects.models.operators import country_code_validator
-from projects.models.projects import MAX_LINKS
+from projects.models.projects import MAX_LINKS, validate_visible_url
 from projects.vocabularies import EvidenceGrade, OperatorKind, Origin, Phase, Resource, TargetBody
 
 
@@ -76,7 +76,9 @@ class AssessmentRecord(ClosedSerializer):
     not_applicable = StrictBooleanField(required=False, default=False)
     evidence = StrictCharField(required=False, allow_blank=True, default="", max_length=MAX_JUSTIFICATION)
     evidence_grade = StrictChoiceField(choices=EvidenceGrade.choices, required=False)
-    source_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=500)
+    source_url = serializers.URLField(
+        required=False, allow_blank=True, default="", max_length=500, validators=[validate_visible_url]
+    )
 
     def validate(self, attrs):
         level = attrs.get("rating")
@@ -118,7 +120,9 @@ class ProjectRecord(ClosedSerializer):
     summary = StrictCharField(required=False, allow_blank=True, default="", max_length=10000)
     summary_ja = StrictCharField(required=False, allow_blank=True, default="", max_length=10000)
     links = serializers.ListField(
-        child=StrictCharField(max_length=500, validators=[URLValidator(schemes=["http", "https"])]),
+        child=StrictCharField(
+            max_length=500, validators=[URLValidator(schemes=["http", "https"]), validate_visible_url]
+        ),
         required=False,
         default=list,
         max_length=MAX_LINKS,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from projects.vocabularies import EvidenceGrade
 
 from .methodology import Criterion
-from .projects import Project
+from .projects import Project, validate_visible_url
 
 MAX_LEVEL = 4
 MAX_JUSTIFICATION = 4000
@@ -53,7 +53,9 @@ class Assessment(models.Model):
     evidence_grade = models.CharField(
         _("evidence grade"), max_length=1, choices=EvidenceGrade.choices, blank=True
     )
-    source_url = models.URLField(_("source link"), max_length=500, blank=True)
+    source_url = models.URLField(
+        _("source link"), max_length=500, blank=True, validators=[validate_visible_url]
+    )
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

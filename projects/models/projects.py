@@ -1,5 +1,7 @@
 """Projects: one space-resource mission or venture, rated under the current method."""
 
+import unicodedata
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
@@ -26,6 +28,15 @@ def validate_resources(value) -> None:
         raise ValidationError(_("A resource is listed twice."), code="duplicate")
 
 
+def validate_visible_url(value: str) -> None:
+    """Refuse addresses hiding control or direction-changing characters (RLO, RLM, zero-width…):
+    shown on a page, such a link can read as another address."""
+    if any(unicodedata.category(character) in {"Cc", "Cf"} for character in value):
+        raise ValidationError(
+            _("The address contains invisible or direction-changing characters."), code="invisible_characters"
+        )
+
+
 def validate_links(value) -> None:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError(_("Give a list of web addresses."), code="invalid")
@@ -35,6 +46,7 @@ def validate_links(value) -> None:
     for link in value:
         try:
             check(link)
+            validate_visible_url(link)
         except ValidationError:
             raise ValidationError(
                 _("%(link)s is not an http(s) address."), params={"link": link[:200]}, code="invalid_link"

@@ -32,6 +32,8 @@ def read_interchange_file(path: str) -> object:
         ) from None
     except RecursionError:
         raise CommandError(f"{path}: nested too deeply to be an interchange file.") from None
+    except ValueError as exc:  # e.g. a number too long for Python to read
+        raise CommandError(f"{path}: not readable as JSON: {exc}.") from None
 
 
 class Command(BaseCommand):
