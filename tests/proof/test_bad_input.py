@@ -307,6 +307,8 @@ def field_name(path) -> str:
 
 def names(actual: str, expected: str) -> bool:
     """actual names the place expected, or something inside it."""
+    # A surrogate pair written as two JSON escapes is read back as the one character it encodes.
+    expected = expected.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
     return actual == expected or (
         actual.startswith(expected) and actual[len(expected) : len(expected) + 1] in ".["
     )
@@ -738,6 +740,8 @@ def expected_start(document, path) -> str:
 
 def assert_names_place(lines: list[str], bad: Bad) -> None:
     start = expected_start(bad.value, bad.path)
+    # A surrogate pair written as two JSON escapes is read back as the one character it encodes.
+    start = start.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
     hits = [line for line in lines if line.startswith(start) and line[len(start) : len(start) + 1] in ":.[ "]
     assert hits, f"no error names {start!r}: {[line[:200] for line in lines[:10]]}"
     if bad.mention:
