@@ -105,12 +105,12 @@ def visible_operators(request):
 
 
 ORDERING_FIELDS = {
-    "net_score": "current_score__net_score",
-    "sdg7": "current_score__sdg7",
-    "sdg9": "current_score__sdg9",
-    "sdg12": "current_score__sdg12",
-    "debris": "current_score__debris",
-    "equity": "current_score__equity",
+    "net_score": "published_score__net_score",
+    "sdg7": "published_score__sdg7",
+    "sdg9": "published_score__sdg9",
+    "sdg12": "published_score__sdg12",
+    "debris": "published_score__debris",
+    "equity": "published_score__equity",
     "name": "name",
     "launch_year": "launch_year",
     "updated": "updated_at",
@@ -159,15 +159,15 @@ class ProjectFilter(django_filters.FilterSet):
         },
     )
     operator_country = OperatorCountryFilter(field_name="operator__country", label="operator country")
-    grade = _multiple("current_score__grade", Grade.choices, "grade")
-    status = _multiple("current_score__status", ScoreStatus.choices, "score status")
-    debris_level = _multiple("current_score__debris_level", RiskLevel.choices, "debris risk level")
-    equity_level = _multiple("current_score__equity_level", RiskLevel.choices, "equity risk level")
+    grade = _multiple("published_score__grade", Grade.choices, "grade")
+    status = _multiple("published_score__status", ScoreStatus.choices, "score status")
+    debris_level = _multiple("published_score__debris_level", RiskLevel.choices, "debris risk level")
+    equity_level = _multiple("published_score__equity_level", RiskLevel.choices, "equity risk level")
     severe = StrictBooleanFilter(method="filter_severe", label="any severe risk flag")
-    debris_severe = StrictBooleanFilter(field_name="current_score__debris_severe")
-    equity_severe = StrictBooleanFilter(field_name="current_score__equity_severe")
-    net_score_min = django_filters.NumberFilter(field_name="current_score__net_score", lookup_expr="gte")
-    net_score_max = django_filters.NumberFilter(field_name="current_score__net_score", lookup_expr="lte")
+    debris_severe = StrictBooleanFilter(field_name="published_score__debris_severe")
+    equity_severe = StrictBooleanFilter(field_name="published_score__equity_severe")
+    net_score_min = django_filters.NumberFilter(field_name="published_score__net_score", lookup_expr="gte")
+    net_score_max = django_filters.NumberFilter(field_name="published_score__net_score", lookup_expr="lte")
     launch_year_min = IntegerFilter(field_name="launch_year", lookup_expr="gte")
     launch_year_max = IntegerFilter(field_name="launch_year", lookup_expr="lte")
     updated_since = RFC3339DateTimeFilter(field_name="updated_at", lookup_expr="gte")
@@ -199,7 +199,7 @@ class ProjectFilter(django_filters.FilterSet):
     def filter_severe(self, queryset, name, value):
         if value is None:
             return queryset
-        flagged = Q(current_score__debris_severe=True) | Q(current_score__equity_severe=True)
+        flagged = Q(published_score__debris_severe=True) | Q(published_score__equity_severe=True)
         return queryset.filter(flagged) if value else queryset.exclude(flagged)
 
     def filter_search(self, queryset, name, value):

@@ -1,8 +1,10 @@
 """Reads shared by the admin, commands and (later) the API and public pages."""
 
+from datetime import datetime
+
 from django.db.models import Prefetch, QuerySet
 
-from projects.models import Assessment, Criterion, Methodology, Project
+from projects.models import Assessment, Criterion, Methodology, Project, Publication
 from projects.vocabularies import PublicationState
 
 
@@ -23,7 +25,9 @@ def project_list_for_export(
     """Projects with their ratings under ``methodology``, in two queries per chunk."""
     projects = Project.objects.select_related("operator", "current_score").order_by("slug")
     if published_only:
-        projects = projects.filter(state=PublicationState.PUBLISHED)
+        return projects.filter(state=PublicationState.PUBLISHED).select_related(
+            "publication", "published_score"
+        )
     return projects.prefetch_related(
         Prefetch(
             "assessments",
@@ -32,3 +36,34 @@ def project_list_for_export(
             .order_by("criterion__position"),
         )
     )
+
+
+def published_assessments(
+    publication: Publication | None, criteria: dict[str, Criterion]
+) -> dict[str, Assessment]:
+    """The ratings a publication froze, as unsaved Assessments keyed by criterion code, so that
+    public pages and the API show them with the same code as live ones. ``criteria`` maps the
+    publication's method's codes to its criteria."""
+    if publication is None:
+        return {}
+    frozen = {}
+    for item in publication.ratings:
+        criterion = criteria.get(item["criterion"])
+        if criterion is None:
+            continue
+        frozen[criterion.code] = Assessment(
+            project_id=publication.project_id,
+            criterion=criterion,
+            level=None if item.get("not_applicable") else item.get("rating"),
+            not_applicable=bool(item.get("not_applicable")),
+            justification=item.get("evidence", ""),
+            evidence_grade=item.get("evidence_grade", ""),
+            source_url=item.get("source_url", ""),
+            updated_at=datetime.fromisoformat(item["updated_at"]) if item.get("updated_at") else None,
+        )
+    return frozen
+
+
+def publication_history(project: Project) -> QuerySet[Publication]:
+    """A project's publications, newest first, each with its frozen card and method."""
+    return project.publications.select_related("score", "methodology").order_by("-number")

@@ -1,18 +1,42 @@
 """Projects in the admin: facts, ratings grouped by dimension, and the read-only score card."""
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from projects.changes import change_line
 from projects.models import Assessment, Project
+from projects.models.publications import MAX_NOTE
 from projects.selectors import criteria_of, methodology_current
-from projects.services.publication import PublicationRefused, project_publish, project_unpublish
+from projects.services.publication import (
+    PublicationRefused,
+    draft_changes,
+    editors_since_publication,
+    project_publish,
+    project_unpublish,
+)
 from projects.services.scoring import project_rescore, rescoring_deferred
 from projects.vocabularies import Dimension
 
 from .forms import AssessmentForm, ProjectForm
-from .score_card import score_card_html, score_history_html
+from .score_card import draft_html, publications_html, score_card_html, score_history_html
+
+
+class PublicationForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        max_length=MAX_NOTE,
+        help_text=_("Why this is published: shown with the change on the public page and in the API."),
+    )
+
 
 HISTORY_ROWS = 20
 
@@ -91,6 +115,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         "origin",
     ]
     list_select_related = ["operator", "current_score"]
+    change_form_template = "admin/projects/project/change_form.html"
     list_filter = [
         "target_body",
         "phase",
@@ -104,7 +129,16 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["operator"]
     # Publication goes through the publish action (reviewers, four eyes), never the form.
-    readonly_fields = ["state", "score_card", "score_history", "published_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "state",
+        "draft_and_published",
+        "publications",
+        "score_card",
+        "score_history",
+        "published_at",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["publish", "unpublish"]
     fieldsets = [
         (
@@ -123,8 +157,21 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Publication"), {"fields": [("state", "published_at"), ("created_at", "updated_at")]}),
-        (_("Score card (computed from the ratings below)"), {"fields": ["score_card", "score_history"]}),
+        (
+            _("Publication"),
+            {
+                "fields": [
+                    ("state", "published_at"),
+                    "draft_and_published",
+                    "publications",
+                    ("created_at", "updated_at"),
+                ]
+            },
+        ),
+        (
+            _("Working score card (computed from the ratings below, published or not)"),
+            {"fields": ["score_card", "score_history"]},
+        ),
     ]
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
@@ -148,6 +195,21 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("score card"))
     def score_card(self, project):
         return score_card_html(project.current_score.card if project.current_score else None)
+
+    @admin.display(description=_("draft and published"))
+    def draft_and_published(self, project):
+        if not project.pk:
+            return "—"
+        project = Project.objects.select_related(
+            "current_score__methodology", "published_score__methodology", "publication"
+        ).get(pk=project.pk)
+        return draft_html(project, draft_changes(project))
+
+    @admin.display(description=_("publications"))
+    def publications(self, project):
+        if not project.pk:
+            return "—"
+        return publications_html(project.publications.select_related("published_by").order_by("-number"))
 
     @admin.display(description=_("score history"))
     def score_history(self, project):
@@ -188,19 +250,75 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     def has_publish_permission(self, request):
         return request.user.has_perm("projects.publish_project")
 
-    @admin.action(description=_("Publish the selected projects"), permissions=["publish"])
+    @admin.action(description=_("Publish the selected projects…"), permissions=["publish"])
     def publish(self, request, queryset):
-        count = 0
-        for project in queryset:
-            try:
-                count += project_publish(project=project, user=request.user)
-            except PublicationRefused as refused:
-                self.message_user(request, str(refused), messages.ERROR)
-        self.message_user(
-            request,
-            ngettext("%d project published.", "%d projects published.", count) % count,
-            messages.SUCCESS,
-        )
+        """A page showing what each project's publication would change, asking for the note."""
+        return self.publish_view(request, list(queryset.order_by("name")))
+
+    def get_urls(self):
+        urls = super().get_urls()
+        custom = [
+            path(
+                "<int:object_id>/publish/",
+                self.admin_site.admin_view(self.publish_one_view),
+                name="projects_project_publish",
+            )
+        ]
+        return custom + urls
+
+    def publish_one_view(self, request, object_id):
+        project = self.get_object(request, str(object_id))
+        if project is None:
+            raise Http404
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        return self.publish_view(request, [project])
+
+    def publish_view(self, request, projects):
+        form = PublicationForm(request.POST if "note" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            count = 0
+            for project in projects:
+                try:
+                    project_publish(project=project, note=form.cleaned_data["note"], user=request.user)
+                    count += 1
+                except PublicationRefused as refused:
+                    self.message_user(request, str(refused), messages.ERROR)
+            self.message_user(
+                request,
+                ngettext("%d project published.", "%d projects published.", count) % count,
+                messages.SUCCESS if count else messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:projects_project_changelist"))
+        rows = []
+        for project in Project.objects.filter(pk__in=[p.pk for p in projects]).select_related(
+            "current_score__methodology", "published_score__methodology", "publication"
+        ):
+            changes = draft_changes(project)
+            refusal = None
+            if changes is None:
+                refusal = _("Nothing changed since its last publication.")
+            elif request.user.pk in editors_since_publication(project):
+                refusal = _("You changed it since its last publication: another reviewer must publish it.")
+            rows.append(
+                {
+                    "project": project,
+                    "line": change_line(changes) if changes else "",
+                    "draft": draft_html(project, changes),
+                    "refusal": refusal,
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Publish"),
+            "rows": rows,
+            "form": form,
+            "selected": [project.pk for project in projects],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "single": len(projects) == 1 and "action" not in request.POST,
+        }
+        return TemplateResponse(request, "admin/projects/project/publish.html", context)
 
     @admin.action(description=_("Withdraw the selected projects from publication"), permissions=["publish"])
     def unpublish(self, request, queryset):

@@ -1,8 +1,10 @@
 """The score card and its history as read-only HTML tables on the project page."""
 
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from projects.changes import change_line
 from projects.vocabularies import Dimension
 
 
@@ -83,5 +85,88 @@ def score_history_html(cards) -> str:
         _("grade"),
         _("net score"),
         _("status"),
+        body,
+    )
+
+
+def draft_html(project, changes: dict | None) -> str:
+    """The working draft beside the published version: what publishing now would change."""
+    if project.current_score_id is None:
+        return _("Not scored yet.")
+    if changes is None:
+        return _("No unpublished changes: the public sees these ratings and this card.")
+    published = project.published_score
+    working = project.current_score
+    lead = (
+        _("Never published: the public does not see this project yet.")
+        if changes["first"]
+        else _(
+            "Unpublished changes: the public still sees publication #%(number)d until a reviewer publishes."
+        )
+        % {"number": project.publication.number}
+    )
+    moves = [
+        (item["criterion"], _rating_text(item["from"]), _rating_text(item["to"]))
+        for item in changes["ratings"]
+    ]
+    if changes["evidence"]:
+        moves.append((", ".join(changes["evidence"]), _("evidence revised"), _("rating unchanged")))
+    figures = [
+        (_("net score"), _number(published.net_score if published else None), _number(working.net_score)),
+        (_("grade"), (published.grade if published else "") or "—", working.grade or "—"),
+        (_("status"), published.status if published else "—", working.status),
+        (_("confidence"), (published.confidence if published else "") or "—", working.confidence or "—"),
+        (_("method"), published.methodology.version if published else "—", working.methodology.version),
+    ]
+    row = '<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>'
+    head = '<thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead>'
+    return format_html(
+        '<p class="draft-lead"><strong>{}</strong></p><p>{}</p>'
+        "<table><caption>{}</caption>" + head + "<tbody>{}</tbody></table>"
+        "<table><caption>{}</caption>" + head + "<tbody>{}</tbody></table>",
+        lead,
+        change_line(changes),
+        _("How the score would move"),
+        "",
+        _("published"),
+        _("draft"),
+        format_html_join("", row, figures),
+        _("Ratings changed since the last publication"),
+        _("criterion"),
+        _("published"),
+        _("draft"),
+        format_html_join("", row, moves) if moves else mark_safe('<tr><td colspan="3">—</td></tr>'),
+    )
+
+
+def _rating_text(value) -> str:
+    if value is None:
+        return _("missing")
+    if value == "n/a":
+        return _("not applicable")
+    return str(value)
+
+
+def publications_html(publications) -> str:
+    rows = [
+        (
+            publication.number,
+            f"{publication.published_at:%Y-%m-%d %H:%M}",
+            getattr(publication.published_by, "username", "") or "—",
+            change_line(publication.changes),
+            publication.note,
+        )
+        for publication in publications
+    ]
+    if not rows:
+        return _("Never published.")
+    body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
+    return format_html(
+        '<table><thead><tr><th scope="col">#</th><th scope="col">{}</th><th scope="col">{}</th>'
+        '<th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+        _("published (UTC)"),
+        _("by"),
+        _("what changed"),
+        _("note"),
         body,
     )

@@ -57,3 +57,6 @@ class ScoreCardSchema(serializers.Serializer):
 @extend_schema_field(ScoreCardSchema(allow_null=True))
 class ScoreCardField(serializers.ReadOnlyField):
     """The stored card, served as it is."""
+
+
+ScoreCardSchemaOrNull = ScoreCardSchema(allow_null=True)

@@ -1,14 +1,17 @@
 """Representations of the API's resources (reads). Writes are validated by the interchange
 schema (projects.interchange.schema), the same rules as the importer and the admin."""
 
+from django.utils import translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from projects.changes import change_line
 from projects.interchange.schema import AssessmentRecord, ProjectRecord
-from projects.models import Assessment, Criterion, Methodology, Operator, Project, ScoreCard
+from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
 from projects.vocabularies import EvidenceGrade, Resource
 
-from .score_card import ScoreCardField
+from .permissions import may_see_drafts
+from .score_card import ScoreCardField, ScoreCardSchemaOrNull
 
 
 class OperatorSummarySerializer(serializers.ModelSerializer):
@@ -32,7 +35,15 @@ class ProjectSerializer(serializers.ModelSerializer):
     illustrative = serializers.BooleanField(
         source="is_illustrative", read_only=True, help_text="The ratings are demo or synthetic data."
     )
-    score = ScoreCardField(source="current_score.card", default=None)
+    score = ScoreCardField(
+        source="published_score.card",
+        default=None,
+        help_text="The card as last published: analysts' later edits wait for a reviewer.",
+    )
+    draft_score = serializers.SerializerMethodField(
+        help_text="Write-scope keys only (null otherwise): the working card, computed from the ratings "
+        "as they stand now, published or not."
+    )
 
     class Meta:
         model = Project
@@ -53,7 +64,15 @@ class ProjectSerializer(serializers.ModelSerializer):
             "published_at",
             "updated_at",
             "score",
+            "draft_score",
         ]
+
+    @extend_schema_field(ScoreCardSchemaOrNull)
+    def get_draft_score(self, project) -> dict | None:
+        request = self.context.get("request")
+        if request is None or not may_see_drafts(request) or project.current_score is None:
+            return None
+        return project.current_score.card
 
 
 class SyncProjectSerializer(ProjectSerializer):
@@ -101,13 +120,53 @@ class AssessmentSerializer(serializers.ModelSerializer):
         ]
 
 
+class RatingMoveSerializer(serializers.Serializer):
+    criterion = serializers.CharField()
+    # A level 0–4, "n/a" (not applicable) or null (missing).
+    from_ = serializers.JSONField(help_text='0–4, "n/a" or null (missing).')
+    to = serializers.JSONField(help_text='0–4, "n/a" or null (missing).')
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class MoveSerializer(serializers.Serializer):
+    def get_fields(self):
+        return {
+            "from": serializers.JSONField(allow_null=True, help_text="Null for the first publication."),
+            "to": serializers.JSONField(allow_null=True),
+        }
+
+
+class ChangesSerializer(serializers.Serializer):
+    first = serializers.BooleanField(help_text="The project's first publication.")
+    ratings = RatingMoveSerializer(many=True, help_text="Ratings that moved since the last publication.")
+    evidence = serializers.ListField(
+        child=serializers.CharField(), help_text="Criteria whose evidence changed but not their rating."
+    )
+    methodology = MoveSerializer()
+    status = MoveSerializer()
+    net = MoveSerializer()
+    grade = MoveSerializer()
+
+
 class ScoreHistorySerializer(serializers.ModelSerializer):
+    """One publication: the card the public saw from then on, why, and what moved the score."""
+
     methodology = serializers.CharField(source="methodology.version")
-    card = ScoreCardField()
+    changes = ChangesSerializer()
+    summary = serializers.SerializerMethodField(help_text='e.g. "S9.1 2 → 3; net 41.0 → 44.6; grade C → C".')
+    card = ScoreCardField(source="score.card")
 
     class Meta:
-        model = ScoreCard
-        fields = ["computed_at", "methodology", "card"]
+        model = Publication
+        fields = ["number", "published_at", "methodology", "note", "summary", "changes", "card"]
+
+    def get_summary(self, publication) -> str:
+        with translation.override("en"):  # the API speaks English whatever the Accept-Language
+            return change_line(publication.changes)
 
 
 class LevelTextsSerializer(serializers.Serializer):

@@ -15,8 +15,8 @@ from rest_framework.response import Response
 
 from projects.filters import ProjectFilter
 from projects.interchange.exporter import project_record, projects_export
-from projects.models import Assessment, Criterion, Methodology, Operator, Project, ScoreCard
-from projects.selectors import criteria_of, methodology_current
+from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
+from projects.selectors import criteria_of, methodology_current, publication_history, published_assessments
 from projects.services.projects import assessment_set
 from projects.services.writes import json_object, project_save_record, project_validate_record
 from projects.vocabularies import PublicationState, ScoreStatus
@@ -30,9 +30,11 @@ from .permissions import may_see_drafts
 
 
 def visible_projects(request):
-    """Published projects, and drafts too for keys that write them."""
-    projects = Project.objects.select_related("operator", "current_score")
-    return projects if may_see_drafts(request) else projects.published()
+    """Published projects, and drafts too for keys that write them (with their working cards)."""
+    projects = Project.objects.select_related("operator", "published_score")
+    if may_see_drafts(request):
+        return projects.select_related("current_score")
+    return projects.published()
 
 
 def latest(*moments):
@@ -140,10 +142,10 @@ class RankingView(ApiViewMixin, generics.ListAPIView):
     def get_queryset(self):
         return (
             Project.objects.published()
-            .select_related("operator", "current_score")
-            .filter(current_score__status=ScoreStatus.RATED)
-            .annotate(rank=Window(Rank(), order_by=F("current_score__net_score").desc()))
-            .order_by(F("current_score__net_score").desc(), "name", "slug")
+            .select_related("operator", "published_score")
+            .filter(published_score__status=ScoreStatus.RATED)
+            .annotate(rank=Window(Rank(), order_by=F("published_score__net_score").desc()))
+            .order_by(F("published_score__net_score").desc(), "name", "slug")
         )
 
 
@@ -166,7 +168,21 @@ class ProjectChildMixin(ApiViewMixin):
         return self._project
 
 
-@extend_schema(summary="A project's ratings under the current method")
+def frozen_ratings(project: Project) -> list[Assessment]:
+    """The ratings of the project's last publication, in method order."""
+    publication = project.publication
+    if publication is None:
+        return []
+    criteria = {criterion.code: criterion for criterion in criteria_of(publication.methodology)}
+    for criterion in criteria.values():
+        criterion.methodology = publication.methodology
+    return list(published_assessments(publication, criteria).values())
+
+
+@extend_schema(
+    summary="A project's ratings as last published",
+    description="Write-scope keys get the working ratings (published or not), the ones they write.",
+)
 class AssessmentListView(ProjectChildMixin, generics.ListAPIView):
     serializer_class = api.AssessmentSerializer
     pagination_class = None
@@ -184,11 +200,12 @@ class AssessmentListView(ProjectChildMixin, generics.ListAPIView):
         )
 
     def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
         project = self.project()
-        moments = [a.updated_at for a in self.get_queryset()]
+        self.filter_queryset(Assessment.objects.none())  # refuses unknown parameters
+        ratings = list(self.get_queryset()) if may_see_drafts(request) else frozen_ratings(project)
+        moments = [a.updated_at for a in ratings]
         self.last_modified = latest(project.updated_at, *moments)
-        return response
+        return Response(self.get_serializer(ratings, many=True).data)
 
 
 @extend_schema_view(
@@ -218,8 +235,15 @@ class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
             .first()
         )
 
+    def shown(self) -> Assessment | None:
+        """The rating a GET shows: as last published, or the working one for write-scope keys."""
+        if may_see_drafts(self.request):
+            return self.stored()
+        code = self.criterion().code
+        return next((a for a in frozen_ratings(self.project()) if a.criterion.code == code), None)
+
     def get(self, request, *args, **kwargs):
-        assessment = self.stored()
+        assessment = self.shown()
         if assessment is None:
             return Response(
                 {
@@ -262,16 +286,20 @@ class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(summary="A project's score history, newest first")
+@extend_schema(
+    summary="A project's score history: its publications, newest first",
+    description="Each publication gives the card the public saw from then on, the note saying why, "
+    'and what moved the score since the one before ("S9.1 2 → 3; net 41.0 → 44.6; grade C → C").',
+)
 class ScoreHistoryView(ProjectChildMixin, generics.ListAPIView):
     serializer_class = api.ScoreHistorySerializer
-    modified_field = "computed_at"
-    queryset = ScoreCard.objects.none()
+    modified_field = "published_at"
+    queryset = Publication.objects.none()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return self.project().score_history.select_related("methodology").order_by("-computed_at", "-id")
+        return publication_history(self.project())
 
 
 class OperatorViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
@@ -369,7 +397,7 @@ def score_rows(projects) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     for project in projects.iterator(chunk_size=1000):
-        card = project.current_score
+        card = project.published_score
         figures = (
             [""] * 16
             if card is None
@@ -440,7 +468,7 @@ class ExportCSVView(generics.GenericAPIView):
         self.filter_queryset(Project.objects.none())
         projects = (
             Project.objects.published()
-            .select_related("operator", "current_score__methodology")
+            .select_related("operator", "published_score__methodology")
             .order_by("slug")
         )
         response = StreamingHttpResponse(score_rows(projects), content_type="text/csv; charset=utf-8")

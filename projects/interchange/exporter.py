@@ -6,16 +6,21 @@ export → import into an empty database → export gives identical bytes.
 
 import json
 from collections.abc import Iterator
+from datetime import UTC
 
 from projects.models import Project
 from projects.selectors import methodology_current, project_list_for_export
+from projects.vocabularies import PublicationState
 
 from . import FORMAT
 
 CHUNK = 500
 
 
-def project_record(project: Project) -> dict:
+def project_record(project: Project, *, published: bool = False, history: bool = False) -> dict:
+    """The project in the interchange form: its working ratings and card, or with ``published``
+    the ratings and card of its last publication; ``history`` adds its score cards and
+    publications (a backup that an import into an empty database restores)."""
     operator = project.operator
     record = {
         "slug": project.slug,
@@ -29,13 +34,57 @@ def project_record(project: Project) -> dict:
         "summary": project.summary,
         "summary_ja": project.summary_ja,
         "links": list(project.links),
-        "assessments": [_assessment_record(a) for a in project.assessments.all()],
     }
+    if published:
+        publication = project.publication
+        ratings = publication.ratings if publication else []
+        record["assessments"] = [{k: v for k, v in item.items() if k != "updated_at"} for item in ratings]
+        record["score"] = project.published_score.card if project.published_score else None
+        return record
+    record["assessments"] = [assessment_record(a) for a in project.assessments.all()]
     record["score"] = project.current_score.card if project.current_score else None
+    if history:
+        record["history"] = history_record(project)
     return record
 
 
-def _assessment_record(assessment) -> dict:
+def history_record(project: Project) -> dict:
+    """Every score card (oldest first) and publication of the project; a publication names its
+    card by position in ``score_cards``."""
+    cards = list(project.score_history.select_related("methodology").order_by("computed_at", "id"))
+    position = {card.pk: index for index, card in enumerate(cards)}
+    publications = project.publications.select_related("methodology", "published_by").order_by("number")
+    return {
+        "published": project.state == PublicationState.PUBLISHED,
+        "score_cards": [
+            {
+                "computed_at": _moment(card.computed_at),
+                "methodology": card.methodology.version,
+                "card": card.card,
+            }
+            for card in cards
+        ],
+        "publications": [
+            {
+                "number": publication.number,
+                "published_at": _moment(publication.published_at),
+                "published_by": publication.published_by.get_username() if publication.published_by else None,
+                "note": publication.note,
+                "methodology": publication.methodology.version,
+                "score_card": position[publication.score_id],
+                "ratings": publication.ratings,
+                "changes": publication.changes,
+            }
+            for publication in publications
+        ],
+    }
+
+
+def _moment(value) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def assessment_record(assessment) -> dict:
     item: dict = {"criterion": assessment.criterion.code}
     if assessment.not_applicable:
         item["not_applicable"] = True
@@ -50,8 +99,12 @@ def _assessment_record(assessment) -> dict:
     return item
 
 
-def projects_export(*, published_only: bool = False) -> Iterator[str]:
-    """The interchange document, in pieces of text that concatenate to valid JSON."""
+def projects_export(*, published_only: bool = False, history: bool = False) -> Iterator[str]:
+    """The interchange document, in pieces of text that concatenate to valid JSON.
+
+    ``published_only``: what the public sees (published projects, their last publication);
+    otherwise every project with its working ratings and card, and with ``history`` its score
+    cards and publications too."""
     methodology = methodology_current()
     projects = project_list_for_export(methodology=methodology, published_only=published_only)
     head = {"format": FORMAT, "methodology": methodology.version if methodology else None}
@@ -59,7 +112,8 @@ def projects_export(*, published_only: bool = False) -> Iterator[str]:
     yield '  "projects": ['
     separator = "\n"
     for project in projects.iterator(chunk_size=CHUNK):
-        text = json.dumps(project_record(project), ensure_ascii=False, indent=2)
+        record = project_record(project, published=published_only, history=history and not published_only)
+        text = json.dumps(record, ensure_ascii=False, indent=2)
         yield separator + "\n".join("    " + line for line in text.splitlines())
         separator = ",\n"
     yield "\n  ]\n}\n"

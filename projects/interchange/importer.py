@@ -7,12 +7,14 @@ than or equal to 4.``
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
+from django.db import transaction
 
-from projects.models import Project
+from projects.models import Methodology, Project, Publication, ScoreCard
 from projects.selectors import criteria_of, methodology_current
 from projects.services.projects import assessments_replace, operator_upsert, project_upsert
+from projects.services.publication import NothingToPublish, PublicationRefused, project_publish
 from projects.services.scoring import project_rescore, rescoring_deferred
 from projects.vocabularies import PublicationState
 
@@ -37,6 +39,7 @@ class ImportResult:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)  # history restored (new projects only)
 
 
 def _validate_envelope(data, version: str) -> list[str]:
@@ -79,6 +82,9 @@ def projects_validate(data) -> list[dict]:
     context = {
         "criterion_codes": set(criteria_of(methodology).values_list("code", flat=True)),
         "method_version": methodology.version,
+        "method_versions": set(
+            Methodology.objects.filter(state=PublicationState.PUBLISHED).values_list("version", flat=True)
+        ),
     }
     records, slugs, operators = [], {}, {}
     for index, raw in enumerate(data["projects"]):
@@ -107,19 +113,27 @@ def projects_validate(data) -> list[dict]:
     return records
 
 
-def projects_import(data, *, publish: bool = False, user=None) -> ImportResult:
+def projects_import(data, *, publish: bool = False, note: str = "", user=None) -> ImportResult:
     """Upsert the file's projects by slug, atomically; score cards are recomputed in the same
-    transaction. Without ``publish``, new projects are drafts and existing ones keep their state.
+    transaction. Without ``publish`` only the working ratings and cards change: new projects are
+    drafts, and what the public sees of published ones waits for a reviewer. With ``publish``
+    (and a ``note`` saying why), every project whose ratings or card changed is published.
 
     A project's "assessments", when present, are its complete set of ratings: criteria not
     listed become missing. Without the key, its stored ratings are left as they are.
     """
+    if publish and not (note or "").strip():
+        raise InterchangeError(["note: publishing needs a note saying why (import_projects --note)."])
     records = projects_validate(data)
     methodology = methodology_current()
     criteria = {criterion.code: criterion for criterion in criteria_of(methodology)}
     result = ImportResult()
     try:
-        _write(records, criteria, result, publish=publish, user=user)
+        with transaction.atomic():
+            _write(records, criteria, result, user=user)
+            _restore_publications(records, result)
+            if publish:
+                _publish(result, note=note)
     except DjangoValidationError as exc:  # a model check the file schema did not anticipate
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
         raise InterchangeError(
@@ -132,13 +146,95 @@ def projects_import(data, *, publish: bool = False, user=None) -> ImportResult:
     return result
 
 
-def _write(records: list[dict], criteria: dict, result: ImportResult, *, publish: bool, user) -> None:
+def _publish(result: ImportResult, *, note: str) -> None:
+    """Publish what the file changed, and projects never published (an administrator's import:
+    four eyes apply to reviewers publishing in the admin)."""
+    slugs = [*result.created, *result.updated, *result.unchanged]
+    for project in Project.objects.filter(slug__in=slugs).order_by("slug"):
+        try:
+            project_publish(project=project, note=note)
+        except NothingToPublish:
+            continue
+        except PublicationRefused as refused:
+            raise InterchangeError([str(refused)]) from None
+        result.published.append(project.slug)
+
+
+def _restore_cards(project: Project, history: dict) -> None:
+    """A backup's score cards, as they were: the newest becomes the working card (the rescore at
+    the end of the import keeps it when it is what the ratings give, and adds one otherwise)."""
+    methods = {m.version: m for m in Methodology.objects.filter(state=PublicationState.PUBLISHED)}
+    cards = []
+    for item in history["score_cards"]:
+        card = ScoreCard.from_card(
+            project_id=project.pk, methodology=methods[item["methodology"]], card=item["card"]
+        )
+        card.computed_at = item["computed_at"]
+        card.save()
+        cards.append(card)
+    Project.objects.filter(pk=project.pk).update(current_score=cards[-1])
+    project._restored_cards = cards
+
+
+def _restore_publications(records: list[dict], result: ImportResult) -> None:
+    """A backup's publications, for the projects whose cards were restored."""
+    restored = set(result.restored)
+    users = get_user_model()
+    methods = {m.version: m for m in Methodology.objects.filter(state=PublicationState.PUBLISHED)}
+    for record in records:
+        if record["slug"] not in restored:
+            continue
+        history = record["history"]
+        project = Project.objects.get(slug=record["slug"])
+        cards = list(project.score_history.order_by("computed_at", "id"))
+        publication = None
+        for item in history["publications"]:
+            by = item["published_by"]
+            publication = Publication.objects.create(
+                project=project,
+                number=item["number"],
+                published_at=item["published_at"],
+                published_by=users.objects.filter(**{users.USERNAME_FIELD: by}).first() if by else None,
+                note=item["note"],
+                methodology=methods[item["methodology"]],
+                ratings=[_published_rating(rating) for rating in item["ratings"]],
+                score=cards[item["score_card"]],
+                changes=item["changes"],
+            )
+        if publication is not None:
+            Project.objects.filter(pk=project.pk).update(
+                publication=publication,
+                published_score=publication.score,
+                published_at=publication.published_at,
+                state=PublicationState.PUBLISHED if history["published"] else PublicationState.DRAFT,
+            )
+
+
+def _published_rating(item: dict) -> dict:
+    """A validated published rating back in the form it is stored and exported in."""
+    rating = {"criterion": item["criterion"]}
+    if item["not_applicable"]:
+        rating["not_applicable"] = True
+    else:
+        rating["rating"] = item["rating"]
+    for key in ("evidence", "evidence_grade", "source_url"):
+        if item.get(key):
+            rating[key] = item[key]
+    if "updated_at" in item:
+        rating["updated_at"] = item["updated_at"].isoformat()
+    return rating
+
+
+def _write(records: list[dict], criteria: dict, result: ImportResult, *, user) -> None:
     with rescoring_deferred():
         operators = {}
         for record in records:
             operators[record["operator"]["name"]] = operator_upsert(**record["operator"])
         for record in records:
             project, outcome = project_upsert(record=record, operator=operators[record["operator"]["name"]])
+            if "history" in record and outcome == "created":
+                _restore_cards(project, record["history"])
+                result.restored.append(project.slug)
             if "assessments" in record:
                 changed = assessments_replace(
                     project=project, items=record["assessments"], criteria=criteria, user=user
@@ -146,10 +242,4 @@ def _write(records: list[dict], criteria: dict, result: ImportResult, *, publish
                 if changed and outcome == "unchanged":
                     outcome = "updated"
             getattr(result, outcome).append(project.slug)
-            if publish and project.state != PublicationState.PUBLISHED:
-                now = timezone.now()
-                Project.objects.filter(pk=project.pk).update(
-                    state=PublicationState.PUBLISHED, published_at=now, updated_at=now
-                )
-                result.published.append(project.slug)
             project_rescore(project_id=project.pk)

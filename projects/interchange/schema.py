@@ -5,6 +5,9 @@ data file "2" is not 2 and 2.5 is not a level, and a misspelt key is an error ra
 silently dropped value.
 """
 
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_slug
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -12,6 +15,8 @@ from rest_framework import serializers
 from projects.models.assessments import MAX_JUSTIFICATION, rating_errors
 from projects.models.operators import country_code_validator
 from projects.models.projects import MAX_LINKS, validate_visible_url
+from projects.models.publications import MAX_NOTE
+from projects.models.scores import ScoreCard
 from projects.vocabularies import EvidenceGrade, OperatorKind, Origin, Phase, Resource, TargetBody
 
 
@@ -99,6 +104,119 @@ class AssessmentRecord(ClosedSerializer):
         return attrs
 
 
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
+
+
+class StrictDateTimeField(serializers.DateTimeField):
+    """A date-time with its time zone, as the export writes it (2026-11-24T09:30:00.123456Z)."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not RFC3339.match(value):
+            raise serializers.ValidationError(
+                _("Use a date-time with a time zone, e.g. 2026-11-24T09:30:00Z.")
+            )
+        return super().to_internal_value(value)
+
+
+class MethodVersionField(StrictCharField):
+    def to_internal_value(self, value):
+        value = super().to_internal_value(value)
+        if value not in self.context["method_versions"]:
+            raise serializers.ValidationError(
+                _("Unknown method version %(version)r; published: %(known)s.")
+                % {"version": value, "known": ", ".join(sorted(self.context["method_versions"]))}
+            )
+        return value
+
+
+CARD_KEYS = {"methodology", "status", "confidence", "overall", "dimensions"}
+
+
+class StoredCardField(serializers.DictField):
+    """A score card as the export wrote it; restored as it is (the current one is then checked
+    against the engine: a card that does not match its ratings is followed by a fresh one)."""
+
+    def to_internal_value(self, value):
+        value = super().to_internal_value(value)
+        missing = sorted(CARD_KEYS - set(value))
+        if missing:
+            raise serializers.ValidationError(_("Not a score card: missing %s.") % ", ".join(missing))
+        try:
+            stored = ScoreCard.from_card(project_id=0, methodology=None, card=value)
+            stored.clean_fields(exclude=["project", "methodology", "computed_at"])
+        except (KeyError, TypeError, AttributeError, DjangoValidationError):
+            raise serializers.ValidationError(
+                _("Not a score card: its status, overall or dimension figures are malformed.")
+            ) from None
+        return value
+
+
+class HistoricCardRecord(ClosedSerializer):
+    computed_at = StrictDateTimeField()
+    methodology = MethodVersionField(max_length=20)
+    card = StoredCardField()
+
+    def validate(self, attrs):
+        if attrs["card"].get("methodology") != attrs["methodology"]:
+            raise serializers.ValidationError({"card": [_("The card's method differs from methodology.")]})
+        return attrs
+
+
+class PublishedRatingRecord(AssessmentRecord):
+    updated_at = StrictDateTimeField(required=False)
+
+
+CHANGES_KEYS = {"first", "ratings", "evidence", "methodology", "status", "net", "grade"}
+
+
+class PublicationRecord(ClosedSerializer):
+    number = StrictIntegerField(min_value=1, max_value=1_000_000)
+    published_at = StrictDateTimeField()
+    published_by = StrictCharField(max_length=150, allow_null=True)
+    note = StrictCharField(max_length=MAX_NOTE)
+    methodology = MethodVersionField(max_length=20)
+    score_card = StrictIntegerField(min_value=0, help_text="position of its card in score_cards")
+    ratings = PublishedRatingRecord(many=True, max_length=200)
+    changes = serializers.DictField()
+
+    def validate_changes(self, value):
+        missing = sorted(CHANGES_KEYS - set(value))
+        if missing:
+            raise serializers.ValidationError(_("Missing %s.") % ", ".join(missing))
+        return value
+
+
+class HistoryRecord(ClosedSerializer):
+    """A project's score cards and publications, restored by an import into an empty database."""
+
+    published = StrictBooleanField()
+    score_cards = HistoricCardRecord(many=True, allow_empty=False, max_length=100_000)
+    publications = PublicationRecord(many=True, max_length=10_000)
+
+    def validate(self, attrs):
+        cards, publications = attrs["score_cards"], attrs["publications"]
+        errors = {}
+        for index, publication in enumerate(publications):
+            if publication["number"] != index + 1:
+                errors[index] = {
+                    "number": [_("Publications are numbered 1, 2, 3… in order; expected %d.") % (index + 1)]
+                }
+            elif publication["score_card"] >= len(cards):
+                errors[index] = {
+                    "score_card": [
+                        _("No card at position %(n)d: there are %(count)d.")
+                        % {"n": publication["score_card"], "count": len(cards)}
+                    ]
+                }
+        if errors:
+            raise serializers.ValidationError(
+                {"publications": [errors.get(i, {}) for i in range(len(publications))]}
+            )
+        if attrs["published"] and not publications:
+            raise serializers.ValidationError({"published": [_("A published project needs a publication.")]})
+        return attrs
+
+
 class ProjectRecord(ClosedSerializer):
     ignored_keys = frozenset({"score"})  # exported for readers; recomputed, never imported
 
@@ -106,6 +224,7 @@ class ProjectRecord(ClosedSerializer):
         super().__init__(*args, **kwargs)
         if not ignore_score:  # the API: a score in a request body is an error, not a no-op
             self.ignored_keys = frozenset()
+            self.fields.pop("history")  # and history is the service's own record
 
     slug = StrictCharField(max_length=100, validators=[validate_slug])
     name = StrictCharField(max_length=200)
@@ -128,6 +247,7 @@ class ProjectRecord(ClosedSerializer):
         max_length=MAX_LINKS,
     )
     assessments = AssessmentRecord(many=True, required=False, max_length=200)
+    history = HistoryRecord(required=False)
 
     def validate_resources(self, value):
         if len(set(value)) != len(value):

@@ -5,6 +5,16 @@ from .assessments import Assessment
 from .methodology import Criterion, Methodology
 from .operators import Operator
 from .projects import Project
+from .publications import Publication
 from .scores import ScoreCard
 
-__all__ = ["ApiKey", "Assessment", "Criterion", "Methodology", "Operator", "Project", "ScoreCard"]
+__all__ = [
+    "ApiKey",
+    "Assessment",
+    "Criterion",
+    "Methodology",
+    "Operator",
+    "Project",
+    "Publication",
+    "ScoreCard",
+]

@@ -104,7 +104,28 @@ class Project(models.Model):
         blank=True,
         related_name="+",
         editable=False,
-        verbose_name=_("current score card"),
+        verbose_name=_("working score card"),
+        help_text=_("Computed from the ratings as they stand now, published or not."),
+    )
+    # What the public and partners see: the last publication and the card it froze. The working
+    # card above follows every edit of the ratings; these change only when a reviewer publishes.
+    publication = models.OneToOneField(
+        "Publication",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("last publication"),
+    )
+    published_score = models.ForeignKey(
+        "ScoreCard",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("published score card"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)

@@ -1,4 +1,9 @@
-"""Publishing and withdrawing projects: only published projects are shown outside the admin.
+"""Publishing and withdrawing projects.
+
+The public and partners see a project's last *publication*: its ratings and score card frozen
+when a reviewer published them. Analysts' edits change the working ratings and the working card
+(``Project.current_score``) only; they reach the public when a reviewer publishes again, with a
+note saying why. Each publication records what moved since the one before (see ``changes_of``).
 
 Four eyes: a reviewer may not publish a project whose ratings or facts they changed themselves
 since its last publication (the audit trail says who changed what).
@@ -6,15 +11,24 @@ since its last publication (the audit trail says who changed what).
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
-from projects.models import Assessment, Project
+from projects.interchange.exporter import assessment_record
+from projects.models import Assessment, Methodology, Project, Publication, ScoreCard
+from projects.models.publications import MAX_NOTE
 from projects.vocabularies import PublicationState
+
+from .scoring import project_rescore
 
 
 class PublicationRefused(Exception):
     """The project cannot be published by this user; the message says why."""
+
+
+class NothingToPublish(PublicationRefused):
+    """The working ratings and card are those already published."""
 
 
 def editors_since_publication(project: Project) -> set[int]:
@@ -29,30 +43,159 @@ def editors_since_publication(project: Project) -> set[int]:
     if project.published_at is not None:
         entries = entries.filter(timestamp__gt=project.published_at)
     # Publishing itself is logged as a change of state; it is not an edit of the content.
-    return {entry.actor_id for entry in entries if set(entry.changes_dict or {}) - {"state", "published_at"}}
+    ignored = {"state", "published_at", "publication", "published_score"}
+    return {entry.actor_id for entry in entries if set(entry.changes_dict or {}) - ignored}
 
 
-def project_publish(*, project: Project, user=None) -> bool:
-    """Publish a project; returns False when it was published already.
+def ratings_snapshot(*, project_id: int, methodology: Methodology) -> list[dict]:
+    """The project's working ratings under ``methodology``, in method order and interchange form,
+    each with the moment it was last changed."""
+    assessments = (
+        Assessment.objects.filter(project_id=project_id, criterion__methodology=methodology)
+        .select_related("criterion")
+        .order_by("criterion__position")
+    )
+    return [
+        {**assessment_record(assessment), "updated_at": assessment.updated_at.isoformat()}
+        for assessment in assessments
+    ]
 
-    Raises PublicationRefused when ``user`` changed it since its last publication.
+
+def _content(ratings: list[dict]) -> list[dict]:
+    return [{k: v for k, v in item.items() if k != "updated_at"} for item in ratings]
+
+
+def _rating(item: dict | None):
+    """A rating as shown in a change line: the level, "n/a", or None when missing."""
+    if item is None:
+        return None
+    return "n/a" if item.get("not_applicable") else item.get("rating")
+
+
+def changes_of(
+    *, before_ratings: list[dict] | None, before_card: dict | None, ratings: list[dict], card: dict
+) -> dict:
+    """What moved between two publications (``before_*`` None for the first one).
+
+    {"first": bool, "ratings": [{"criterion", "from", "to"}], "evidence": [codes whose evidence
+    changed but not the rating], "methodology"|"net"|"grade"|"status": {"from", "to"}}
     """
+    before = {item["criterion"]: item for item in before_ratings or []}
+    after = {item["criterion"]: item for item in ratings}
+    moved, evidence = [], []
+    if before_ratings is not None:
+        for code in [*after, *(code for code in before if code not in after)]:
+            old, new = before.get(code), after.get(code)
+            if _rating(old) != _rating(new):
+                moved.append({"criterion": code, "from": _rating(old), "to": _rating(new)})
+            elif _content([old]) != _content([new]):
+                evidence.append(code)
+    old_card = before_card or {}
+    old_overall = old_card.get("overall") or {}
+    return {
+        "first": before_ratings is None,
+        "ratings": moved,
+        "evidence": evidence,
+        "methodology": {"from": old_card.get("methodology"), "to": card["methodology"]},
+        "status": {"from": old_card.get("status"), "to": card["status"]},
+        "net": {"from": old_overall.get("value"), "to": card["overall"]["value"]},
+        "grade": {"from": old_overall.get("grade"), "to": card["overall"]["grade"]},
+    }
+
+
+def project_publish(*, project: Project, note: str, user=None) -> Publication:
+    """Publish the project's working ratings and card, with a note saying why.
+
+    Raises PublicationRefused (with the reason) when the note is missing, when ``user`` changed
+    the project since its last publication, or when nothing changed since then.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise PublicationRefused(f"{project.name}: note: say why this is published; a note is required.")
+    if len(note) > MAX_NOTE:
+        raise PublicationRefused(f"{project.name}: note: at most {MAX_NOTE} characters, not {len(note)}.")
     if user is not None and user.pk in editors_since_publication(project):
         raise PublicationRefused(
             f"{project.name}: you changed it since its last publication; another reviewer must publish it."
         )
-    now = timezone.now()
-    changed = Project.objects.filter(pk=project.pk, state=PublicationState.DRAFT).update(
-        state=PublicationState.PUBLISHED, published_at=now, updated_at=now
-    )
-    project.refresh_from_db(fields=["state", "published_at", "updated_at"])
-    return bool(changed)
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        card = project_rescore(project_id=project.pk)
+        if card is None:
+            raise PublicationRefused(
+                f"{project.name}: no method is published, so there is no card to publish."
+            )
+        ratings = ratings_snapshot(project_id=project.pk, methodology=card.methodology)
+        previous = (
+            Publication.objects.select_related("score").get(pk=locked.publication_id)
+            if locked.publication_id
+            else None
+        )
+        if (
+            previous is not None
+            and locked.state == PublicationState.PUBLISHED
+            and previous.score_id == card.pk
+            and _content(previous.ratings) == _content(ratings)
+        ):
+            raise NothingToPublish(
+                f"{project.name}: nothing changed since publication #{previous.number}; nothing to publish."
+            )
+        now = timezone.now()
+        number = (Publication.objects.filter(project_id=project.pk).aggregate(n=Max("number"))["n"] or 0) + 1
+        publication = Publication.objects.create(
+            project_id=project.pk,
+            number=number,
+            published_at=now,
+            published_by=user if getattr(user, "pk", None) else None,
+            note=note,
+            methodology=card.methodology,
+            ratings=ratings,
+            score=card,
+            changes=changes_of(
+                before_ratings=previous.ratings if previous else None,
+                before_card=previous.score.card if previous else None,
+                ratings=ratings,
+                card=card.card,
+            ),
+        )
+        Project.objects.filter(pk=project.pk).update(
+            state=PublicationState.PUBLISHED,
+            published_at=now,
+            publication=publication,
+            published_score=card,
+            updated_at=now,
+        )
+    project.refresh_from_db(fields=["state", "published_at", "publication", "published_score", "updated_at"])
+    return publication
 
 
 def project_unpublish(*, project: Project, user=None) -> bool:
-    """Withdraw a project from publication; returns False when it was a draft already."""
+    """Withdraw a project from publication; returns False when it was a draft already.
+    Its publications stay in its history."""
     changed = Project.objects.filter(pk=project.pk, state=PublicationState.PUBLISHED).update(
         state=PublicationState.DRAFT, updated_at=timezone.now()
     )
     project.refresh_from_db(fields=["state", "updated_at"])
     return bool(changed)
+
+
+def draft_changes(project: Project) -> dict | None:
+    """What publishing now would change (the same form as a publication's ``changes``), or None
+    when the working ratings and card are those published."""
+    card = ScoreCard.objects.filter(pk=project.current_score_id).first()
+    if card is None:
+        return None
+    ratings = ratings_snapshot(project_id=project.pk, methodology=card.methodology)
+    previous = Publication.objects.select_related("score").filter(pk=project.publication_id).first()
+    if (
+        previous is not None
+        and previous.score_id == card.pk
+        and _content(previous.ratings) == _content(ratings)
+    ):
+        return None
+    return changes_of(
+        before_ratings=previous.ratings if previous else None,
+        before_card=previous.score.card if previous else None,
+        ratings=ratings,
+        card=card.card,
+    )

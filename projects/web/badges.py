@@ -54,7 +54,7 @@ class Badge:
 
 
 def badge_for(project: Project) -> Badge:
-    score = project.current_score
+    score = project.published_score
     if score is None:
         message, colour = _("not rated"), NEUTRAL
         description = _("%(project)s has no score yet.") % {"project": project.name}

@@ -28,13 +28,13 @@ SORT_COLUMNS = {
     for column in (
         SortColumn("name", "name", _("Project"), False),
         SortColumn("operator", "operator__name", _("Operator"), False),
-        SortColumn("grade", "current_score__grade", _("Grade"), False),
-        SortColumn("net", "current_score__net_score", _("Net score"), True),
-        SortColumn("sdg7", "current_score__sdg7", "SDG 7", True),
-        SortColumn("sdg9", "current_score__sdg9", "SDG 9", True),
-        SortColumn("sdg12", "current_score__sdg12", "SDG 12", True),
-        SortColumn("debris", "current_score__debris", _("Debris risk"), False),
-        SortColumn("equity", "current_score__equity", _("Equity risk"), False),
+        SortColumn("grade", "published_score__grade", _("Grade"), False),
+        SortColumn("net", "published_score__net_score", _("Net score"), True),
+        SortColumn("sdg7", "published_score__sdg7", "SDG 7", True),
+        SortColumn("sdg9", "published_score__sdg9", "SDG 9", True),
+        SortColumn("sdg12", "published_score__sdg12", "SDG 12", True),
+        SortColumn("debris", "published_score__debris", _("Debris risk"), False),
+        SortColumn("equity", "published_score__equity", _("Equity risk"), False),
     )
 }
 DEFAULT_SORT = "-net"
@@ -48,13 +48,13 @@ def sort_projects(queryset: QuerySet, sort: str) -> QuerySet:
     if column.key == "grade":
         # An unrated project has an empty grade; it goes last whichever way the grades run.
         unrated_last = Case(
-            When(current_score__grade="", then=Value(1)),
-            When(current_score__isnull=True, then=Value(1)),
+            When(published_score__grade="", then=Value(1)),
+            When(published_score__isnull=True, then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         )
         grade = F(column.field).desc() if descending else F(column.field).asc()
-        return queryset.order_by(unrated_last, grade, "-current_score__net_score", "name")
+        return queryset.order_by(unrated_last, grade, "-published_score__net_score", "name")
     expression = F(column.field)
     ordered = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
     return queryset.order_by(ordered, "name")
@@ -66,13 +66,13 @@ class RankingFilter(django_filters.FilterSet):
     )
     phase = django_filters.MultipleChoiceFilter(field_name="phase", choices=Phase.choices, label=_("Phase"))
     grade = django_filters.MultipleChoiceFilter(
-        field_name="current_score__grade", choices=Grade.choices, label=_("Grade")
+        field_name="published_score__grade", choices=Grade.choices, label=_("Grade")
     )
     debris = django_filters.MultipleChoiceFilter(
-        field_name="current_score__debris_level", choices=RiskLevel.choices, label=_("Debris risk")
+        field_name="published_score__debris_level", choices=RiskLevel.choices, label=_("Debris risk")
     )
     equity = django_filters.MultipleChoiceFilter(
-        field_name="current_score__equity_level", choices=RiskLevel.choices, label=_("Equity risk")
+        field_name="published_score__equity_level", choices=RiskLevel.choices, label=_("Equity risk")
     )
     sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="apply_sort", label=_("Sort"))
 

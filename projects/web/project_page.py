@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_lazy as _
-
-from projects.models import Assessment, Criterion, ScoreCard
+from projects.changes import change_line
+from projects.models import Assessment, Criterion, Publication, ScoreCard
 
 from .cards import CardView, DimensionView
 from .method_texts import MethodTexts
@@ -196,31 +195,18 @@ def sdg_chart(card: CardView) -> Chart:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    score: ScoreCard
-    change: float | None  # net score minus the previous entry's, when both have one
+    publication: Publication
 
     @property
-    def change_word(self) -> str:
-        if self.change is None:
-            return ""
-        if self.change > 0:
-            return str(_("up"))
-        if self.change < 0:
-            return str(_("down"))
-        return str(_("unchanged"))
+    def score(self) -> ScoreCard:
+        return self.publication.score
 
     @property
-    def change_size(self) -> float | None:
-        return None if self.change is None else abs(self.change)
+    def change_line(self) -> str:
+        """What moved the score: "S9.1 2 → 3; net 41.0 → 44.6; grade C → C"."""
+        return change_line(self.publication.changes)
 
 
-def history_entries(scores: list[ScoreCard]) -> list[HistoryEntry]:
-    """Newest first; each with how far its net score moved from the one before it."""
-    entries = []
-    for index, score in enumerate(scores):
-        previous = scores[index + 1] if index + 1 < len(scores) else None
-        change = None
-        if previous is not None and score.net_score is not None and previous.net_score is not None:
-            change = round(score.net_score - previous.net_score, 1)
-        entries.append(HistoryEntry(score, change))
-    return entries
+def history_entries(publications: list[Publication]) -> list[HistoryEntry]:
+    """Newest first: each publication with its card, its note and what moved since the last."""
+    return [HistoryEntry(publication) for publication in publications]

@@ -7,38 +7,42 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Prefetch, QuerySet
 
-from projects.models import Assessment, Criterion, Methodology, Operator, Project, ScoreCard
-from projects.selectors import criteria_of, methodology_current
+from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
+from projects.selectors import criteria_of, methodology_current, publication_history, published_assessments
 from projects.vocabularies import PublicationState
 
 
 def published_projects() -> QuerySet[Project]:
     """Every published project with its operator and current score card, in one query."""
-    return Project.objects.published().select_related("operator", "current_score")
+    return Project.objects.published().select_related("operator", "published_score")
 
 
 def project_for_page(slug: str) -> Project | None:
     """A published project by slug (None for a draft or an unknown slug)."""
-    return published_projects().select_related("current_score__methodology").filter(slug=slug).first()
+    return (
+        published_projects()
+        .select_related("published_score__methodology", "publication")
+        .filter(slug=slug)
+        .first()
+    )
 
 
 def project_ratings(project: Project, methodology: Methodology) -> list[tuple[Criterion, Assessment | None]]:
-    """Each criterion of ``methodology`` with the project's assessment (None when missing)."""
-    assessments = {
-        assessment.criterion_id: assessment
-        for assessment in project.assessments.filter(criterion__methodology=methodology)
-    }
-    return [(criterion, assessments.get(criterion.pk)) for criterion in criteria_of(methodology)]
+    """Each criterion of ``methodology`` with the project's rating as last published (None when
+    missing): analysts' later edits wait for a reviewer."""
+    criteria = list(criteria_of(methodology))
+    frozen = published_assessments(project.publication, {criterion.code: criterion for criterion in criteria})
+    return [(criterion, frozen.get(criterion.code)) for criterion in criteria]
 
 
-def score_history(project: Project) -> QuerySet[ScoreCard]:
-    """The project's score changes, newest first, each with its method version."""
-    return project.score_history.select_related("methodology").order_by("-computed_at", "-id")
+def score_history(project: Project) -> QuerySet[Publication]:
+    """The project's publications, newest first, each with its card, method and change line."""
+    return publication_history(project)
 
 
 def projects_by_slug(slugs: list[str]) -> list[Project]:
     """The published projects among ``slugs``, in the order given."""
-    projects = published_projects().select_related("current_score__methodology").filter(slug__in=slugs)
+    projects = published_projects().select_related("published_score__methodology").filter(slug__in=slugs)
     found = {project.slug: project for project in projects}
     return [found[slug] for slug in slugs if slug in found]
 
@@ -50,7 +54,7 @@ def project_choices() -> QuerySet[Project]:
 
 def operators_with_projects() -> QuerySet[Operator]:
     """Operators that have a published project, each with those projects (two queries)."""
-    projects = Project.objects.published().select_related("current_score").order_by("name")
+    projects = Project.objects.published().select_related("published_score").order_by("name")
     return (
         Operator.objects.filter(projects__state=PublicationState.PUBLISHED)
         .distinct()
@@ -85,11 +89,11 @@ class Freshness:
 def site_freshness() -> Freshness:
     """Three aggregate queries that move whenever a project, score, operator or method changes.
 
-    A rescore bumps the project's ``updated_at`` and its ``current_score`` id; publication
+    A rescore bumps the project's ``updated_at`` and its ``published_score`` id; publication
     bumps ``updated_at``; a deletion changes a count.
     """
     projects = Project.objects.aggregate(
-        changed=Max("updated_at"), count=Count("id"), card=Max("current_score_id")
+        changed=Max("updated_at"), count=Count("id"), card=Max("published_score_id")
     )
     operators = Operator.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
     methods = Methodology.objects.filter(state=PublicationState.PUBLISHED).aggregate(

@@ -45,9 +45,13 @@ def project_rows(projects, texts: MethodTexts | None) -> list[ProjectRow]:
     return [
         ProjectRow(
             project=project,
-            score=project.current_score,
-            debris_level_name=level_name(project.current_score.debris_level if project.current_score else ""),
-            equity_level_name=level_name(project.current_score.equity_level if project.current_score else ""),
+            score=project.published_score,
+            debris_level_name=level_name(
+                project.published_score.debris_level if project.published_score else ""
+            ),
+            equity_level_name=level_name(
+                project.published_score.equity_level if project.published_score else ""
+            ),
         )
         for project in projects
     ]

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from projects.interchange.importer import projects_import
-from projects.models import ApiKey, Assessment, Operator, Project, ScoreCard
+from projects.models import ApiKey, Assessment, Operator, Project, Publication, ScoreCard
 from tests.conftest import interchange, project_record, rated
 
 ALL_CODES = [
@@ -349,7 +349,7 @@ DRAFT_SLUGS = ["draft-secret", "lunar-draft"]
 # Building a dataset through projects_import is what the tests rely on, but it costs a second per
 # test; each dataset is built once per run (in the first test that asks for it), its rows are kept,
 # and later tests get the same rows back by bulk insert (with fresh ids).
-SNAPSHOT_MODELS = [Operator, Project, ScoreCard, Assessment]
+SNAPSHOT_MODELS = [Operator, Project, ScoreCard, Assessment, Publication]
 _SNAPSHOTS: dict[str, dict] = {}
 
 
@@ -367,6 +367,8 @@ def _restore(rows: dict) -> None:
                 **_without_id(row),
                 "operator_id": operator_ids.get(row["operator_id"], row["operator_id"]),
                 "current_score_id": None,
+                "published_score_id": None,
+                "publication_id": None,
             }
         )
         for row in rows[Project]
@@ -385,10 +387,24 @@ def _restore(rows: dict) -> None:
             for row in rows[Assessment]
         ]
     )
+    publications = [
+        Publication(
+            **{
+                **_without_id(row),
+                "project_id": project_ids[row["project_id"]],
+                "score_id": card_ids[row["score_id"]],
+            }
+        )
+        for row in rows[Publication]
+    ]
+    Publication.objects.bulk_create(publications)
+    publication_ids = {row["id"]: obj.pk for row, obj in zip(rows[Publication], publications, strict=True)}
     for row, project in zip(rows[Project], projects, strict=True):
         project.current_score_id = card_ids.get(row["current_score_id"])
+        project.published_score_id = card_ids.get(row["published_score_id"])
+        project.publication_id = publication_ids.get(row["publication_id"])
         project.updated_at = row["updated_at"]  # bulk_create stamped "now"
-    Project.objects.bulk_update(projects, ["current_score", "updated_at"])
+    Project.objects.bulk_update(projects, ["current_score", "published_score", "publication", "updated_at"])
 
 
 def dataset(name: str, build) -> None:
@@ -406,7 +422,7 @@ def dataset(name: str, build) -> None:
 
 
 def _import_published() -> None:
-    projects_import(interchange(*copy.deepcopy(PUBLISHED_RECORDS)), publish=True)
+    projects_import(interchange(*copy.deepcopy(PUBLISHED_RECORDS)), publish=True, note="Test publication.")
     for slug, day in UPDATED_DAY.items():
         Project.objects.filter(slug=slug).update(updated_at=when(day))
 

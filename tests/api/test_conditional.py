@@ -133,7 +133,9 @@ def test_if_modified_since_does_not_hide_a_project_leaving_the_page(anon, writer
 def test_if_modified_since_does_not_hide_a_changed_project_count(anon, published):
     url = "/api/v1/operators"
     first = anon.get(url)
-    projects_import(interchange(project_record("new-lunar", operator=LUNAR)), publish=True)
+    projects_import(
+        interchange(project_record("new-lunar", operator=LUNAR)), publish=True, note="Test publication."
+    )
     counts = {item["slug"]: item["project_count"] for item in anon.get(url).json()["results"]}
     assert counts["lunar-co"] == 3
     assert anon.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 200

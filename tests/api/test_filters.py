@@ -132,6 +132,7 @@ def test_equal_figures_are_ordered_by_slug_so_pages_are_stable(anon, db, orderin
     projects_import(
         interchange(*(project_record(slug, **copy.deepcopy(same)) for slug in ["tie-c", "tie-a", "tie-b"])),
         publish=True,
+        note="Test publication.",
     )
     assert slugs(anon.get(f"/api/v1/projects?ordering={ordering}")) == ["tie-a", "tie-b", "tie-c"]
 

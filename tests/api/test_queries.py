@@ -26,7 +26,7 @@ def build_many() -> None:
         )
         for index in range(COUNT)
     ]
-    projects_import(interchange(*copy.deepcopy(records)), publish=True)
+    projects_import(interchange(*copy.deepcopy(records)), publish=True, note="Test publication.")
     draft_operator = {"name": "Drafty", "country": "FR", "kind": "agency"}
     projects_import(interchange(project_record("a-draft", operator=draft_operator)))
     first = Project.objects.select_related("current_score").get(slug="project-00")
@@ -75,7 +75,11 @@ def test_a_list_costs_the_same_queries_for_2_and_20_items(client_for, many, url)
 
 
 def test_assessments_cost_the_same_queries_for_1_and_25_ratings(openapi, many):
-    projects_import(interchange(project_record("one-rating", assessments=ratings()[:1])), publish=True)
+    projects_import(
+        interchange(project_record("one-rating", assessments=ratings()[:1])),
+        publish=True,
+        note="Test publication.",
+    )
     client = make_client(openapi)
     assert queries(client, "/api/v1/projects/one-rating/assessments") == queries(
         client, "/api/v1/projects/project-01/assessments"

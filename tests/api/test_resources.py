@@ -58,7 +58,11 @@ def test_assessments_of_a_partly_rated_project_list_only_its_ratings(anon, publi
 def test_one_assessment_carries_level_evidence_grade_and_source(anon, db):
     source = {**rated("D5", 2, "C", "Plume study."), "source_url": "https://example.org/plume"}
     na = {"criterion": "E4", "not_applicable": True}
-    projects_import(interchange(project_record("sourced", assessments=[source, na])), publish=True)
+    projects_import(
+        interchange(project_record("sourced", assessments=[source, na])),
+        publish=True,
+        note="Test publication.",
+    )
     body = anon.get("/api/v1/projects/sourced/assessments/D5").json()
     assert (body["rating"], body["evidence"], body["evidence_grade"], body["source_url"]) == (
         2,
@@ -75,7 +79,11 @@ def test_one_assessment_carries_level_evidence_grade_and_source(anon, db):
 
 
 def test_score_history_lists_cards_newest_first(anon, db):
-    projects_import(interchange(project_record("moving", assessments=full_ratings(2))), publish=True)
+    projects_import(
+        interchange(project_record("moving", assessments=full_ratings(2))),
+        publish=True,
+        note="Test publication.",
+    )
     projects_import(interchange(project_record("moving", assessments=full_ratings(3))))
     projects_import(interchange(project_record("moving", assessments=full_ratings(1))))
     body = anon.get("/api/v1/projects/moving/scores").json()
@@ -152,7 +160,7 @@ def test_rankings_list_rated_projects_by_net_score_with_a_rank(anon, published):
 
 def test_equal_net_scores_share_a_rank(anon, published):
     twins = [project_record(slug, assessments=full_ratings(2)) for slug in ("twin-a", "twin-b")]
-    projects_import(interchange(*copy.deepcopy(twins)), publish=True)
+    projects_import(interchange(*copy.deepcopy(twins)), publish=True, note="Test publication.")
     results = anon.get("/api/v1/rankings").json()["results"]
     assert [(item["rank"], item["slug"]) for item in results] == [
         (1, "alpha"),
@@ -221,6 +229,7 @@ def test_the_csv_export_quotes_commas_and_quotes_in_names(anon, db):
     projects_import(
         interchange(project_record("quoted", name='Ice, Rock and "Dust"', assessments=full_ratings())),
         publish=True,
+        note="Test publication.",
     )
     rows = list(
         csv.DictReader(

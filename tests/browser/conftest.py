@@ -50,7 +50,7 @@ def browser(playwright):
 @pytest.fixture
 def demo_site(live_server):
     """The 14 demo missions, published; served by the live server."""
-    projects_import(read_interchange_file(str(DEMO_FILE)), publish=True)
+    projects_import(read_interchange_file(str(DEMO_FILE)), publish=True, note="Test publication.")
     return live_server
 
 

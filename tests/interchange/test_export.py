@@ -51,7 +51,7 @@ def test_export_carries_the_score_card_and_the_ratings(tmp_path):
 
 def test_published_only_leaves_drafts_out(tmp_path):
     projects_import(interchange(project_record("draft-one"), project_record("public-one")))
-    project_publish(project=Project.objects.get(slug="public-one"))
+    project_publish(project=Project.objects.get(slug="public-one"), note="Test publication.")
     data = json.loads(export(tmp_path, "--published-only"))
     assert [p["slug"] for p in data["projects"]] == ["public-one"]
 

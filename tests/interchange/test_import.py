@@ -43,7 +43,7 @@ def test_import_creates_draft_project_with_current_score():
 
 
 def test_import_with_publish_publishes():
-    result = projects_import(interchange(project_record("alpha")), publish=True)
+    result = projects_import(interchange(project_record("alpha")), publish=True, note="Test publication.")
     assert result.published == ["alpha"]
     assert Project.objects.get(slug="alpha").state == "published"
 

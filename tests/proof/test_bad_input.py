@@ -815,7 +815,9 @@ def test_the_valid_inputs_the_corruptions_start_from_are_accepted(world):
     """Otherwise a corruption could be refused for a fault of the input it started from. The
     export and the records re-import as no-ops; the changed file and writes do change data."""
     with rolled_back():
-        result = projects_import(json.loads(json.dumps(world.document)), publish=True)
+        result = projects_import(
+            json.loads(json.dumps(world.document)), publish=True, note="Test publication."
+        )
         assert (result.created, result.updated, len(result.unchanged)) == ([], [], 14)
         assert database_digest() == world.baseline
     with rolled_back():
@@ -864,11 +866,11 @@ def test_a_corrupted_interchange_file_is_refused_naming_project_and_field_and_no
     publish = data.draw(st.booleans(), label="--publish")
     with nothing_changes(world):
         with pytest.raises(InterchangeError) as refused:
-            projects_import(json.loads(raw), publish=publish)
+            projects_import(json.loads(raw), publish=publish, note="Test publication.")
         assert_names_place(refused.value.errors, bad)
     with nothing_changes(world):
         world.file.write_bytes(raw)
-        arguments = ["--publish"] if publish else []
+        arguments = ["--publish", "--note", "Test publication."] if publish else []
         with pytest.raises(CommandError) as refused:
             call_command("import_projects", str(world.file), *arguments, stdout=io.StringIO())
         message = str(refused.value)
@@ -926,7 +928,9 @@ def test_a_file_that_is_not_json_text_is_a_command_error_and_nothing_changes(wor
     with nothing_changes(world):
         world.file.write_bytes(raw)
         with pytest.raises(CommandError) as refused:
-            call_command("import_projects", str(world.file), "--publish", stdout=io.StringIO())
+            call_command(
+                "import_projects", str(world.file), "--publish", "--note", "Test.", stdout=io.StringIO()
+            )
         message = str(refused.value)
         assert message.startswith(f"{world.file}: ")
         assert RAW_REFUSAL.match(message.removeprefix(f"{world.file}: ")), message[:300]
@@ -951,7 +955,9 @@ def test_a_file_over_import_max_bytes_is_refused_unread_and_nothing_changes(worl
     with nothing_changes(world):
         world.file.write_bytes(valid)
         with pytest.raises(CommandError) as refused:
-            call_command("import_projects", str(world.file), "--publish", stdout=io.StringIO())
+            call_command(
+                "import_projects", str(world.file), "--publish", "--note", "Test.", stdout=io.StringIO()
+            )
         assert str(refused.value) == (
             f"{world.file}: larger than the limit of {len(valid) - excess} bytes (IMPORT_MAX_BYTES)."
         )

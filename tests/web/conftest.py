@@ -31,20 +31,21 @@ def all_rated(level=2, grade="B", **overrides) -> list[dict]:
     return ratings
 
 
-def make_project(slug, *, assessments=None, publish=True, **fields) -> Project:
+def make_project(slug, *, assessments=None, publish=True, note="Test publication.", **fields) -> Project:
     """A project imported (and published) the way analysts load them; its card is computed."""
     projects_import(
         interchange(
             project_record(slug, assessments=all_rated() if assessments is None else assessments, **fields)
         ),
         publish=publish,
+        note=note,
     )
     return Project.objects.select_related("current_score").get(slug=slug)
 
 
 @pytest.fixture
 def demo_projects(db):
-    projects_import(read_interchange_file(str(DEMO_FILE)), publish=True)
+    projects_import(read_interchange_file(str(DEMO_FILE)), publish=True, note="Test publication.")
     return Project.objects.published()
 
 

@@ -1,4 +1,4 @@
-"""python manage.py export_projects [-o FILE] [--published-only]"""
+"""python manage.py export_projects [-o FILE] [--published-only | --with-history]"""
 
 import os
 import sys
@@ -10,14 +10,25 @@ from projects.interchange.exporter import projects_export
 
 
 class Command(BaseCommand):
-    help = "Export projects, their ratings and current score cards as an interchange file."
+    help = "Export projects, their working ratings and score cards as an interchange file."
 
     def add_arguments(self, parser):
         parser.add_argument("-o", "--output", help="file to write (default: standard output)")
-        parser.add_argument("--published-only", action="store_true", help="leave out draft projects")
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument(
+            "--published-only",
+            action="store_true",
+            help="what the public sees: published projects as last published (ratings and cards)",
+        )
+        group.add_argument(
+            "--with-history",
+            action="store_true",
+            help="add each project's score cards and publications (a backup: importing it into an empty "
+            "database restores them)",
+        )
 
-    def handle(self, *args, output, published_only, **options):
-        pieces = projects_export(published_only=published_only)
+    def handle(self, *args, output, published_only, with_history, **options):
+        pieces = projects_export(published_only=published_only, history=with_history)
         if not output:
             for piece in pieces:
                 sys.stdout.write(piece)

@@ -1,4 +1,7 @@
-"""python manage.py import_projects FILE [--publish] [--user NAME]"""
+"""python manage.py import_projects FILE [--publish --note WHY] [--user NAME]
+
+Without --publish only the working ratings change: the public keeps seeing the last publication
+until a reviewer publishes (or the import is run with --publish and a note)."""
 
 import json
 
@@ -41,10 +44,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="path of the JSON file")
-        parser.add_argument("--publish", action="store_true", help="publish the imported projects at once")
+        parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="publish every imported project whose ratings or card changed (needs --note)",
+        )
+        parser.add_argument("--note", default="", help="why this is published (required with --publish)")
         parser.add_argument("--user", help="username recorded as the assessor of changed ratings")
 
-    def handle(self, *args, file, publish, user, **options):
+    def handle(self, *args, file, publish, note, user, **options):
+        if publish and not note.strip():
+            raise CommandError("--note: say why these projects are published; --publish needs a note.")
         assessor = None
         if user:
             assessor = get_user_model().objects.filter(username=user).first()
@@ -52,7 +62,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--user: no user named {user!r}.")
         data = read_interchange_file(file)
         try:
-            result = projects_import(data, publish=publish, user=assessor)
+            result = projects_import(data, publish=publish, note=note, user=assessor)
         except InterchangeError as exc:
             shown = exc.errors[:MAX_ERRORS_SHOWN]
             more = len(exc.errors) - len(shown)

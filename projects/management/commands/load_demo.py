@@ -8,6 +8,7 @@ from projects.interchange.importer import InterchangeError, projects_import
 
 from .import_projects import read_interchange_file
 
+DEMO_NOTE = "Demo data: real missions with illustrative ratings."
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo_projects.json"
 
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            result = projects_import(read_interchange_file(str(DEMO_FILE)), publish=True)
+            result = projects_import(read_interchange_file(str(DEMO_FILE)), publish=True, note=DEMO_NOTE)
         except InterchangeError as exc:
             raise CommandError("The demo file is invalid:\n  " + "\n  ".join(exc.errors)) from None
         total = len(result.created) + len(result.updated) + len(result.unchanged)

@@ -26,10 +26,10 @@ def compare(request):
         texts_by_method = {}
         for project in found:
             card = None
-            if project.current_score is not None:
-                methodology = project.current_score.methodology
+            if project.published_score is not None:
+                methodology = project.published_score.methodology
                 texts = texts_by_method.setdefault(methodology.pk, MethodTexts(methodology))
-                card = card_view(project.current_score.card, texts)
+                card = card_view(project.published_score.card, texts)
             columns.append({"project": project, "card": card})
     context = page_context(
         request,

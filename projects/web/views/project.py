@@ -25,7 +25,7 @@ def project_detail(request, slug):
     project = project_for_page(slug)
     if project is None:
         return not_found(request)
-    score = project.current_score
+    score = project.published_score
     card = sections = chart = None
     if score is not None:
         texts = MethodTexts(score.methodology)
