@@ -141,13 +141,19 @@ class StoredCardField(serializers.DictField):
         missing = sorted(CARD_KEYS - set(value))
         if missing:
             raise serializers.ValidationError(_("Not a score card: missing %s.") % ", ".join(missing))
+        malformed = serializers.ValidationError(
+            _("Not a score card: its status, overall or dimension figures are malformed.")
+        )
         try:
             stored = ScoreCard.from_card(project_id=0, methodology=None, card=value)
             stored.clean_fields(exclude=["project", "methodology", "computed_at"])
-        except (KeyError, TypeError, AttributeError, DjangoValidationError):
-            raise serializers.ValidationError(
-                _("Not a score card: its status, overall or dimension figures are malformed.")
-            ) from None
+        except (KeyError, TypeError, AttributeError):
+            raise malformed from None
+        except DjangoValidationError as invalid:
+            # Figures a card leaves empty (no grade, no value) are fine; wrong types are not.
+            codes = {error.code for errors in invalid.error_dict.values() for error in errors}
+            if codes - {"blank", "null"}:
+                raise malformed from None
         return value
 
 

@@ -41,7 +41,7 @@ from rest_framework.test import APIClient
 from projects.interchange import FORMAT
 from projects.interchange.exporter import projects_export
 from projects.interchange.importer import InterchangeError, projects_import
-from projects.models import ApiKey, Assessment, Operator, Project, ScoreCard
+from projects.models import ApiKey, Assessment, Operator, Project, Publication, ScoreCard
 from projects.vocabularies import EvidenceGrade, OperatorKind, Origin, Phase, Resource, TargetBody
 
 pytestmark = [
@@ -159,7 +159,7 @@ class World:
         return self._etags[url]
 
 
-DEMO_MODELS = [Operator, Project, ScoreCard, Assessment]  # what load_demo writes
+DEMO_MODELS = [Operator, Project, ScoreCard, Assessment, Publication]  # what load_demo writes
 _demo_rows: dict = {}
 
 
@@ -172,13 +172,15 @@ def seed_demo() -> None:
         _demo_rows.update({model: list(model._base_manager.order_by("pk").values()) for model in DEMO_MODELS})
         return
     restored = {}
-    for model in DEMO_MODELS:  # projects first without their card: cards point to projects
-        rows = [{**row, "current_score_id": None} if model is Project else row for row in _demo_rows[model]]
+    # Projects first without their cards and publication: those point back to projects.
+    links = {"current_score_id": None, "published_score_id": None, "publication_id": None}
+    for model in DEMO_MODELS:
+        rows = [{**row, **links} if model is Project else row for row in _demo_rows[model]]
         restored[model] = model._base_manager.bulk_create([model(**row) for row in rows])
     for model, objects in restored.items():  # bulk_create stamped auto_now fields with "now"
         names = [f.attname for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
         names += [f.attname for f in model._meta.concrete_fields if getattr(f, "auto_now_add", False)]
-        names += ["current_score_id"] if model is Project else []
+        names += list(links) if model is Project else []
         for obj, row in zip(objects, _demo_rows[model], strict=True):
             for name in names:
                 setattr(obj, name, row[name])
