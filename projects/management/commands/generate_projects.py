@@ -1,0 +1,163 @@
+"""python manage.py generate_projects N [--seed S] [--draft]: synthetic projects for benchmarks.
+
+Each project is marked ``"origin": "synthetic"`` (labelled as such on every page and in the
+API), rated on a realistic mix — most criteria rated with a spread of levels and evidence
+grades, some not applicable, some still missing — scored by the engine and, unless ``--draft``,
+published with a note. Written in bulk, chunk by chunk, so that 100,000 take a minute or two
+rather than hours; the cards are exactly what the engine computes from the stored ratings.
+"""
+
+import random
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from projects import scoring
+from projects.interchange.exporter import assessment_record
+from projects.models import Assessment, Operator, Project, Publication, ScoreCard
+from projects.selectors import criteria_of, methodology_current
+from projects.services.publication import changes_of
+from projects.services.scoring import method_spec
+from projects.vocabularies import OperatorKind, Origin, Phase, PublicationState, Resource, TargetBody
+
+CHUNK = 1000
+NOTE = "Synthetic benchmark data, published by generate_projects."
+COUNTRIES = ["JP", "US", "LU", "IN", "CN", "FR", "DE", "AE", "GB", "KR", "CA", "AU"]
+# How often a criterion is rated, not applicable or still missing; and the level mixes by kind.
+MISSING, NOT_APPLICABLE = 0.08, 0.04
+IMPACT_LEVELS, RISK_LEVELS = [0, 1, 2, 3, 4], [0, 1, 2, 3, 4]
+IMPACT_WEIGHTS, RISK_WEIGHTS = [10, 25, 35, 22, 8], [20, 35, 28, 13, 4]
+GRADES, GRADE_WEIGHTS = ["A", "B", "C", "D"], [15, 40, 30, 15]
+
+
+class Command(BaseCommand):
+    help = "Create N synthetic projects (origin synthetic) with realistic ratings, in bulk, for benchmarks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("count", type=int, help="how many projects to create (1–1,000,000)")
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="random seed (the same seed, the same data)"
+        )
+        parser.add_argument("--draft", action="store_true", help="leave them unpublished")
+
+    def handle(self, *args, count, seed, draft, **options):
+        if not 1 <= count <= 1_000_000:
+            raise CommandError(f"count: give a number from 1 to 1000000, not {count}.")
+        methodology = methodology_current()
+        if methodology is None:
+            raise CommandError("No published methodology version: nothing can be scored.")
+        criteria = list(criteria_of(methodology))
+        spec = method_spec(methodology)
+        rng = random.Random(seed)  # noqa: S311 -- reproducible benchmark data, not secrets
+        operators = self._operators(rng)
+        start = Project.objects.filter(origin=Origin.SYNTHETIC).count()
+        began = time.monotonic()
+        made = 0
+        while made < count:
+            size = min(CHUNK, count - made)
+            with transaction.atomic():
+                self._chunk(
+                    rng, start + made, size, operators, methodology, criteria, spec, publish=not draft
+                )
+            made += size
+            rate = made / max(time.monotonic() - began, 1e-9)
+            self.stderr.write(f"\r{made}/{count} projects ({rate:,.0f}/s)", ending="")
+            self.stderr.flush()
+        self.stderr.write("")
+        self.stdout.write(
+            f"Created {count} synthetic projects ({'drafts' if draft else 'published'}) "
+            f"in {time.monotonic() - began:.1f} s."
+        )
+
+    def _operators(self, rng) -> list[Operator]:
+        operators = []
+        for index in range(40):
+            name = f"Synthetic Operator {index + 1:02d}"
+            operator, _ = Operator.objects.get_or_create(
+                name=name,
+                defaults={
+                    "country": COUNTRIES[index % len(COUNTRIES)],
+                    "kind": rng.choice(OperatorKind.values),
+                },
+            )
+            operators.append(operator)
+        return operators
+
+    def _chunk(self, rng, offset, size, operators, methodology, criteria, spec, *, publish: bool) -> None:
+        now = timezone.now()
+        projects = []
+        for number in range(offset + 1, offset + size + 1):
+            projects.append(
+                Project(
+                    slug=f"synthetic-{number:07d}",
+                    name=f"Synthetic project {number:07d}",
+                    operator=rng.choice(operators),
+                    target_body=rng.choice(TargetBody.values),
+                    resources=sorted(rng.sample(Resource.values, rng.randint(1, 3))),
+                    phase=rng.choice(Phase.values),
+                    launch_year=rng.randint(2020, 2045),
+                    summary="A synthetic project generated for benchmarks; its ratings are random.",
+                    origin=Origin.SYNTHETIC,
+                    state=PublicationState.PUBLISHED if publish else PublicationState.DRAFT,
+                    published_at=now if publish else None,
+                )
+            )
+        Project.objects.bulk_create(projects)
+        assessments, cards, snapshots = [], [], []
+        for project in projects:
+            ratings, rows = [], []
+            for criterion in criteria:
+                draw = rng.random()
+                if draw < MISSING:
+                    continue
+                risk = criterion.dimension in ("debris", "equity")
+                if draw < MISSING + NOT_APPLICABLE:
+                    row = Assessment(project=project, criterion=criterion, not_applicable=True, level=None)
+                    ratings.append(scoring.Rating(criterion.code, None, None, True))
+                else:
+                    level = rng.choices(
+                        RISK_LEVELS if risk else IMPACT_LEVELS, RISK_WEIGHTS if risk else IMPACT_WEIGHTS
+                    )[0]
+                    grade = rng.choices(GRADES, GRADE_WEIGHTS)[0]
+                    row = Assessment(
+                        project=project,
+                        criterion=criterion,
+                        level=level,
+                        evidence_grade=grade,
+                        justification="Synthetic rating for benchmarks.",
+                    )
+                    ratings.append(scoring.Rating(criterion.code, level, grade, False))
+                row.updated_at = now
+                rows.append(row)
+            assessments += rows
+            card = scoring.score(spec, ratings).as_dict()
+            cards.append(ScoreCard.from_card(project_id=project.pk, methodology=methodology, card=card))
+            snapshots.append([{**assessment_record(row), "updated_at": now.isoformat()} for row in rows])
+        Assessment.objects.bulk_create(assessments, batch_size=5000)
+        ScoreCard.objects.bulk_create(cards)
+        publications = []
+        if publish:
+            publications = [
+                Publication(
+                    project_id=project.pk,
+                    number=1,
+                    published_at=now,
+                    note=NOTE,
+                    methodology=methodology,
+                    ratings=snapshot,
+                    score=card,
+                    changes=changes_of(
+                        before_ratings=None, before_card=None, ratings=snapshot, card=card.card
+                    ),
+                )
+                for project, card, snapshot in zip(projects, cards, snapshots, strict=True)
+            ]
+            Publication.objects.bulk_create(publications)
+        for index, project in enumerate(projects):
+            project.current_score = cards[index]
+            if publish:
+                project.published_score = cards[index]
+                project.publication = publications[index]
+        Project.objects.bulk_update(projects, ["current_score", "published_score", "publication"])
