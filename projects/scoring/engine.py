@@ -9,7 +9,6 @@ card on any machine and any database. Only ``ScoreCard.as_dict`` rounds, for ser
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -80,9 +79,17 @@ class Method:
     evidence_quality: Mapping[str, Fraction]
     confidence_bands: tuple[tuple[str, Fraction], ...]  # (label, inclusive lower bound)
     criteria_by_code: Mapping[str, CriterionSpec] = field(init=False, repr=False, compare=False)
+    criteria_by_dimension: Mapping[str, tuple[CriterionSpec, ...]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "criteria_by_code", {c.code: c for c in self.criteria})
+        object.__setattr__(
+            self,
+            "criteria_by_dimension",
+            {d.key: tuple(c for c in self.criteria if c.dimension == d.key) for d in self.dimensions},
+        )
         self._check()
 
     def _check(self) -> None:
@@ -234,10 +241,12 @@ def round_half_up(value: Fraction | None, places: int) -> float | None:
     """Round exactly, halves away from zero (44.65 -> 44.7), as people expect of a score."""
     if value is None:
         return None
+    # floor(|n/d| * scale + 1/2) in integers: (2 |n| scale + d) // 2d. Dividing two ints gives the
+    # correctly rounded float, the same as float(Fraction(q, scale)), at a fraction of the cost.
     scale = 10**places
-    scaled = abs(value) * scale
-    rounded = Fraction(math.floor(scaled + Fraction(1, 2)), scale)
-    return float(rounded if value >= 0 else -rounded)
+    numerator, denominator = abs(value.numerator), value.denominator
+    rounded = (2 * numerator * scale + denominator) // (2 * denominator)
+    return rounded / scale if value >= 0 or rounded == 0 else -rounded / scale
 
 
 def validate_ratings(method: Method, ratings: Iterable[Rating]) -> dict[str, Rating]:
@@ -289,11 +298,9 @@ def _score_dimension(
 ) -> tuple[DimensionScore, Fraction | None]:
     """Score one dimension; also return its confidence share (None when nothing applies)."""
     applicable_weight = assessed_weight = weighted_levels = 0
-    quality = Fraction(0)
+    weight_by_grade: dict[str, int] = {}  # exact integers; one Fraction product per grade below
     severe = False
-    for criterion in method.criteria:
-        if criterion.dimension != spec.key:
-            continue
+    for criterion in method.criteria_by_dimension[spec.key]:
         rating = ratings.get(criterion.code)
         if rating is not None and rating.not_applicable:
             continue
@@ -303,7 +310,9 @@ def _score_dimension(
         assert rating.level is not None and rating.evidence_grade is not None
         assessed_weight += criterion.weight
         weighted_levels += criterion.weight * rating.level
-        quality += criterion.weight * method.evidence_quality[rating.evidence_grade]
+        weight_by_grade[rating.evidence_grade] = (
+            weight_by_grade.get(rating.evidence_grade, 0) + criterion.weight
+        )
         severe = severe or rating.level >= method.severe_rating
 
     is_risk = spec.kind == RISK
@@ -326,6 +335,9 @@ def _score_dimension(
         level = method.highest_risk_level if severe else _risk_level(method, value)
     score = DimensionScore(
         spec.key, spec.kind, True, coverage, covered, value, low, high, level, severe and is_risk
+    )
+    quality = sum(
+        (method.evidence_quality[grade] * weight for grade, weight in weight_by_grade.items()), Fraction(0)
     )
     return score, quality / applicable_weight
 
