@@ -62,6 +62,12 @@ class ApiViewMixin(ConditionalMixin):
         """The newest change among everything the list selects, not only the page shown: a
         change anywhere in the set can move what a page holds."""
         queryset = self.filter_queryset(self.get_queryset())
+        if self.modified_field == "updated_at" and queryset.model is Project and may_see_drafts(self.request):
+            # Write keys also see working cards, which move without touching updated_at.
+            newest = queryset.order_by().aggregate(
+                newest=Max("updated_at"), working=Max("current_score__computed_at")
+            )
+            return latest(newest["newest"], newest["working"])
         return queryset.order_by().aggregate(newest=Max(self.modified_field))["newest"]
 
 
@@ -100,7 +106,10 @@ class ProjectViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         project = self.get_object()
-        self.last_modified = latest(project.updated_at, project.operator.updated_at)
+        working = (
+            project.current_score.computed_at if may_see_drafts(request) and project.current_score else None
+        )
+        self.last_modified = latest(project.updated_at, project.operator.updated_at, working)
         return Response(self.get_serializer(project).data)
 
     def create(self, request, *args, **kwargs):
@@ -140,10 +149,11 @@ class RankingView(ApiViewMixin, generics.ListAPIView):
     filterset_class = ProjectFilter
 
     def get_queryset(self):
+        projects = Project.objects.published().select_related("operator", "published_score")
+        if may_see_drafts(self.request):
+            projects = projects.select_related("current_score")  # their draft_score
         return (
-            Project.objects.published()
-            .select_related("operator", "published_score")
-            .filter(published_score__status=ScoreStatus.RATED)
+            projects.filter(published_score__status=ScoreStatus.RATED)
             .annotate(rank=Window(Rank(), order_by=F("published_score__net_score").desc()))
             .order_by(F("published_score__net_score").desc(), "name", "slug")
         )

@@ -5,7 +5,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import transaction
-from django.utils import timezone
 
 from projects import scoring
 from projects.models import Assessment, Methodology, Project, ScoreCard
@@ -87,5 +86,8 @@ def project_rescore(*, project_id: int, methodology: Methodology | None = None) 
             return current
         new_card = ScoreCard.from_card(project_id=project_id, methodology=methodology, card=card)
         new_card.save()
-        Project.objects.filter(pk=project_id).update(current_score=new_card, updated_at=timezone.now())
+        # Only the working card moves: ``updated_at`` dates what the public sees (facts and
+        # publications), so an unpublished edit does not show there (write keys date their
+        # reads by the working card's ``computed_at`` too).
+        Project.objects.filter(pk=project_id).update(current_score=new_card)
         return new_card

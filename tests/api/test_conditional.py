@@ -6,6 +6,7 @@ from django.utils.http import http_date
 
 from projects.interchange.importer import projects_import
 from projects.models import Operator, Project
+from projects.services.publication import project_publish
 from tests.conftest import interchange, project_record
 
 from .conftest import LUNAR, full_ratings, when
@@ -78,8 +79,9 @@ def test_if_modified_since_the_last_modification_is_a_304(anon, published):
     assert anon.get(url, HTTP_IF_MODIFIED_SINCE=earlier).status_code == 200
 
 
-def test_the_etag_changes_when_the_score_changes(anon, writer, published):
+def test_the_etag_changes_when_a_new_score_is_published(anon, writer, published):
     before = anon.get("/api/v1/projects/alpha")
+    writer_before = writer.get("/api/v1/projects/alpha")
     rating = writer.get("/api/v1/projects/alpha/assessments/S7.1")
     response = writer.put(
         "/api/v1/projects/alpha/assessments/S7.1",
@@ -88,6 +90,10 @@ def test_the_etag_changes_when_the_score_changes(anon, writer, published):
         HTTP_IF_MATCH=rating["ETag"],
     )
     assert response.status_code == 200
+    # The writer's representation (its draft_score) moved at once; the public score waits.
+    assert writer.get("/api/v1/projects/alpha")["ETag"] != writer_before["ETag"]
+    assert anon.get("/api/v1/projects/alpha").json()["score"] == before.json()["score"]
+    project_publish(project=Project.objects.get(slug="alpha"), note="Re-assessed S7.1.")
     after = anon.get("/api/v1/projects/alpha")
     assert after.json()["score"] != before.json()["score"]
     assert after["ETag"] != before["ETag"]
@@ -96,9 +102,8 @@ def test_the_etag_changes_when_the_score_changes(anon, writer, published):
         assert anon.get(url, HTTP_IF_NONE_MATCH=anon.get(url)["ETag"]).status_code == 304
 
 
-def test_list_etags_change_when_a_listed_score_changes(anon, writer, published):
+def test_list_etags_change_when_a_listed_score_is_published(anon, writer, published):
     urls = ["/api/v1/projects", "/api/v1/rankings", "/api/v1/projects/alpha/scores"]
-    before = {url: anon.get(url)["ETag"] for url in urls}
     rating = writer.get("/api/v1/projects/alpha/assessments/S7.1")
     writer.put(
         "/api/v1/projects/alpha/assessments/S7.1",
@@ -106,8 +111,13 @@ def test_list_etags_change_when_a_listed_score_changes(anon, writer, published):
         format="json",
         HTTP_IF_MATCH=rating["ETag"],
     )
+    written = {url: anon.get(url)["ETag"] for url in urls}
+    # The score history is the list of publications: an unpublished write leaves it as it was.
+    scores = "/api/v1/projects/alpha/scores"
+    assert anon.get(scores, HTTP_IF_NONE_MATCH=written[scores]).status_code == 304
+    project_publish(project=Project.objects.get(slug="alpha"), note="Re-assessed S7.1.")
     for url in urls:
-        assert anon.get(url, HTTP_IF_NONE_MATCH=before[url]).status_code == 200
+        assert anon.get(url, HTTP_IF_NONE_MATCH=written[url]).status_code == 200, url
 
 
 def test_responses_vary_on_authorization_because_write_keys_see_more(anon, writer, catalogue):
@@ -124,6 +134,9 @@ def test_if_modified_since_does_not_hide_a_project_leaving_the_page(anon, writer
     assert (
         writer.patch("/api/v1/projects/epsilon", lowered, format="json", HTTP_IF_MATCH=tag).status_code == 200
     )
+    # Rankings follow the published cards: the write alone moves nothing the public sees.
+    assert [item["slug"] for item in anon.get(url).json()["results"]] == ["alpha", "epsilon"]
+    project_publish(project=Project.objects.get(slug="epsilon"), note="Lowered.")
     now = anon.get(url)
     assert [item["slug"] for item in now.json()["results"]] == ["alpha", "beta"]  # epsilon dropped to 3rd
     again = anon.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])

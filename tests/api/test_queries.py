@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects.interchange.importer import projects_import
-from projects.models import Project, ScoreCard
+from projects.models import Assessment, Project, Publication
+from projects.services.publication import project_publish
 from tests.conftest import interchange, project_record
 
 from .conftest import dataset, make_client, ratings
@@ -29,19 +30,19 @@ def build_many() -> None:
     projects_import(interchange(*copy.deepcopy(records)), publish=True, note="Test publication.")
     draft_operator = {"name": "Drafty", "country": "FR", "kind": "agency"}
     projects_import(interchange(project_record("a-draft", operator=draft_operator)))
-    first = Project.objects.select_related("current_score").get(slug="project-00")
-    card = first.current_score
-    for _ in range(COUNT):
-        ScoreCard.objects.create(
-            project=first, methodology=card.methodology, card=card.card, status=card.status
-        )
+    # A long score history is a long list of publications: re-rate S7.1 and publish, COUNT times.
+    first = Project.objects.get(slug="project-00")
+    for index in range(COUNT):
+        Assessment.objects.filter(project=first, criterion__code="S7.1").update(level=(index + 1) % 5)
+        project_publish(project=first, note=f"Revision {index + 1}.")
 
 
 @pytest.fixture
 def many(db) -> None:
     """26 published projects, each with all 25 ratings and its own operator, and one draft;
-    the first project has a long score history."""
+    the first project has a long score history (COUNT + 1 publications)."""
     dataset("many", build_many)
+    assert Publication.objects.filter(project__slug="project-00").count() == COUNT + 1
 
 
 def queries(client, url: str) -> int:

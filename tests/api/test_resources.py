@@ -78,22 +78,32 @@ def test_one_assessment_carries_level_evidence_grade_and_source(anon, db):
 # Score history
 
 
-def test_score_history_lists_cards_newest_first(anon, db):
-    projects_import(
-        interchange(project_record("moving", assessments=full_ratings(2))),
-        publish=True,
-        note="Test publication.",
-    )
-    projects_import(interchange(project_record("moving", assessments=full_ratings(3))))
-    projects_import(interchange(project_record("moving", assessments=full_ratings(1))))
+def test_score_history_lists_publications_newest_first(anon, db):
+    for level, note in ((2, "First look."), (3, "Flight data."), (1, "Setback.")):
+        projects_import(
+            interchange(project_record("moving", assessments=full_ratings(level))), publish=True, note=note
+        )
+    # A working change that nobody published is not part of the public history.
+    projects_import(interchange(project_record("moving", assessments=full_ratings(4))))
     body = anon.get("/api/v1/projects/moving/scores").json()
     assert body["count"] == 3
-    cards = [entry["card"] for entry in body["results"]]
+    entries = body["results"]
+    assert [entry["number"] for entry in entries] == [3, 2, 1]
+    assert [entry["note"] for entry in entries] == ["Setback.", "Flight data.", "First look."]
+    cards = [entry["card"] for entry in entries]
     assert [card["dimensions"]["sdg7"]["value"] for card in cards] == [25.0, 75.0, 50.0]
     assert cards[0] == anon.get("/api/v1/projects/moving").json()["score"]
-    assert all(entry["methodology"] == "1.0" for entry in body["results"])
-    moments = [entry["computed_at"] for entry in body["results"]]
+    assert all(entry["methodology"] == "1.0" for entry in entries)
+    moments = [entry["published_at"] for entry in entries]
     assert moments == sorted(moments, reverse=True)
+    assert entries[2]["changes"]["first"] is True
+    assert entries[2]["summary"] == f"first publication; net {cards[2]['overall']['value']:.1f}; grade D"
+    assert entries[0]["changes"]["ratings"][0] == {"criterion": "S7.1", "from": 3, "to": 1}
+    assert entries[0]["summary"].startswith("S7.1 3 → 1; S7.2 3 → 1; ")
+    was, now = cards[1]["overall"], cards[0]["overall"]
+    assert entries[0]["summary"].endswith(
+        f"; net {was['value']:.1f} → {now['value']:.1f}; grade {was['grade']} → {now['grade']}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

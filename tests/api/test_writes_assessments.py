@@ -40,18 +40,22 @@ def test_rating_a_missing_criterion_needs_no_if_match_and_is_a_201(writer, publi
     assert writer.get(url("delta", "S7.2"))["ETag"] == response["ETag"]
 
 
-def test_a_new_rating_rescores_the_project_at_once(writer, anon, published):
+def test_a_new_rating_rescores_the_working_card_at_once(writer, anon, published):
+    published_card = anon.get("/api/v1/projects/delta").json()["score"]
     before = card("delta")
     writer.put(url("delta", "S7.2"), RATING, format="json")
-    after = anon.get("/api/v1/projects/delta").json()["score"]
+    after = writer.get("/api/v1/projects/delta").json()["draft_score"]
     # S7.1 (w3) and S7.2 (w2) of SDG 7's 10 are now assessed.
     assert after["dimensions"]["sdg7"]["coverage"] == 0.5
     assert after["dimensions"]["sdg7"]["value"] == 100 * (3 * 1 + 2 * 3) / (4 * 5)
     assert after != before
     assert card("delta") == after
+    # The public card is the published one until a reviewer publishes.
+    assert anon.get("/api/v1/projects/delta").json()["score"] == published_card
+    assert published_card["dimensions"]["sdg7"]["coverage"] == 0.3
 
 
-def test_changing_a_rating_with_its_etag_rescores_the_project(writer, anon, published):
+def test_changing_a_rating_with_its_etag_rescores_the_working_card(writer, anon, published):
     tag = writer.get(url("alpha", "S12.1"))["ETag"]
     response = writer.put(
         url("alpha", "S12.1"),
@@ -62,10 +66,13 @@ def test_changing_a_rating_with_its_etag_rescores_the_project(writer, anon, publ
     assert response.status_code == 200, response.content[:500]
     assert response.json()["rating"] == 0
     assert response.json()["source_url"] == "https://example.org/s"
-    score = anon.get("/api/v1/projects/alpha").json()["score"]
+    draft = writer.get("/api/v1/projects/alpha").json()["draft_score"]
     # S12: 3 on all but S12.1 (w2) now 0: 100 * (3 * 9) / (4 * 11)
-    assert score["dimensions"]["sdg12"]["value"] == round(100 * 27 / 44, 1)
-    assert anon.get("/api/v1/projects/alpha/scores").json()["count"] == 2
+    assert draft["dimensions"]["sdg12"]["value"] == round(100 * 27 / 44, 1)
+    assert card("alpha") == draft
+    # Nothing is published yet: the public card and the history are as they were.
+    assert anon.get("/api/v1/projects/alpha").json()["score"]["dimensions"]["sdg12"]["value"] == 75.0
+    assert anon.get("/api/v1/projects/alpha/scores").json()["count"] == 1
 
 
 def test_a_rating_can_be_marked_not_applicable(writer, anon, published):
@@ -74,8 +81,13 @@ def test_a_rating_can_be_marked_not_applicable(writer, anon, published):
     assert response.status_code == 200, response.content[:500]
     body = response.json()
     assert (body["not_applicable"], body["rating"], body["evidence_grade"]) == (True, None, None)
-    assert anon.get("/api/v1/projects/alpha").json()["score"]["dimensions"]["debris"]["coverage"] == 1.0
+    draft = writer.get("/api/v1/projects/alpha").json()["draft_score"]
+    assert draft["dimensions"]["debris"]["coverage"] == 1.0
     assert Assessment.objects.get(project__slug="alpha", criterion__code="D5").not_applicable
+    assert writer.get(url("alpha", "D5")).json()["not_applicable"] is True
+    # The public still sees the published rating.
+    public = anon.get(url("alpha", "D5")).json()
+    assert (public["not_applicable"], public["rating"]) == (False, 0)
 
 
 def test_changing_a_rating_without_if_match_is_a_428_and_changes_nothing(writer, published):
@@ -160,12 +172,16 @@ def test_deleting_a_rating_with_its_etag_makes_the_criterion_missing_and_rescore
     response = writer.delete(url("alpha", "S7.1"), HTTP_IF_MATCH=tag)
     assert response.status_code == 204
     assert response.content == b""
-    assert_problem(anon.get(url("alpha", "S7.1")), 404)
-    score = anon.get("/api/v1/projects/alpha").json()["score"]
-    assert score["dimensions"]["sdg7"]["coverage"] == 0.7
-    assert score["dimensions"]["sdg7"]["low"] == 70.0  # the missing S7.1 counted as 0
+    assert_problem(writer.get(url("alpha", "S7.1")), 404)
+    draft = writer.get("/api/v1/projects/alpha").json()["draft_score"]
+    assert draft["dimensions"]["sdg7"]["coverage"] == 0.7
+    assert draft["dimensions"]["sdg7"]["low"] == 70.0  # the missing S7.1 counted as 0
     assert ScoreCard.objects.filter(project__slug="alpha").count() == history + 1
-    assert len(anon.get("/api/v1/projects/alpha/assessments").json()) == 24
+    assert len(writer.get("/api/v1/projects/alpha/assessments").json()) == 24
+    # The public keeps the published rating and card until a reviewer publishes.
+    assert anon.get(url("alpha", "S7.1")).json()["rating"] == 4
+    assert len(anon.get("/api/v1/projects/alpha/assessments").json()) == 25
+    assert anon.get("/api/v1/projects/alpha").json()["score"]["dimensions"]["sdg7"]["coverage"] == 1.0
 
 
 def test_deleting_a_rating_without_if_match_is_a_428_and_changes_nothing(writer, published):

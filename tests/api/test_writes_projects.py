@@ -63,11 +63,13 @@ def test_a_write_key_creates_a_draft_project_with_its_score_card(writer, anon, d
     }
     assert body["resources"] == ["water_ice", "regolith"]
     assert body["links"] == ["https://example.org/hera"]
-    assert body["score"]["overall"]["value"] == 28.1  # every criterion at 2
-    assert body["score"]["overall"]["grade"] == "D"
+    assert body["score"] is None  # never published: the public has no card for it
+    assert body["draft_score"]["overall"]["value"] == 28.1  # every criterion at 2
+    assert body["draft_score"]["overall"]["grade"] == "D"
     project = Project.objects.get(slug="hera-rover")
     assert project.state == "draft"
-    assert project.current_score.card == body["score"]
+    assert project.current_score.card == body["draft_score"]
+    assert project.published_score is None and project.publication is None
     assert Assessment.objects.filter(project=project).count() == 25
     assert anon.get(f"{URL}/hera-rover").status_code == 404
 
@@ -84,7 +86,8 @@ def test_a_project_can_be_created_without_ratings_and_is_then_insufficient_data(
     del body["assessments"]
     response = writer.post(URL, body, format="json")
     assert response.status_code == 201
-    assert response.json()["score"]["status"] == "insufficient_data"
+    assert response.json()["score"] is None
+    assert response.json()["draft_score"]["status"] == "insufficient_data"
 
 
 def test_a_created_project_is_a_draft_even_if_the_body_asks_otherwise(writer, db):
@@ -178,7 +181,10 @@ def alpha_record(**changes) -> dict:
     return body
 
 
-def test_put_with_the_current_etag_replaces_the_project_and_rescores_it(writer, anon, published):
+def test_put_with_the_current_etag_replaces_the_project_and_rescores_its_working_card(
+    writer, anon, published
+):
+    published_card = anon.get(f"{URL}/alpha").json()["score"]
     tag = writer.get(f"{URL}/alpha")["ETag"]
     response = writer.put(
         f"{URL}/alpha",
@@ -189,13 +195,16 @@ def test_put_with_the_current_etag_replaces_the_project_and_rescores_it(writer, 
     assert response.status_code == 200, response.content[:500]
     body = response.json()
     assert (body["name"], body["phase"]) == ("Selene II", "pilot")
-    assert body["score"]["overall"]["value"] == 28.1
+    assert body["draft_score"]["overall"]["value"] == 28.1
+    assert body["score"] == published_card  # the public card waits for a reviewer
+    assert published_card["overall"]["value"] == 91.7
     assert body["state"] == "published"  # an update keeps the publication state
     assert response["ETag"] != tag
-    following = anon.get(f"{URL}/alpha")
-    assert following.json()["score"] == body["score"]
-    assert following["ETag"] == response["ETag"]
-    assert Project.objects.get(slug="alpha").current_score.card == body["score"]
+    assert writer.get(f"{URL}/alpha")["ETag"] == response["ETag"]
+    following = anon.get(f"{URL}/alpha").json()
+    assert following["score"] == published_card
+    assert following["name"] == "Selene II"  # the project's facts are not part of a publication
+    assert Project.objects.get(slug="alpha").current_score.card == body["draft_score"]
 
 
 def test_put_without_assessments_keeps_the_stored_ratings(writer, published):
@@ -238,7 +247,10 @@ def test_patch_changes_only_the_fields_given(writer, published):
     assert after["card"] == before["card"]
 
 
-def test_patch_with_assessments_replaces_the_ratings_and_the_card_in_the_response(writer, anon, published):
+def test_patch_with_assessments_replaces_the_ratings_and_the_working_card_in_the_response(
+    writer, anon, published
+):
+    published_card = anon.get(f"{URL}/alpha").json()["score"]
     response = writer.patch(
         f"{URL}/alpha",
         {"assessments": ratings(0, 0, 0, 4, 4, grade="D")},
@@ -246,12 +258,15 @@ def test_patch_with_assessments_replaces_the_ratings_and_the_card_in_the_respons
         HTTP_IF_MATCH=writer.get(f"{URL}/alpha")["ETag"],
     )
     assert response.status_code == 200
-    card = response.json()["score"]
+    card = response.json()["draft_score"]
     assert card["overall"]["value"] == 0.0
     assert card["overall"]["grade"] == "E"
     assert card["dimensions"]["debris"]["severe"] is True
-    assert anon.get(f"{URL}/alpha").json()["score"] == card
-    assert anon.get(f"{URL}/alpha/scores").json()["results"][0]["card"] == card
+    assert response.json()["score"] == published_card != card
+    assert anon.get(f"{URL}/alpha").json()["score"] == published_card
+    history = anon.get(f"{URL}/alpha/scores").json()
+    assert history["count"] == 1
+    assert history["results"][0]["card"] == published_card
 
 
 def test_patch_of_the_operator_moves_the_project_to_that_operator(writer, published):
