@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "projects",
     "auditlog",  # after projects, whose templates restyle auditlog's history page for the CSP
 ]
@@ -118,7 +120,27 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Writers queue for the lock at BEGIN instead of failing half-way (rescoring workers and web
+    # requests write at once); WAL lets readers go on while one writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_TIMEOUT", 20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (rescoring under a new method): stored in the database, run by
+# `manage.py db_worker` (several at once are safe on PostgreSQL).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND") or "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+RESCORE_CHUNK = env_int("RESCORE_CHUNK", 2000)
 
 REDIS_URL = os.environ.get("REDIS_URL") or ""
 if REDIS_URL:

@@ -5,7 +5,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from projects.changes import change_line
-from projects.vocabularies import Dimension
+from projects.vocabularies import Dimension, PublicationState
 
 
 def _number(value) -> str:
@@ -97,14 +97,14 @@ def draft_html(project, changes: dict | None) -> str:
         return _("No unpublished changes: the public sees these ratings and this card.")
     published = project.published_score
     working = project.current_score
-    lead = (
-        _("Never published: the public does not see this project yet.")
-        if changes["first"]
-        else _(
+    if changes["first"]:
+        lead = _("Never published: the public does not see this project yet.")
+    elif project.state != PublicationState.PUBLISHED:
+        lead = _("Withdrawn: the public does not see this project; publishing shows it again.")
+    else:
+        lead = _(
             "Unpublished changes: the public still sees publication #%(number)d until a reviewer publishes."
-        )
-        % {"number": project.publication.number}
-    )
+        ) % {"number": project.publication.number}
     moves = [
         (item["criterion"], _rating_text(item["from"]), _rating_text(item["to"]))
         for item in changes["ratings"]

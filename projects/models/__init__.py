@@ -2,6 +2,7 @@
 
 from .api_keys import ApiKey
 from .assessments import Assessment
+from .jobs import RescoreJob
 from .methodology import Criterion, Methodology
 from .operators import Operator
 from .projects import Project
@@ -16,5 +17,6 @@ __all__ = [
     "Operator",
     "Project",
     "Publication",
+    "RescoreJob",
     "ScoreCard",
 ]

@@ -103,6 +103,13 @@ def changes_of(
     }
 
 
+def _same_card(published: ScoreCard, working: ScoreCard) -> bool:
+    """The same figures under the same method (an edit and its revert make a new, equal card)."""
+    return published.pk == working.pk or (
+        published.methodology_id == working.methodology_id and published.card == working.card
+    )
+
+
 def project_publish(*, project: Project, note: str, user=None) -> Publication:
     """Publish the project's working ratings and card, with a note saying why.
 
@@ -134,7 +141,7 @@ def project_publish(*, project: Project, note: str, user=None) -> Publication:
         if (
             previous is not None
             and locked.state == PublicationState.PUBLISHED
-            and previous.score_id == card.pk
+            and _same_card(previous.score, card)
             and _content(previous.ratings) == _content(ratings)
         ):
             raise NothingToPublish(
@@ -187,9 +194,11 @@ def draft_changes(project: Project) -> dict | None:
         return None
     ratings = ratings_snapshot(project_id=project.pk, methodology=card.methodology)
     previous = Publication.objects.select_related("score").filter(pk=project.publication_id).first()
+    # A withdrawn project always has something to publish: publishing shows it again.
     if (
         previous is not None
-        and previous.score_id == card.pk
+        and project.state == PublicationState.PUBLISHED
+        and _same_card(previous.score, card)
         and _content(previous.ratings) == _content(ratings)
     ):
         return None

@@ -165,13 +165,26 @@ def test_list_query_count_does_not_grow_with_the_number_of_projects(admin_client
     assert with_twenty == with_two
 
 
+def publish_action(client, projects, note=None, **extra):
+    """The publish action: without ``note`` the preview page, with it the publication."""
+    data = {"action": "publish", "_selected_action": [project.pk for project in projects]}
+    if note is not None:
+        data["note"] = note
+    return client.post(LIST_URL, data, **extra)
+
+
 def test_publish_action_publishes_the_selected_projects_and_stamps_the_time(admin_client, three_projects):
     alpha, beta = Project.objects.get(slug="alpha"), Project.objects.get(slug="beta")
-    before = timezone.now()
 
-    response = admin_client.post(
-        LIST_URL, {"action": "publish", "_selected_action": [alpha.pk, beta.pk]}, follow=True
-    )
+    # First the preview, asking for a note: nothing is published yet.
+    preview = publish_action(admin_client, [alpha, beta])
+    assert preview.status_code == 200
+    sections = parse(preview.content).find_all("section", class_="publication-preview")
+    assert [section.find("h2").clean_text for section in sections] == ["Alpha Lunar Ice", "Beta Mars Oxygen"]
+    assert set(Project.objects.values_list("state", flat=True)) == {"draft"}
+
+    before = timezone.now()
+    response = publish_action(admin_client, [alpha, beta], note="First rating round.", follow=True)
 
     assert response.status_code == 200
     assert "2 projects published." in [str(message) for message in response.context["messages"]]
@@ -179,18 +192,22 @@ def test_publish_action_publishes_the_selected_projects_and_stamps_the_time(admi
         project.refresh_from_db()
         assert project.state == "published"
         assert before <= project.published_at <= timezone.now()
+        assert (project.publication.number, project.publication.note) == (1, "First rating round.")
     gamma = Project.objects.get(slug="gamma")
     assert (gamma.state, gamma.published_at) == ("draft", None)
 
 
 def test_unpublish_action_withdraws_a_published_project(admin_client, three_projects):
     alpha = Project.objects.get(slug="alpha")
-    admin_client.post(LIST_URL, {"action": "publish", "_selected_action": [alpha.pk]})
+    publish_action(admin_client, [alpha], note="First rating round.")
+    alpha.refresh_from_db()
+    assert alpha.state == "published"
 
     admin_client.post(LIST_URL, {"action": "unpublish", "_selected_action": [alpha.pk]})
 
     alpha.refresh_from_db()
     assert alpha.state == "draft"
+    assert alpha.publications.count() == 1  # withdrawn, but its publication stays in its history
 
 
 def test_the_change_form_cannot_publish_only_the_reviewers_action_can(admin_client, three_projects):

@@ -40,8 +40,11 @@ def test_the_three_roles_exist_with_their_permissions():
     )
 
 
-def publish(client, project):
-    return client.post(CHANGELIST, {"action": "publish", "_selected_action": [project.pk]}, follow=True)
+def publish(client, project, note="Reviewed the analyst's changes."):
+    """The two steps of the publish action: the preview page, then the post with a note."""
+    data = {"action": "publish", "_selected_action": [project.pk]}
+    preview = client.post(CHANGELIST, data)
+    return preview, client.post(CHANGELIST, {**data, "note": note}, follow=True)
 
 
 def test_an_analyst_cannot_publish(client, draft):
@@ -50,6 +53,7 @@ def test_an_analyst_cannot_publish(client, draft):
     publish(client, draft)
     draft.refresh_from_db()
     assert draft.state == "draft"
+    assert not draft.publications.exists()
 
 
 def test_a_reviewer_publishes_what_an_analyst_changed(client, draft):
@@ -61,10 +65,13 @@ def test_a_reviewer_publishes_what_an_analyst_changed(client, draft):
         assessment.level = 3
         assessment.save()
     client.force_login(reviewer)
-    response = publish(client, draft)
+    preview, response = publish(client, draft, note="S7.1 re-rated after the operator's report.")
+    assert preview.status_code == 200 and b'name="note"' in preview.content
     assert b"1 project published." in response.content
     draft.refresh_from_db()
     assert draft.state == "published"
+    assert draft.publication.published_by == reviewer
+    assert draft.publication.note == "S7.1 re-rated after the operator's report."
 
 
 def test_a_reviewer_cannot_publish_their_own_changes(client, draft):
@@ -74,10 +81,14 @@ def test_a_reviewer_cannot_publish_their_own_changes(client, draft):
         assessment.level = 4
         assessment.save()
     client.force_login(reviewer)
-    response = publish(client, draft)
+    preview, response = publish(client, draft)
+    # the preview warns, and publishing anyway is refused
+    assert b"You changed it since its last publication: another reviewer must publish it." in preview.content
     assert b"you changed it since its last publication; another reviewer must publish it." in response.content
+    assert b"0 projects published." in response.content
     draft.refresh_from_db()
     assert draft.state == "draft"
+    assert not draft.publications.exists()
 
 
 def test_every_change_is_recorded_field_by_field_with_who_and_when(admin_client, admin_user, draft):

@@ -3,7 +3,7 @@
 import pytest
 
 from projects.models import Assessment, Project
-from projects.services.publication import project_unpublish
+from projects.services.publication import project_publish, project_unpublish
 from tests.web.conftest import make_project
 from tests.web.pages import page
 
@@ -50,18 +50,23 @@ def _net_score_on_page(client, path="/en/projects/alpha/") -> str:
     return page(client.get(path)).find("section", class_="score-card").find("dd", class_="big").clean_text
 
 
-def test_a_score_change_shows_at_once_on_cached_pages(client, projects):
+def test_a_score_change_shows_at_once_on_cached_pages_when_it_is_published(client, projects):
     before_etag = client.get("/en/projects/alpha/")["ETag"]
     before = _net_score_on_page(client)
     client.get("/en/")  # fill the server-side page cache too
     assessment = Assessment.objects.get(project__slug="alpha", criterion__code="S9.1")
     assessment.level = 4
     assessment.save()
+    # An analyst's edit changes the working card only: the public still sees the published one.
+    assert _net_score_on_page(client) == before
+
+    project_publish(project=Project.objects.get(slug="alpha"), note="S9.1 re-rated.")
+
     response = client.get("/en/projects/alpha/", HTTP_IF_NONE_MATCH=before_etag)
     assert response.status_code == 200
     assert response["ETag"] != before_etag
     assert _net_score_on_page(client) != before
-    new_score = Assessment.objects.get(pk=assessment.pk).project.current_score.net_score
+    new_score = Project.objects.get(slug="alpha").published_score.net_score
     assert f"{new_score:.1f}" in page(client.get("/en/")).find("table", class_="rankings").clean_text
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from projects.models import Assessment, Criterion
+from projects.services.publication import project_publish
 from tests.admin.pages import CODES
 from tests.web.conftest import all_rated, make_project
 from tests.web.pages import page, table_rows, text
@@ -43,8 +44,8 @@ def test_page_shows_the_projects_facts(client, alpha):
     assert "An English summary." in body
 
 
-def test_grade_net_score_range_and_confidence_come_from_the_current_card(client, alpha):
-    card = alpha.current_score.card
+def test_grade_net_score_range_and_confidence_come_from_the_published_card(client, alpha):
+    card = alpha.published_score.card
     tree = page(client.get("/en/projects/alpha/"))
     headline = tree.find("section", class_="score-card").clean_text
     assert f"Grade {card['overall']['grade']}" in headline
@@ -151,17 +152,30 @@ def test_dimension_where_nothing_applies_is_shown_as_not_applicable(client):
     assert "No criterion of this dimension applies" in tree.find("section", class_="ratings").clean_text
 
 
-def test_history_lists_every_score_change_newest_first(client, alpha):
-    first = alpha.current_score
+def test_history_lists_every_publication_newest_first_with_what_changed_and_why(client, alpha):
+    first = alpha.published_score
     assessment = Assessment.objects.get(project=alpha, criterion__code="S9.2")
     assessment.level = 4
     assessment.save()
+
+    def history_rows():
+        tree = page(client.get("/en/projects/alpha/"))
+        return [row.clean_text for row in tree.find("section", class_="history").find("tbody").find_all("tr")]
+
+    assert len(history_rows()) == 1  # an unpublished edit is not history yet
+    project_publish(project=alpha, note="S9.2 re-rated after the landing.")
     alpha.refresh_from_db()
-    tree = page(client.get("/en/projects/alpha/"))
-    rows = [row.clean_text for row in tree.find("section", class_="history").find("tbody").find_all("tr")]
+
+    rows = history_rows()
     assert len(rows) == 2
-    assert f"{alpha.current_score.net_score:.1f}" in rows[0] and "up" in rows[0]
-    assert f"{first.net_score:.1f}" in rows[1] and "first score" in rows[1]
+    new = alpha.published_score
+    assert new.net_score > first.net_score
+    assert f"{new.net_score:.1f}" in rows[0]
+    assert f"S9.2 2 → 4; net {first.net_score:.1f} → {new.net_score:.1f}" in rows[0]
+    assert rows[0].endswith("S9.2 re-rated after the landing.")
+    assert f"{first.net_score:.1f}" in rows[1]
+    assert f"first publication; net {first.net_score:.1f}; grade {first.grade}" in rows[1]
+    assert rows[1].endswith("Test publication.")
 
 
 def test_demo_project_carries_the_illustrative_note(client):

@@ -12,7 +12,12 @@ from django.utils.translation.template import templatize
 ROOT = Path(settings.BASE_DIR)
 PO_FILE = ROOT / "locale" / "ja" / "LC_MESSAGES" / "django.po"
 TEMPLATES = ROOT / "projects" / "templates" / "web"
-PYTHON_SOURCES = [*sorted((ROOT / "projects" / "web").rglob("*.py")), ROOT / "projects" / "vocabularies.py"]
+# projects/changes.py writes the change line of the public history table.
+PYTHON_SOURCES = [
+    *sorted((ROOT / "projects" / "web").rglob("*.py")),
+    ROOT / "projects" / "vocabularies.py",
+    ROOT / "projects" / "changes.py",
+]
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
 TEMPLATE_CALL = re.compile(r"\b(?:n?gettext)\((u'(?:[^'\\]|\\.)*')")
 
@@ -62,6 +67,7 @@ def test_the_extractors_find_strings_in_templates_and_code():
     assert "Skip to main content" in template_msgids()
     assert "%(counter)s published project" in template_msgids()
     assert "Near-Earth asteroid" in python_msgids()
+    assert "first publication" in python_msgids()  # the change line of the history table
 
 
 @pytest.mark.parametrize("source", ["templates", "python"])
