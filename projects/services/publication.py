@@ -9,6 +9,8 @@ Four eyes: a reviewer may not publish a project whose ratings or facts they chan
 since its last publication (the audit trail says who changed what).
 """
 
+import hashlib
+
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -61,6 +63,25 @@ def ratings_snapshot(*, project_id: int, methodology: Methodology) -> list[dict]
     ]
 
 
+def scored_parts(items: list[dict]):
+    """(code, level, evidence grade, not applicable) of each rating in interchange form."""
+    for item in items:
+        not_applicable = bool(item.get("not_applicable"))
+        yield (
+            item["criterion"],
+            None if not_applicable else item.get("rating"),
+            item.get("evidence_grade") or None,
+            not_applicable,
+        )
+
+
+def ratings_key(parts) -> str:
+    """A digest of what the engine reads of a set of ratings, in any order: equal keys, equal
+    cards under any method with the same criteria."""
+    text = repr(sorted(tuple(part) for part in parts))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def _content(ratings: list[dict]) -> list[dict]:
     return [{k: v for k, v in item.items() if k != "updated_at"} for item in ratings]
 
@@ -83,7 +104,7 @@ def changes_of(
     before = {item["criterion"]: item for item in before_ratings or []}
     after = {item["criterion"]: item for item in ratings}
     moved, evidence = [], []
-    if before_ratings is not None:
+    if before_ratings is not None and before_ratings is not ratings:  # the same list: nothing moved
         for code in [*after, *(code for code in before if code not in after)]:
             old, new = before.get(code), after.get(code)
             if _rating(old) != _rating(new):
@@ -157,6 +178,7 @@ def project_publish(*, project: Project, note: str, user=None) -> Publication:
             note=note,
             methodology=card.methodology,
             ratings=ratings,
+            ratings_key=ratings_key(scored_parts(ratings)),
             score=card,
             changes=changes_of(
                 before_ratings=previous.ratings if previous else None,

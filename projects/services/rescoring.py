@@ -27,10 +27,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from projects import scoring
-from projects.models import Assessment, Methodology, Project, Publication, RescoreJob, ScoreCard
+from projects.models import Methodology, Project, Publication, RescoreJob, ScoreCard
 from projects.vocabularies import PublicationState
 
-from .publication import changes_of
+from .publication import changes_of, ratings_key, scored_parts
 from .scoring import method_spec, project_rescore
 
 AUTOMATIC_NOTE = "Rescored under method {version}; no rating changed (automatic)."
@@ -54,17 +54,6 @@ CARD_COLUMNS = [
     "equity_level",
     "debris_severe",
     "equity_severe",
-]
-PUBLICATION_COLUMNS = [
-    "project_id",
-    "number",
-    "published_at",
-    "published_by_id",
-    "note",
-    "methodology_id",
-    "ratings",
-    "score_id",
-    "changes",
 ]
 
 
@@ -99,12 +88,13 @@ def _moment(value):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _card_row(project_id: int, methodology_id: int, moment, card: dict) -> tuple:
+def _card_row(project_id: int, methodology_id: int, stamp, card: dict) -> tuple:
+    """The INSERT values of a card (``stamp``: its time, already adapted by ``_moment``)."""
     dims, overall = card["dimensions"], card["overall"]
     return (
         project_id,
         methodology_id,
-        _moment(moment),
+        stamp,
         json.dumps(card),
         card["status"],
         overall["grade"] or "",
@@ -141,15 +131,6 @@ def _update(sql: str, rows: list[tuple]) -> None:
             cursor.executemany(sql, rows)
 
 
-def _frozen_key(item: dict) -> tuple:
-    return (
-        item["criterion"],
-        None if item.get("not_applicable") else item.get("rating"),
-        item.get("evidence_grade") or None,
-        bool(item.get("not_applicable")),
-    )
-
-
 def rescore_range(*, methodology: Methodology, first_id: int, last_id: int) -> ChunkResult:
     """Rescore the projects with ids first_id..last_id under ``methodology``.
 
@@ -177,10 +158,20 @@ def rescore_range(*, methodology: Methodology, first_id: int, last_id: int) -> C
         return ChunkResult()
     ids = [row[0] for row in projects]
     ratings: dict[int, list[scoring.Rating]] = defaultdict(list)
-    for project_id, criterion_id, level, grade, not_applicable in Assessment.objects.filter(
-        project_id__gte=first_id, project_id__lte=last_id, criterion_id__in=list(codes)
-    ).values_list("project_id", "criterion_id", "level", "evidence_grade", "not_applicable"):
-        ratings[project_id].append(scoring.Rating(codes[criterion_id], level, grade or None, not_applicable))
+    Rating = scoring.Rating
+    with (
+        connection.cursor() as cursor
+    ):  # plain rows: the ORM's per-value converters cost more than the scoring
+        marks = ", ".join(["%s"] * len(codes))
+        cursor.execute(
+            "SELECT project_id, criterion_id, level, evidence_grade, not_applicable "  # noqa: S608
+            f"FROM projects_assessment WHERE project_id BETWEEN %s AND %s AND criterion_id IN ({marks})",
+            [first_id, last_id, *codes],
+        )
+        for project_id, criterion_id, level, grade, not_applicable in cursor.fetchall():
+            code = codes.get(criterion_id)
+            if code is not None:  # a rating under this method
+                ratings[project_id].append(Rating(code, level, grade or None, bool(not_applicable)))
     cards = {pk: scoring.score(spec, ratings.get(pk, ())).as_dict() for pk in ids}
     same_method = [
         current for _, current, method_id, *_ in projects if current and method_id == methodology.pk
@@ -221,7 +212,7 @@ def rescore_range(*, methodology: Methodology, first_id: int, last_id: int) -> C
         # A raced project's public card is still the frozen ratings' card, computed above; it
         # gets its own card row. A project published since is under this method already.
         republished = [
-            item if item[0] not in raced else (*item[:5], False)
+            item if item[0] not in raced else [*item[:5], False, item[6]]
             for item in republished
             if item[0] not in published_since
         ]
@@ -229,7 +220,7 @@ def rescore_range(*, methodology: Methodology, first_id: int, last_id: int) -> C
         _insert(
             ScoreCard._meta.db_table,
             CARD_COLUMNS,
-            [_card_row(pk, methodology.pk, moment, cards[pk]) for pk in new_cards],
+            [_card_row(pk, methodology.pk, _moment(moment), cards[pk]) for pk in new_cards],
         )
         card_ids = (
             dict(
@@ -256,24 +247,48 @@ def rescore_range(*, methodology: Methodology, first_id: int, last_id: int) -> C
 def _republications(spec, known, seen_publication, ratings, cards) -> list[tuple]:
     """(project id, next number, frozen ratings, old card, new card, card is the working one)
     for each published project whose public card moves to the new method."""
-    previous = {
-        pk: (number, frozen, card)
-        for pk, number, frozen, card in Publication.objects.filter(
-            pk__in=list(seen_publication.values())
-        ).values_list("pk", "number", "ratings", "score__card")
-    }
-    items = []
-    for project_id, publication_id in seen_publication.items():
-        number, frozen, old_card = previous[publication_id]
-        frozen_keys = [_frozen_key(item) for item in frozen if item["criterion"] in known]
-        working = sorted(
-            (r.code, r.level, r.evidence_grade, r.not_applicable) for r in ratings.get(project_id, ())
+    previous = {}
+    wanted = sorted(set(seen_publication.values()))
+    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(wanted))
+        cursor.execute(
+            "SELECT p.id, p.number, p.ratings_key, s.net_score, s.grade, s.status, m.version "  # noqa: S608
+            "FROM projects_publication p JOIN projects_scorecard s ON s.id = p.score_id "
+            f"JOIN projects_methodology m ON m.id = s.methodology_id WHERE p.id IN ({marks})",
+            wanted,
         )
-        if sorted(frozen_keys) == working:  # the frozen ratings are the working ones: the same card
-            items.append((project_id, number + 1, frozen, old_card, cards[project_id], True))
+        for pk, number, key, net, grade, status, version in cursor.fetchall():
+            # The old card's figures from its columns: no need to parse the whole card.
+            old_card = {
+                "methodology": version,
+                "status": status,
+                "overall": {"value": net, "grade": grade or None},
+            }
+            previous[pk] = (number, key, old_card)
+
+    items, unsure = [], {}
+    for project_id, publication_id in seen_publication.items():
+        number, key, old_card = previous[publication_id]
+        working = [(r.code, r.level, r.evidence_grade, r.not_applicable) for r in ratings.get(project_id, ())]
+        if key and key == ratings_key(working):  # the frozen ratings are the working ones: the same card
+            items.append([project_id, number + 1, publication_id, old_card, cards[project_id], True, key])
         else:
-            card = scoring.score(spec, [scoring.Rating(*key) for key in frozen_keys]).as_dict()
-            items.append((project_id, number + 1, frozen, old_card, card, False))
+            unsure[publication_id] = [project_id, number + 1, publication_id, old_card, None, False, key]
+    if unsure:  # read the frozen ratings themselves (a draft differs, or the criteria changed)
+        for publication_id, frozen in Publication.objects.filter(pk__in=list(unsure)).values_list(
+            "pk", "ratings"
+        ):
+            item = unsure[publication_id]
+            parts = [part for part in scored_parts(frozen) if part[0] in known]
+            working = [
+                (r.code, r.level, r.evidence_grade, r.not_applicable) for r in ratings.get(item[0], ())
+            ]
+            if ratings_key(parts) == ratings_key(working):
+                item[4], item[5] = cards[item[0]], True
+            else:
+                item[4] = scoring.score(spec, [scoring.Rating(*part) for part in parts]).as_dict()
+            item[6] = item[6] or ratings_key(scored_parts(frozen))
+            items.append(item)
     return items
 
 
@@ -281,11 +296,11 @@ def _write_republications(methodology, items, card_ids, moment) -> int:
     # Cards for projects whose draft differs from what was published: one more card each, a
     # moment earlier, so that the working card stays the newest of the history.
     later = moment - timedelta(microseconds=1)
-    extra = {project_id: card for project_id, _, _, _, card, same in items if not same}
+    extra = {project_id: card for project_id, _, _, _, card, same, _ in items if not same}
     _insert(
         ScoreCard._meta.db_table,
         CARD_COLUMNS,
-        [_card_row(pk, methodology.pk, later, card) for pk, card in extra.items()],
+        [_card_row(pk, methodology.pk, _moment(later), card) for pk, card in extra.items()],
     )
     extra_ids = (
         dict(
@@ -300,34 +315,30 @@ def _write_republications(methodology, items, card_ids, moment) -> int:
     unchanged = [item[0] for item in items if item[5] and item[0] not in card_ids]
     current_ids = dict(Project.objects.filter(pk__in=unchanged).values_list("pk", "current_score_id"))
     note = AUTOMATIC_NOTE.format(version=methodology.version)
-    rows = []
-    for project_id, number, frozen, old_card, card, same in items:
+    rows, stamp = [], _moment(moment)
+    for project_id, number, previous_id, old_card, card, same, key in items:
         score_id = card_ids.get(project_id) or current_ids.get(project_id) if same else extra_ids[project_id]
-        changes = changes_of(before_ratings=frozen, before_card=old_card, ratings=frozen, card=card)
+        changes = changes_of(before_ratings=[], before_card=old_card, ratings=[], card=card)
         rows.append(
-            (
-                project_id,
-                number,
-                _moment(moment),
-                None,
-                note,
-                methodology.pk,
-                json.dumps(frozen),
-                score_id,
-                json.dumps(changes),
-            )
+            (project_id, number, stamp, note, methodology.pk, key, score_id, json.dumps(changes), previous_id)
         )
-    _insert(Publication._meta.db_table, PUBLICATION_COLUMNS, rows)
+    # The frozen ratings are copied inside the database from the publication they continue.
+    # (PostgreSQL types the literals of a SELECT list as text: say what they are.)
+    moment_type, json_type = ("::timestamptz", "::jsonb") if connection.vendor == "postgresql" else ("", "")
+    _update(
+        "INSERT INTO projects_publication (project_id, number, published_at, published_by_id, note, "  # noqa: S608
+        "methodology_id, ratings, ratings_key, score_id, changes) "
+        f"SELECT %s, %s, %s{moment_type}, NULL, %s, %s, ratings, %s, %s, %s{json_type} "
+        "FROM projects_publication WHERE id = %s",
+        rows,
+    )
     new_ids = Publication.objects.filter(
         project_id__in=[row[0] for row in rows], published_at=moment, methodology=methodology
     ).values_list("pk", "project_id", "score_id")
     _update(
         "UPDATE projects_project "
         "SET publication_id = %s, published_score_id = %s, published_at = %s, updated_at = %s WHERE id = %s",
-        [
-            (pk, score_id, _moment(moment), _moment(moment), project_id)
-            for pk, project_id, score_id in new_ids
-        ],
+        [(pk, score_id, stamp, stamp, project_id) for pk, project_id, score_id in new_ids],
     )
     return len(rows)
 

@@ -18,7 +18,7 @@ from projects import scoring
 from projects.interchange.exporter import assessment_record
 from projects.models import Assessment, Operator, Project, Publication, ScoreCard
 from projects.selectors import criteria_of, methodology_current
-from projects.services.publication import changes_of
+from projects.services.publication import changes_of, ratings_key, scored_parts
 from projects.services.scoring import method_spec
 from projects.vocabularies import OperatorKind, Origin, Phase, PublicationState, Resource, TargetBody
 
@@ -147,6 +147,7 @@ class Command(BaseCommand):
                     note=NOTE,
                     methodology=methodology,
                     ratings=snapshot,
+                    ratings_key=ratings_key(scored_parts(snapshot)),
                     score=card,
                     changes=changes_of(
                         before_ratings=None, before_card=None, ratings=snapshot, card=card.card
