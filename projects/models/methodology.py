@@ -32,6 +32,7 @@ class Methodology(models.Model):
         ordering = ["-published_at", "-version"]
         verbose_name = _("methodology version")
         verbose_name_plural = _("methodology versions")
+        permissions = [("publish_methodology", _("Can publish a method version (every project is rescored)"))]
 
     def __str__(self) -> str:
         return f"{_('Method')} {self.version}"
