@@ -185,7 +185,8 @@ class ProjectFilter(django_filters.FilterSet):
         # Operators known only through drafts stay unknown to those who may not see drafts.
         operators = visible_operators(self.request)
         self.filters["operator"].queryset = operators
-        self.filters["operator_country"].limit_to(operators)
+        if self.data and "operator_country" in self.data:  # its choices cost a query: only when used
+            self.filters["operator_country"].limit_to(operators)
 
     def filter_resource(self, queryset, name, values):
         if not values:

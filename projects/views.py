@@ -1,7 +1,7 @@
 """Operational endpoints."""
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -18,6 +18,12 @@ def healthz(request):
     except Exception as exc:  # any database failure means "not healthy"
         return JsonResponse({"status": "error", "database": type(exc).__name__}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def floor(request):
+    """A constant response through the whole middleware stack: the benchmarks' floor (enabled by
+    BENCH_FLOOR=1 only)."""
+    return HttpResponse(b"ok\n", content_type="text/plain")
 
 
 def _is_api(request) -> bool:

@@ -141,6 +141,7 @@ TASKS = {
     }
 }
 RESCORE_CHUNK = env_int("RESCORE_CHUNK", 2000)
+BENCH_FLOOR = env_bool("BENCH_FLOOR", False)  # /bench/floor, the constant view bench/http.py measures
 
 REDIS_URL = os.environ.get("REDIS_URL") or ""
 if REDIS_URL:

@@ -1,10 +1,11 @@
 """URL map: admin, health check, the partner API (/api/) and the public pages (/en/, /ja/)."""
 
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from projects.views import healthz
+from projects.views import floor, healthz
 from projects.web.views import robots_txt, sitemap
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/", include("projects.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+if settings.BENCH_FLOOR:  # bench/http.py's constant view, off unless asked for
+    urlpatterns.append(path("bench/floor", floor, name="bench_floor"))
 handler400 = "projects.views.bad_request"
 handler404 = "projects.views.page_not_found"
 handler500 = "projects.views.server_error"

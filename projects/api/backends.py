@@ -9,6 +9,8 @@ PAGING_PARAMETERS = {"page", "page_size", "cursor"}
 
 class StrictFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
+        if not request.query_params:  # nothing to filter: skip building the filter set
+            return queryset
         filterset_class = self.get_filterset_class(view, queryset)
         known = set(filterset_class.base_filters) if filterset_class else set()
         unknown = sorted(set(request.query_params) - known - PAGING_PARAMETERS)

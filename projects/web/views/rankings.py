@@ -1,5 +1,6 @@
 """Home: what sdgscore is, and the rankings table with sort and filter links."""
 
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +14,9 @@ from ..queries import published_projects
 from ..rankings import column_headers, current_sort, facets, project_rows
 
 
+PAGE_SIZE = 50
+
+
 @public_page
 def home(request):
     filterset = RankingFilter(request.GET or None, queryset=published_projects())
@@ -21,13 +25,19 @@ def home(request):
         rejected = rejected_values(filterset)
         filterset = RankingFilter(valid_only(filterset), queryset=published_projects())
     params = filterset.data.copy() if filterset.is_bound else request.GET.copy()
+    params.pop("page", None)  # facet and sort links start again at the first page
     methodology = methodology_current()
-    rows = project_rows(filterset.qs, MethodTexts(methodology) if methodology else None)
+    # A page of the ranking at a time: the site stays fast at 100,000 projects. A page number
+    # out of range shows the last page; one that is not a number, the first.
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = project_rows(page.object_list, MethodTexts(methodology) if methodology else None)
     sort = current_sort(params)
     context = page_context(
         request,
         title=_("Rankings"),
         rows=rows,
+        page=page,
+        page_query=params.urlencode(),
         facets=facets(params),
         headers=column_headers(params, sort),
         filtered=any(params.getlist(name) for name in ("body", "phase", "grade", "debris", "equity")),
