@@ -11,9 +11,22 @@ class ProjectsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from projects.audit import register_audited_models
+        from projects.freshness import site_changed
 
         register_audited_models()
+
+        def changed(sender, **kwargs):
+            site_changed()
+
+        # What the public sees, or what decides who may read it (keys): each save or deletion
+        # moves the site generation, and with it every cached page and API response.
+        for name in ("Project", "Operator", "Methodology", "Criterion", "Publication", "ApiKey"):
+            model = self.get_model(name)
+            post_save.connect(changed, sender=model, dispatch_uid=f"site-changed-save-{name}", weak=False)
+            post_delete.connect(changed, sender=model, dispatch_uid=f"site-changed-delete-{name}", weak=False)
 
 
 class SdgscoreAdminConfig(admin_apps.AdminConfig):

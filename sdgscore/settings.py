@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Repeated public API reads answered before sessions, locales and DRF (projects/api/cache.py).
+    "projects.api.cache.ApiReadCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -141,6 +143,9 @@ TASKS = {
     }
 }
 RESCORE_CHUNK = env_int("RESCORE_CHUNK", 2000)
+# Server-side cache of public pages and API reads, keyed on the site generation (see
+# projects/freshness.py); 0 turns it off (bench/http.py's "uncached" runs).
+RESPONSE_CACHE = env_bool("RESPONSE_CACHE", True)
 BENCH_FLOOR = env_bool("BENCH_FLOOR", False)  # /bench/floor, the constant view bench/http.py measures
 
 REDIS_URL = os.environ.get("REDIS_URL") or ""

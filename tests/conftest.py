@@ -1,8 +1,18 @@
 """Fixtures shared by the Django tests."""
 
 import pytest
+from django.core.cache import cache
 
 from projects.selectors import methodology_current
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: the site generation restarts with each test's
+    rolled-back database, so cached pages and API answers of another test would look current."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

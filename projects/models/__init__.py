@@ -8,6 +8,7 @@ from .operators import Operator
 from .projects import Project
 from .publications import Publication
 from .scores import ScoreCard
+from .site import SiteState
 
 __all__ = [
     "ApiKey",
@@ -19,4 +20,5 @@ __all__ = [
     "Publication",
     "RescoreJob",
     "ScoreCard",
+    "SiteState",
 ]

@@ -5,6 +5,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from projects import scoring
+from projects.freshness import site_changed
 from projects.models import Methodology, RescoreJob
 from projects.selectors import methodology_current
 from projects.vocabularies import PublicationState
@@ -61,6 +62,7 @@ def methodology_publish(*, methodology: Methodology, user=None) -> RescoreJob:
             state=PublicationState.PUBLISHED, published_at=timezone.now()
         )
         methodology.refresh_from_db()
+        site_changed()  # the methodology pages show the new version
         if previous is not None:
             ratings_carry_over(source=previous, target=methodology)
         return rescore_start(methodology=methodology, user=user)

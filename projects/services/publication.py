@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from projects.freshness import site_changed
 from projects.interchange.exporter import assessment_record
 from projects.models import Assessment, Methodology, Project, Publication, ScoreCard
 from projects.models.publications import MAX_NOTE
@@ -204,6 +205,8 @@ def project_unpublish(*, project: Project, user=None) -> bool:
     changed = Project.objects.filter(pk=project.pk, state=PublicationState.PUBLISHED).update(
         state=PublicationState.DRAFT, updated_at=timezone.now()
     )
+    if changed:
+        site_changed()
     project.refresh_from_db(fields=["state", "updated_at"])
     return bool(changed)
 

@@ -27,6 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from projects import scoring
+from projects.freshness import site_changed
 from projects.models import Methodology, Project, Publication, RescoreJob, ScoreCard
 from projects.vocabularies import PublicationState
 
@@ -237,6 +238,7 @@ def rescore_range(*, methodology: Methodology, first_id: int, last_id: int) -> C
         )
         if republished:
             result.republished = _write_republications(methodology, republished, card_ids, moment)
+            site_changed()  # public cards moved
         for pk in sorted(raced & set(locked)):  # the few raced: again, now under the lock
             if project_rescore(project_id=pk, methodology=methodology) is not None:
                 result.changed += 1

@@ -1,8 +1,9 @@
 """HTTP caching for public pages: ETag, Last-Modified, Cache-Control, and a server-side page cache.
 
-Every key includes the site's freshness stamp (queries.site_freshness), which moves whenever a
-score, project, operator or method changes, so no page is ever served with a stale score: a
-change gives new ETags and new cache keys at once, with nothing to invalidate by hand.
+Every key includes the site generation (projects.freshness), which moves in the same transaction
+as every change the public could see, so no page is ever served with a stale score: a change
+gives new ETags and new cache keys at once, on every worker, with nothing to invalidate by hand.
+``RESPONSE_CACHE=0`` turns the server-side cache off (validators stay).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 from functools import wraps
 from pathlib import Path
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -18,7 +20,7 @@ from django.utils.http import http_date, quote_etag
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from .queries import site_freshness
+from projects.freshness import site_generation
 
 MAX_AGE = 60
 SERVER_CACHE_SECONDS = 600
@@ -52,17 +54,19 @@ def public_page(view):
     @require_safe
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        freshness = site_freshness()
-        identity = "|".join((DEPLOY_TOKEN, freshness.stamp, get_language() or "", request.get_full_path()))
+        generation = site_generation()
+        identity = "|".join(
+            (DEPLOY_TOKEN, str(generation.number), get_language() or "", request.get_full_path())
+        )
         etag = quote_etag(hashlib.sha256(identity.encode()).hexdigest()[:32])
-        last_modified = int(freshness.last_modified.timestamp()) if freshness.last_modified else None
+        last_modified = int(generation.changed_at.timestamp())
 
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
             return _with_validators(not_modified, etag, last_modified)
 
         key = f"web:page:{etag}"
-        stored = cache.get(key)
+        stored = cache.get(key) if settings.RESPONSE_CACHE else None
         if stored is not None:
             response = HttpResponse(stored["content"], content_type=stored["content_type"])
             return _with_validators(response, etag, last_modified)
@@ -72,11 +76,12 @@ def public_page(view):
             return response
         if hasattr(response, "render"):
             response.render()
-        cache.set(
-            key,
-            {"content": response.content, "content_type": response["Content-Type"]},
-            SERVER_CACHE_SECONDS,
-        )
+        if settings.RESPONSE_CACHE:
+            cache.set(
+                key,
+                {"content": response.content, "content_type": response["Content-Type"]},
+                SERVER_CACHE_SECONDS,
+            )
         return _with_validators(response, etag, last_modified)
 
     return wrapper

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
-
-from django.db.models import Count, Max, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
 from projects.selectors import criteria_of, methodology_current, publication_history, published_assessments
@@ -76,40 +73,3 @@ def methodology_for_page(version: str | None = None) -> Methodology | None:
     if methodology is not None:
         methodology.ordered_criteria = list(criteria_of(methodology))
     return methodology
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """What every public page depends on, summarised: it changes whenever a page could."""
-
-    stamp: str
-    last_modified: datetime.datetime | None
-
-
-def site_freshness() -> Freshness:
-    """Three aggregate queries that move whenever a project, score, operator or method changes.
-
-    A rescore bumps the project's ``updated_at`` and its ``published_score`` id; publication
-    bumps ``updated_at``; a deletion changes a count.
-    """
-    projects = Project.objects.aggregate(
-        changed=Max("updated_at"), count=Count("id"), card=Max("published_score_id")
-    )
-    operators = Operator.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
-    methods = Methodology.objects.filter(state=PublicationState.PUBLISHED).aggregate(
-        changed=Max("published_at"), count=Count("id")
-    )
-    dates = [value for value in (projects["changed"], operators["changed"], methods["changed"]) if value]
-    stamp = "|".join(
-        str(value)
-        for value in (
-            projects["changed"],
-            projects["count"],
-            projects["card"],
-            operators["changed"],
-            operators["count"],
-            methods["changed"],
-            methods["count"],
-        )
-    )
-    return Freshness(stamp=stamp, last_modified=max(dates) if dates else None)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects import scoring
+from projects.freshness import site_changed
 from projects.interchange.exporter import assessment_record
 from projects.models import Assessment, Operator, Project, Publication, ScoreCard
 from projects.selectors import criteria_of, methodology_current
@@ -66,6 +67,7 @@ class Command(BaseCommand):
             self.stderr.write(f"\r{made}/{count} projects ({rate:,.0f}/s)", ending="")
             self.stderr.flush()
         self.stderr.write("")
+        site_changed()  # written in bulk, without signals
         self.stdout.write(
             f"Created {count} synthetic projects ({'drafts' if draft else 'published'}) "
             f"in {time.monotonic() - began:.1f} s."

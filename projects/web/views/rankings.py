@@ -13,7 +13,6 @@ from ..method_texts import MethodTexts
 from ..queries import published_projects
 from ..rankings import column_headers, current_sort, facets, project_rows
 
-
 PAGE_SIZE = 50
 
 

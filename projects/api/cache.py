@@ -1,0 +1,135 @@
+"""The API's read cache: repeated reads by clients who see only published data (no key, or a
+read-scope key) are answered from the cache, before sessions, locales and DRF.
+
+Responses are keyed on the site generation (projects.freshness), the path with its query, and
+the Accept header; the generation moves with every change the public could see, so a cached
+answer is never stale. Each answer still authenticates its key (revoked keys are refused at once:
+revocation moves the generation) and counts against the client's rate like any other request.
+Write-scope keys see drafts and are never served from it. ``RESPONSE_CACHE=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.http import parse_etags
+
+from projects.freshness import site_generation
+from projects.models import ApiKey
+from projects.models.api_keys import KEY_PATTERN, key_digest
+
+from .authentication import LAST_USED_RESOLUTION
+from .throttling import client_ident, take
+
+PREFIX = "/api/v1/"
+NOT_CACHED = ("/api/v1/schema", "/api/v1/export/")  # the schema is static; exports stream
+SECONDS = 600
+KEPT_HEADERS = {
+    "content-type",
+    "etag",
+    "last-modified",
+    "cache-control",
+    "vary",
+    "content-language",
+    "x-frame-options",
+    "allow",
+}
+
+
+_last_used_written: dict[int, float] = {}
+
+
+def _note_use(api_key: ApiKey) -> None:
+    """last_used_at, at most once a minute per key and process, as the DRF authentication does."""
+    now = time.monotonic()
+    if now - _last_used_written.get(api_key.pk, -3600.0) >= LAST_USED_RESOLUTION:
+        _last_used_written[api_key.pk] = now
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+
+
+class _Invalid:
+    """A malformed, unknown, expired or revoked key: left to DRF for its 401."""
+
+
+INVALID = _Invalid()
+
+
+def _read_key(request, generation: int) -> ApiKey | _Invalid | None:
+    """The request's usable key (None without one); looked up once per generation and prefix."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header:
+        return None
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw or " " in raw.strip():
+        return INVALID
+    raw = raw.strip()
+    match = KEY_PATTERN.match(raw)
+    if not match:
+        return INVALID
+    key_cache = f"api:key:{generation}:{match.group(1)}"
+    record = cache.get(key_cache)
+    if record is None:
+        api_key = ApiKey.objects.usable().filter(prefix=match.group(1)).first()
+        record = api_key if api_key is not None else INVALID
+        cache.set(key_cache, record, 60)
+    if record is INVALID or isinstance(record, _Invalid):
+        return INVALID
+    if not hmac.compare_digest(record.key_hash, key_digest(raw)) or not record.is_usable:
+        return INVALID
+    return record
+
+
+class ApiReadCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            not settings.RESPONSE_CACHE
+            or request.method != "GET"
+            or not request.path.startswith(PREFIX)
+            or request.path.startswith(NOT_CACHED)
+        ):
+            return self.get_response(request)
+        generation = site_generation().number
+        api_key = _read_key(request, generation)
+        if api_key is INVALID or (api_key is not None and api_key.can_write):
+            return self.get_response(request)  # DRF answers (401), or shows drafts (write keys)
+        if api_key is not None:
+            _note_use(api_key)
+        ident, rate = client_ident(request, api_key)
+        wait = take(ident, rate)
+        request.sdgscore_throttle_counted, request.sdgscore_throttle_wait = True, wait
+        if wait is not None:
+            return self.get_response(request)  # DRF answers 429 with its problem document
+        key = f"api:read:{generation}:{request.get_full_path()}:{request.META.get('HTTP_ACCEPT', '')}"
+        # If-Modified-Since alone is left to the view (its rule for changes within the last second).
+        stored = None if "HTTP_IF_MODIFIED_SINCE" in request.META else cache.get(key)
+        if stored is not None:
+            return self._replay(request, stored)
+        response = self.get_response(request)
+        if response.status_code == 200 and not response.streaming and response.has_header("ETag"):
+            headers = {name: value for name, value in response.items() if name.lower() in KEPT_HEADERS}
+            cache.set(key, (response.content, headers), SECONDS)
+        return response
+
+    @staticmethod
+    def _replay(request, stored) -> HttpResponse:
+        content, headers = stored
+        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+        etag = headers.get("ETag", "")
+        if if_none_match and ("*" in parse_etags(if_none_match) or etag in parse_etags(if_none_match)):
+            response = HttpResponse(status=304)
+            for name, value in headers.items():
+                if name.lower() != "content-type":
+                    response[name] = value
+            return response
+        response = HttpResponse(content)
+        for name, value in headers.items():
+            response[name] = value
+        return response
