@@ -69,8 +69,14 @@ def _choice_error(choices) -> dict:
 
 
 def _multiple(field_name: str, choices, label: str) -> django_filters.MultipleChoiceFilter:
+    # distinct=False: every path filtered on is to-one, so no row repeats, and DISTINCT over
+    # every selected column (cards included) is costly.
     return django_filters.MultipleChoiceFilter(
-        field_name=field_name, choices=choices, label=label, error_messages=_choice_error(choices)
+        field_name=field_name,
+        choices=choices,
+        label=label,
+        error_messages=_choice_error(choices),
+        distinct=False,
     )
 
 
@@ -78,7 +84,7 @@ class OperatorCountryFilter(django_filters.MultipleChoiceFilter):
     """Countries of the operators that exist, so an unknown code gets the list of known ones."""
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, choices=list, **kwargs)
+        super().__init__(*args, choices=list, distinct=False, **kwargs)
 
     def limit_to(self, operators) -> None:
         codes = operators.order_by("country").values_list("country", flat=True).distinct()
@@ -150,6 +156,7 @@ class ProjectFilter(django_filters.FilterSet):
     )
     phase = _multiple("phase", Phase.choices, "phase")
     operator = OperatorSlugFilter(
+        distinct=False,
         field_name="operator__slug",
         to_field_name="slug",
         queryset=Operator.objects.all(),

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Repeated public API reads answered before sessions, locales and DRF (projects/api/cache.py).
     "projects.api.cache.ApiReadCacheMiddleware",
+    "projects.web.caching.PageCacheMiddleware",  # and repeated visits to public pages
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -137,6 +137,12 @@ class Project(models.Model):
         verbose_name = _("project")
         verbose_name_plural = _("projects")
         permissions = [("publish_project", _("Can publish or withdraw projects (reviewers)"))]
+        indexes = [
+            # Lists are in name order, usually of published projects, often by body: a page is
+            # read from these indexes instead of sorting every match.
+            models.Index(fields=["name", "slug"], name="project_name_order"),
+            models.Index(fields=["state", "target_body"], name="project_state_body"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(target_body__in=TargetBody.values), name="project_body_known"

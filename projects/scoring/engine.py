@@ -48,13 +48,17 @@ class RatingError(ValueError):
 
 
 def _fraction(value: Any, what: str) -> Fraction:
-    """Parse a method parameter ("1/3", "0.5", 20) exactly; floats are refused as inexact."""
+    """Parse a method parameter ("1/3", "0.5", 20) exactly; floats are refused as inexact.
+
+    Read with the standard library's grammar whatever the rational type, so that a method file
+    reads the same with gmpy2 or without it."""
     if isinstance(value, bool | float):
         raise MethodError(f"{what}: give an exact number as a string or integer, not {value!r}")
     try:
-        return Rational(value)
+        exact = Fraction(value)
     except (TypeError, ValueError, ZeroDivisionError):
         raise MethodError(f"{what}: {value!r} is not a number") from None
+    return Rational(exact.numerator, exact.denominator)
 
 
 @dataclass(frozen=True)

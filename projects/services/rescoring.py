@@ -240,7 +240,8 @@ def rescore_range(*, methodology: Methodology, first_id: int, last_id: int) -> C
             result.republished = _write_republications(methodology, republished, card_ids, moment)
             site_changed()  # public cards moved
         for pk in sorted(raced & set(locked)):  # the few raced: again, now under the lock
-            if project_rescore(project_id=pk, methodology=methodology) is not None:
+            card = project_rescore(project_id=pk, methodology=methodology)
+            if card is not None and card.pk != locked[pk][0]:  # a card this rescoring made
                 result.changed += 1
         result.changed += len(new_cards)
     return result
@@ -296,23 +297,27 @@ def _republications(spec, known, seen_publication, ratings, cards) -> list[tuple
 
 def _write_republications(methodology, items, card_ids, moment) -> int:
     # Cards for projects whose draft differs from what was published: one more card each, a
-    # moment earlier, so that the working card stays the newest of the history.
-    later = moment - timedelta(microseconds=1)
-    extra = {project_id: card for project_id, _, _, _, card, same, _ in items if not same}
+    # moment before the working card, which stays the newest of the history.
+    extra = {item[0]: item[4] for item in items if not item[5]}
+    working_times = dict(
+        Project.objects.filter(pk__in=list(extra)).values_list("pk", "current_score__computed_at")
+    )
+    stamps = {
+        project_id: min(moment, working_times.get(project_id) or moment) - timedelta(microseconds=1)
+        for project_id in extra
+    }
     _insert(
         ScoreCard._meta.db_table,
         CARD_COLUMNS,
-        [_card_row(pk, methodology.pk, _moment(later), card) for pk, card in extra.items()],
+        [_card_row(pk, methodology.pk, _moment(stamps[pk]), card) for pk, card in extra.items()],
     )
-    extra_ids = (
-        dict(
-            ScoreCard.objects.filter(project_id__in=list(extra), computed_at=later).values_list(
-                "project_id", "pk"
-            )
-        )
-        if extra
-        else {}
-    )
+    extra_ids = {}
+    if extra:
+        for pk, project_id, computed_at in ScoreCard.objects.filter(
+            project_id__in=list(extra), methodology=methodology, computed_at__in=set(stamps.values())
+        ).values_list("pk", "project_id", "computed_at"):
+            if stamps.get(project_id) == computed_at:
+                extra_ids[project_id] = pk
     # A working card that did not change keeps its id: look it up.
     unchanged = [item[0] for item in items if item[5] and item[0] not in card_ids]
     current_ids = dict(Project.objects.filter(pk__in=unchanged).values_list("pk", "current_score_id"))

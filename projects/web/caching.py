@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import http_date, quote_etag
+from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
@@ -93,3 +93,80 @@ def _with_validators(response: HttpResponse, etag: str, last_modified: int | Non
         response["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, public=True, max_age=MAX_AGE)
     return response
+
+
+class PageCacheMiddleware:
+    """Repeated visits to a public page answered before sessions, locales and URL resolving.
+
+    Only pages that ``public_page`` served (public Cache-Control and an ETag) under a language
+    prefix are kept, keyed like them on the site generation, so a replay is exactly what the
+    view would answer now.
+    """
+
+    def __init__(self, get_response):
+        from django.conf import settings as django_settings
+
+        self.get_response = get_response
+        self.prefixes = tuple(f"/{code}/" for code, _name in django_settings.LANGUAGES)
+
+    def __call__(self, request):
+        if (
+            not settings.RESPONSE_CACHE
+            or request.method != "GET"
+            or not request.path.startswith(self.prefixes)
+        ):
+            return self.get_response(request)
+        generation = site_generation().number
+        key = f"web:mw:{DEPLOY_TOKEN}:{generation}:{request.get_full_path()}"
+        stored = cache.get(key)
+        if stored is not None:
+            content, headers, attributes = stored
+            last_modified = parse_http_date_safe(headers.get("Last-Modified", ""))
+            not_modified = get_conditional_response(
+                request, etag=headers.get("ETag"), last_modified=last_modified
+            )
+            response = not_modified if not_modified is not None else HttpResponse(content)
+            for name, value in headers.items():
+                if not (not_modified is not None and name.lower() == "content-type"):
+                    response[name] = value
+            for name, value in attributes.items():  # the view's CSP and framing decisions
+                setattr(response, name, value)
+            return response
+        response = self.get_response(request)
+        if (
+            response.status_code == 200
+            and not response.streaming
+            and response.has_header("ETag")
+            and "public" in response.get("Cache-Control", "")
+            and not response.cookies
+        ):
+            headers = {name: value for name, value in response.items() if name.lower() in KEPT_HEADERS}
+            attributes = {
+                name: getattr(response, name) for name in RESPONSE_ATTRIBUTES if hasattr(response, name)
+            }
+            cache.set(key, (response.content, headers, attributes), SERVER_CACHE_SECONDS)
+        return response
+
+
+# What decorators leave on a response for the middleware outside this one (django-csp, framing).
+RESPONSE_ATTRIBUTES = (
+    "_csp_exempt",
+    "_csp_exempt_ro",
+    "_csp_update",
+    "_csp_update_ro",
+    "_csp_replace",
+    "_csp_replace_ro",
+    "_csp_config",
+    "_csp_config_ro",
+    "xframe_options_exempt",
+)
+KEPT_HEADERS = {
+    "content-type",
+    "etag",
+    "last-modified",
+    "cache-control",
+    "vary",
+    "content-language",
+    "x-frame-options",
+    "content-security-policy",
+}

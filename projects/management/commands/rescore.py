@@ -40,7 +40,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, version, jobs, chunk, no_progress, **options):
         methodology = self._methodology(version)
-        chunk = chunk or settings.RESCORE_CHUNK
+        chunk = settings.RESCORE_CHUNK if chunk is None else chunk
         if not 1 <= chunk <= 100_000:
             raise CommandError(f"--chunk: give a number from 1 to 100000, not {chunk}.")
         if not 1 <= jobs <= 64:
