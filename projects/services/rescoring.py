@@ -84,13 +84,13 @@ def project_id_ranges(chunk: int) -> Iterator[tuple[int, int, int]]:
         yield batch[0], batch[-1], len(batch)
 
 
-def _moment(value):
+def db_moment(value):
     """A date-time as the database backend stores it (raw SQL skips the field's conversion)."""
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _card_row(project_id: int, methodology_id: int, stamp, card: dict) -> tuple:
-    """The INSERT values of a card (``stamp``: its time, already adapted by ``_moment``)."""
+def card_row(project_id: int, methodology_id: int, stamp, card: dict) -> tuple:
+    """The INSERT values of a card (``stamp``: its time, already adapted by ``db_moment``)."""
     dims, overall = card["dimensions"], card["overall"]
     return (
         project_id,
@@ -115,7 +115,7 @@ def _card_row(project_id: int, methodology_id: int, stamp, card: dict) -> tuple:
     )
 
 
-def _insert(table: str, columns: list[str], rows: list[tuple]) -> None:
+def insert_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
     if not rows:
         return
     quote = connection.ops.quote_name
@@ -218,10 +218,10 @@ def rescore_range(*, methodology: Methodology, first_id: int, last_id: int) -> C
             if item[0] not in published_since
         ]
         moment = timezone.now()
-        _insert(
+        insert_rows(
             ScoreCard._meta.db_table,
             CARD_COLUMNS,
-            [_card_row(pk, methodology.pk, _moment(moment), cards[pk]) for pk in new_cards],
+            [card_row(pk, methodology.pk, db_moment(moment), cards[pk]) for pk in new_cards],
         )
         card_ids = (
             dict(
@@ -306,10 +306,10 @@ def _write_republications(methodology, items, card_ids, moment) -> int:
         project_id: min(moment, working_times.get(project_id) or moment) - timedelta(microseconds=1)
         for project_id in extra
     }
-    _insert(
+    insert_rows(
         ScoreCard._meta.db_table,
         CARD_COLUMNS,
-        [_card_row(pk, methodology.pk, _moment(stamps[pk]), card) for pk, card in extra.items()],
+        [card_row(pk, methodology.pk, db_moment(stamps[pk]), card) for pk, card in extra.items()],
     )
     extra_ids = {}
     if extra:
@@ -322,7 +322,7 @@ def _write_republications(methodology, items, card_ids, moment) -> int:
     unchanged = [item[0] for item in items if item[5] and item[0] not in card_ids]
     current_ids = dict(Project.objects.filter(pk__in=unchanged).values_list("pk", "current_score_id"))
     note = AUTOMATIC_NOTE.format(version=methodology.version)
-    rows, stamp = [], _moment(moment)
+    rows, stamp = [], db_moment(moment)
     for project_id, number, previous_id, old_card, card, same, key in items:
         score_id = card_ids.get(project_id) or current_ids.get(project_id) if same else extra_ids[project_id]
         changes = changes_of(before_ratings=[], before_card=old_card, ratings=[], card=card)

@@ -7,11 +7,12 @@ published with a note. Written in bulk, chunk by chunk, so that 100,000 take a m
 rather than hours; the cards are exactly what the engine computes from the stored ratings.
 """
 
+import json
 import random
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from projects import scoring
@@ -20,10 +21,34 @@ from projects.interchange.exporter import assessment_record
 from projects.models import Assessment, Operator, Project, Publication, ScoreCard
 from projects.selectors import criteria_of, methodology_current
 from projects.services.publication import changes_of, ratings_key, scored_parts
+from projects.services.rescoring import CARD_COLUMNS, card_row, db_moment, insert_rows
 from projects.services.scoring import method_spec
 from projects.vocabularies import OperatorKind, Origin, Phase, PublicationState, Resource, TargetBody
 
 CHUNK = 1000
+ASSESSMENT_COLUMNS = [
+    "project_id",
+    "criterion_id",
+    "level",
+    "not_applicable",
+    "justification",
+    "evidence_grade",
+    "source_url",
+    "assessed_by_id",
+    "created_at",
+    "updated_at",
+]
+PUBLICATION_COLUMNS = [
+    "project_id",
+    "number",
+    "published_at",
+    "note",
+    "methodology_id",
+    "ratings",
+    "ratings_key",
+    "score_id",
+    "changes",
+]
 NOTE = "Synthetic benchmark data, published by generate_projects."
 COUNTRIES = ["JP", "US", "LU", "IN", "CN", "FR", "DE", "AE", "GB", "KR", "CA", "AU"]
 # How often a criterion is rated, not applicable or still missing; and the level mixes by kind.
@@ -137,30 +162,74 @@ class Command(BaseCommand):
             card = scoring.score(spec, ratings).as_dict()
             cards.append(ScoreCard.from_card(project_id=project.pk, methodology=methodology, card=card))
             snapshots.append([{**assessment_record(row), "updated_at": now.isoformat()} for row in rows])
-        Assessment.objects.bulk_create(assessments, batch_size=5000)
-        ScoreCard.objects.bulk_create(cards)
-        publications = []
-        if publish:
-            publications = [
-                Publication(
-                    project_id=project.pk,
-                    number=1,
-                    published_at=now,
-                    note=NOTE,
-                    methodology=methodology,
-                    ratings=snapshot,
-                    ratings_key=ratings_key(scored_parts(snapshot)),
-                    score=card,
-                    changes=changes_of(
-                        before_ratings=None, before_card=None, ratings=snapshot, card=card.card
-                    ),
+        # Plain executemany: the same rows as bulk_create, several times faster at 100,000.
+        stamp = db_moment(now)
+        insert_rows(
+            Assessment._meta.db_table,
+            ASSESSMENT_COLUMNS,
+            [
+                (
+                    row.project.pk,
+                    row.criterion.pk,
+                    row.level,
+                    row.not_applicable,
+                    row.justification,
+                    row.evidence_grade,
+                    "",
+                    None,
+                    stamp,
+                    stamp,
                 )
-                for project, card, snapshot in zip(projects, cards, snapshots, strict=True)
-            ]
-            Publication.objects.bulk_create(publications)
-        for index, project in enumerate(projects):
-            project.current_score = cards[index]
-            if publish:
-                project.published_score = cards[index]
-                project.publication = publications[index]
-        Project.objects.bulk_update(projects, ["current_score", "published_score", "publication"])
+                for row in assessments
+            ],
+        )
+        ids = [project.pk for project in projects]
+        insert_rows(
+            ScoreCard._meta.db_table,
+            CARD_COLUMNS,
+            [card_row(card.project_id, methodology.pk, stamp, card.card) for card in cards],
+        )
+        card_ids = dict(
+            ScoreCard.objects.filter(project_id__in=ids, computed_at=now).values_list("project_id", "pk")
+        )
+        publication_ids = {}
+        if publish:
+            insert_rows(
+                Publication._meta.db_table,
+                PUBLICATION_COLUMNS,
+                [
+                    (
+                        card.project_id,
+                        1,
+                        stamp,
+                        NOTE,
+                        methodology.pk,
+                        json.dumps(snapshot),
+                        ratings_key(scored_parts(snapshot)),
+                        card_ids[card.project_id],
+                        json.dumps(
+                            changes_of(
+                                before_ratings=None, before_card=None, ratings=snapshot, card=card.card
+                            )
+                        ),
+                    )
+                    for card, snapshot in zip(cards, snapshots, strict=True)
+                ],
+            )
+            publication_ids = dict(
+                Publication.objects.filter(project_id__in=ids).values_list("project_id", "pk")
+            )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE projects_project "
+                "SET current_score_id = %s, published_score_id = %s, publication_id = %s WHERE id = %s",
+                [
+                    (
+                        card_ids[pk],
+                        card_ids[pk] if publish else None,
+                        publication_ids.get(pk),
+                        pk,
+                    )
+                    for pk in ids
+                ],
+            )
