@@ -28,6 +28,8 @@ run: install
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py dev_admin --url http://$(HOST):$(PORT)/admin/
 	@echo "API: http://$(HOST):$(PORT)/api/v1/projects  docs: http://$(HOST):$(PORT)/api/docs/"
+	@echo "A task worker runs beside the server (rescoring after a method is published)."
+	$(BIN)/python manage.py db_worker --no-reload >/dev/null 2>&1 & trap 'kill $$!' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

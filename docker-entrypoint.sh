@@ -3,6 +3,12 @@
 # Used as the container's entrypoint, and by CI outside Docker (no Docker engine there).
 set -eu
 
+# `docker run IMAGE worker`: a background task worker (rescoring jobs); the web container migrates.
+if [ "${1:-}" = "worker" ]; then
+    shift
+    exec python manage.py db_worker "$@"
+fi
+
 python manage.py migrate --noinput
 
 # The image collects static files at build time; a bare checkout (CI) does it here.
