@@ -58,6 +58,14 @@ class ApiViewMixin(ConditionalMixin):
         self.last_modified = self.list_last_modified()
         return response
 
+    def filter_queryset(self, queryset):
+        # The list and its Last-Modified read the same selection (of the same model, from
+        # get_queryset): build and validate the filter set once per request.
+        filtered = self.__dict__.setdefault("_filtered", {})
+        if queryset.model not in filtered:
+            filtered[queryset.model] = super().filter_queryset(queryset)
+        return filtered[queryset.model]
+
     def list_last_modified(self):
         """The newest change among everything the list selects, not only the page shown: a
         change anywhere in the set can move what a page holds."""
