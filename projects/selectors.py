@@ -47,7 +47,7 @@ def published_assessments(
     if publication is None:
         return {}
     frozen = {}
-    for item in publication.ratings:
+    for item in publication.frozen_ratings:
         criterion = criteria.get(item["criterion"])
         if criterion is None:
             continue

@@ -37,7 +37,7 @@ def project_record(project: Project, *, published: bool = False, history: bool =
     }
     if published:
         publication = project.publication
-        ratings = publication.ratings if publication else []
+        ratings = publication.frozen_ratings if publication else []
         record["assessments"] = [{k: v for k, v in item.items() if k != "updated_at"} for item in ratings]
         record["score"] = project.published_score.card if project.published_score else None
         return record
@@ -53,7 +53,9 @@ def history_record(project: Project) -> dict:
     card by position in ``score_cards``."""
     cards = list(project.score_history.select_related("methodology").order_by("computed_at", "id"))
     position = {card.pk: index for index, card in enumerate(cards)}
-    publications = project.publications.select_related("methodology", "published_by").order_by("number")
+    publications = project.publications.select_related("methodology", "published_by", "ratings_of").order_by(
+        "number"
+    )
     return {
         "published": project.state == PublicationState.PUBLISHED,
         "score_cards": [
@@ -72,7 +74,7 @@ def history_record(project: Project) -> dict:
                 "note": publication.note,
                 "methodology": publication.methodology.version,
                 "score_card": position[publication.score_id],
-                "ratings": publication.ratings,
+                "ratings": publication.frozen_ratings,
                 "changes": publication.changes,
             }
             for publication in publications

@@ -40,6 +40,19 @@ class Publication(models.Model):
     ratings = models.JSONField(
         _("ratings"), help_text=_("The ratings as published, in the interchange form.")
     )
+    ratings_of = models.ForeignKey(
+        "self",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("same ratings as"),
+        help_text=_(
+            "An automatic publication after a method change repeats the ratings of this earlier "
+            "publication instead of storing them again."
+        ),
+    )
     ratings_key = models.CharField(
         _("ratings key"),
         max_length=32,
@@ -73,3 +86,8 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} #{self.number}"
+
+    @property
+    def frozen_ratings(self) -> list[dict]:
+        """The ratings this publication froze (its own, or those it repeats)."""
+        return self.ratings_of.ratings if self.ratings_of_id else self.ratings

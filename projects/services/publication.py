@@ -156,7 +156,7 @@ def project_publish(*, project: Project, note: str, user=None) -> Publication:
             )
         ratings = ratings_snapshot(project_id=project.pk, methodology=card.methodology)
         previous = (
-            Publication.objects.select_related("score").get(pk=locked.publication_id)
+            Publication.objects.select_related("score", "ratings_of").get(pk=locked.publication_id)
             if locked.publication_id
             else None
         )
@@ -164,7 +164,7 @@ def project_publish(*, project: Project, note: str, user=None) -> Publication:
             previous is not None
             and locked.state == PublicationState.PUBLISHED
             and _same_card(previous.score, card)
-            and _content(previous.ratings) == _content(ratings)
+            and _content(previous.frozen_ratings) == _content(ratings)
         ):
             raise NothingToPublish(
                 f"{project.name}: nothing changed since publication #{previous.number}; nothing to publish."
@@ -182,7 +182,7 @@ def project_publish(*, project: Project, note: str, user=None) -> Publication:
             ratings_key=ratings_key(scored_parts(ratings)),
             score=card,
             changes=changes_of(
-                before_ratings=previous.ratings if previous else None,
+                before_ratings=previous.frozen_ratings if previous else None,
                 before_card=previous.score.card if previous else None,
                 ratings=ratings,
                 card=card.card,
@@ -218,17 +218,19 @@ def draft_changes(project: Project) -> dict | None:
     if card is None:
         return None
     ratings = ratings_snapshot(project_id=project.pk, methodology=card.methodology)
-    previous = Publication.objects.select_related("score").filter(pk=project.publication_id).first()
+    previous = (
+        Publication.objects.select_related("score", "ratings_of").filter(pk=project.publication_id).first()
+    )
     # A withdrawn project always has something to publish: publishing shows it again.
     if (
         previous is not None
         and project.state == PublicationState.PUBLISHED
         and _same_card(previous.score, card)
-        and _content(previous.ratings) == _content(ratings)
+        and _content(previous.frozen_ratings) == _content(ratings)
     ):
         return None
     return changes_of(
-        before_ratings=previous.ratings if previous else None,
+        before_ratings=previous.frozen_ratings if previous else None,
         before_card=previous.score.card if previous else None,
         ratings=ratings,
         card=card.card,

@@ -278,9 +278,10 @@ def _republications(spec, known, seen_publication, ratings, cards) -> list[tuple
         else:
             unsure[publication_id] = [project_id, number + 1, publication_id, old_card, None, False, key]
     if unsure:  # read the frozen ratings themselves (a draft differs, or the criteria changed)
-        for publication_id, frozen in Publication.objects.filter(pk__in=list(unsure)).values_list(
-            "pk", "ratings"
+        for publication_id, own, repeated in Publication.objects.filter(pk__in=list(unsure)).values_list(
+            "pk", "ratings", "ratings_of__ratings"
         ):
+            frozen = own if repeated is None else repeated
             item = unsure[publication_id]
             parts = [part for part in scored_parts(frozen) if part[0] in known]
             working = [
@@ -329,15 +330,16 @@ def _write_republications(methodology, items, card_ids, moment) -> int:
         rows.append(
             (project_id, number, stamp, note, methodology.pk, key, score_id, json.dumps(changes), previous_id)
         )
-    # The frozen ratings are copied inside the database from the publication they continue.
+    # The frozen ratings are not written again: the publication repeats those of the one it
+    # continues (ratings_of points at the publication that stores them).
     # (PostgreSQL types the literals of a SELECT list as text: say what they are.)
     moment_type, json_type = ("::timestamptz", "::jsonb") if connection.vendor == "postgresql" else ("", "")
     _update(
         "INSERT INTO projects_publication (project_id, number, published_at, published_by_id, note, "  # noqa: S608
-        "methodology_id, ratings, ratings_key, score_id, changes) "
-        f"SELECT %s, %s, %s{moment_type}, NULL, %s, %s, ratings, %s, %s, %s{json_type} "
-        "FROM projects_publication WHERE id = %s",
-        rows,
+        "methodology_id, ratings, ratings_of_id, ratings_key, score_id, changes) "
+        f"SELECT %s, %s, %s{moment_type}, NULL, %s, %s, %s{json_type}, COALESCE(ratings_of_id, id), %s, %s, "
+        f"%s{json_type} FROM projects_publication WHERE id = %s",
+        [(*row[:5], "[]", *row[5:]) for row in rows],
     )
     new_ids = Publication.objects.filter(
         project_id__in=[row[0] for row in rows], published_at=moment, methodology=methodology

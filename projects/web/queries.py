@@ -18,7 +18,7 @@ def project_for_page(slug: str) -> Project | None:
     """A published project by slug (None for a draft or an unknown slug)."""
     return (
         published_projects()
-        .select_related("published_score__methodology", "publication")
+        .select_related("published_score__methodology", "publication__ratings_of")
         .filter(slug=slug)
         .first()
     )

@@ -55,7 +55,7 @@ def cards_and_history() -> dict:
                     p.published_by.username if p.published_by else None,
                     p.note,
                     p.methodology.version,
-                    p.ratings,
+                    p.frozen_ratings,
                     p.changes,
                     p.score.computed_at,
                     p.score.card,

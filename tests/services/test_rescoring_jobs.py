@@ -316,7 +316,7 @@ def test_a_dropped_criterion_is_not_carried_and_a_new_one_starts_missing(
     assert published.published_score.card["dimensions"]["sdg7"]["coverage"] == 0.9
     # A draft differing from what was published: the frozen ratings the new method knows.
     edited = Project.objects.select_related("current_score", "published_score").get(pk=world["edited"].pk)
-    frozen = [part for part in scored_parts(world["edited"].publication.ratings) if part[0] != "S7.4"]
+    frozen = [part for part in scored_parts(world["edited"].publication.frozen_ratings) if part[0] != "S7.4"]
     assert edited.published_score.card == engine_card(draft, frozen)
     assert edited.published_score.card != edited.current_score.card
 
@@ -328,7 +328,7 @@ def test_an_edit_after_the_method_is_published_and_before_the_job_runs_is_kept(
     draft = new_method()
     _, tasks = queued_chunks(settings, django_capture_on_commit_callbacks, draft)
     project = world["published"]
-    frozen = project.publication.ratings
+    frozen = project.publication.frozen_ratings
     set_rating(project, "S9.2", 0, draft)  # rescored under 1.1 at once, by the model
     edited_card = Project.objects.get(pk=project.pk).current_score_id
     run_chunks(tasks)
@@ -366,12 +366,15 @@ def test_published_projects_get_an_automatic_publication_with_the_frozen_ratings
         assert publication.note == AUTOMATIC_NOTE.format(version="1.1")
         assert publication.published_by is None
         assert publication.methodology == draft
-        assert publication.ratings == before.ratings and publication.ratings_key == before.ratings_key, slug
+        assert (
+            publication.frozen_ratings == before.frozen_ratings
+            and publication.ratings_key == before.ratings_key
+        ), slug
         assert project.state == "published"
         assert project.published_score_id == publication.score_id
         assert project.published_at == publication.published_at
         assert publication.score.methodology == draft
-        assert publication.score.card == engine_card(draft, scored_parts(before.ratings)), slug
+        assert publication.score.card == engine_card(draft, scored_parts(before.frozen_ratings)), slug
         with translation.override("en"):
             assert change_line(publication.changes) == line, slug
         assert publication.changes["ratings"] == [] and publication.changes["evidence"] == []
@@ -401,7 +404,7 @@ def test_a_project_with_a_draft_keeps_its_draft_card_and_its_public_card_follows
     settings, django_capture_on_commit_callbacks
 ):
     world = make_world()
-    frozen = world["edited"].publication.ratings
+    frozen = world["edited"].publication.frozen_ratings
     draft = new_method()
     _, tasks = queued_chunks(settings, django_capture_on_commit_callbacks, draft)
     run_chunks(tasks)
@@ -477,7 +480,7 @@ def test_an_edit_between_read_and_write_is_not_overwritten_by_a_stale_card(
     draft = new_method()
     queued_chunks(settings, django_capture_on_commit_callbacks, draft)  # chunks not run
     project = world[slug]
-    frozen = project.publication.ratings if project.publication_id else None
+    frozen = project.publication.frozen_ratings if project.publication_id else None
     monkeypatch.setattr(
         rescoring, "transaction", EditBeforeTheLock(lambda: set_rating(project, "S9.2", 0, draft))
     )
@@ -580,7 +583,7 @@ def test_an_edit_between_scoring_and_the_republication_read_is_not_overwritten(
     assert_every_card_is_what_project_rescore_computes(draft)
     project = Project.objects.select_related("published_score").get(pk=project.pk)
     assert project.published_score.card == engine_card(
-        draft, scored_parts(world["edited"].publication.ratings)
+        draft, scored_parts(world["edited"].publication.frozen_ratings)
     )
 
 
@@ -775,3 +778,25 @@ def test_a_chunk_of_40_projects_costs_the_queries_of_a_chunk_of_10(
     assert len(forty) == len(ten), [q["sql"][:90] for q in forty.captured_queries]
     assert len(ten) <= 20
     assert_every_card_is_what_project_rescore_computes(draft)
+
+
+def test_an_automatic_publication_repeats_the_ratings_instead_of_storing_them_again(
+    settings, django_capture_on_commit_callbacks
+):
+    """A method change publishes every project again: the frozen ratings are referred to, not
+    copied (100,000 projects would otherwise write their ratings once more)."""
+    world = make_world()
+    draft = new_method()
+    queued_chunks(settings, django_capture_on_commit_callbacks, draft)
+    ids = sorted(p.pk for p in world.values())
+    rescore_range(methodology=draft, first_id=ids[0], last_id=ids[-1])
+    project = Project.objects.select_related("publication__ratings_of").get(pk=world["published"].pk)
+    automatic, first = project.publication, project.publication.ratings_of
+    assert automatic.ratings == [] and first is not None and first.ratings_of_id is None
+    assert automatic.frozen_ratings == first.ratings != []
+    # A second method change still points at the publication that stores them: one hop, never a chain.
+    third = new_method("1.2")
+    queued_chunks(settings, django_capture_on_commit_callbacks, third)
+    rescore_range(methodology=third, first_id=ids[0], last_id=ids[-1])
+    again = Project.objects.select_related("publication").get(pk=project.pk).publication
+    assert again.number == automatic.number + 1 and again.ratings_of_id == first.pk
