@@ -58,6 +58,21 @@ CARD_COLUMNS = [
 ]
 
 
+PUBLICATION_COLUMNS = [
+    "project_id",
+    "number",
+    "published_at",
+    "published_by_id",
+    "note",
+    "methodology_id",
+    "ratings",
+    "ratings_of_id",
+    "ratings_key",
+    "score_id",
+    "changes",
+]
+
+
 @dataclass
 class ChunkResult:
     projects: int = 0
@@ -115,21 +130,49 @@ def card_row(project_id: int, methodology_id: int, stamp, card: dict) -> tuple:
     )
 
 
+MAX_PARAMETERS = 5000  # per statement: well under SQLite's limit, few round trips on PostgreSQL
+
+
 def insert_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
+    """INSERT many rows, several hundred per statement (one round trip each)."""
     if not rows:
         return
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
-    marks = ", ".join(["%s"] * len(columns))
+    row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    per_statement = max(1, MAX_PARAMETERS // len(columns))
     with connection.cursor() as cursor:
-        # Table and column names are the models' own, never input; values are parameters.
-        cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)  # noqa: S608
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            marks = ", ".join([row_marks] * len(batch))
+            # Table and column names are the models' own, never input; values are parameters.
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({names}) VALUES {marks}",  # noqa: S608
+                [value for row in batch for value in row],
+            )
 
 
-def _update(sql: str, rows: list[tuple]) -> None:
-    if rows:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+def update_projects(columns: list[str], rows: dict[int, tuple]) -> None:
+    """Set ``columns`` of many projects (id → values) with one CASE statement per few hundred."""
+    if not rows:
+        return
+    ids = list(rows)
+    per_statement = max(1, MAX_PARAMETERS // (2 * len(columns) + 1))
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), per_statement):
+            batch = ids[start : start + per_statement]
+            parameters: list = []
+            assignments = []
+            for index, column in enumerate(columns):
+                cases = " ".join(["WHEN %s THEN %s"] * len(batch))
+                assignments.append(f"{column} = CASE id {cases} END")
+                for pk in batch:
+                    parameters += [pk, rows[pk][index]]
+            marks = ", ".join(["%s"] * len(batch))
+            cursor.execute(
+                f"UPDATE projects_project SET {', '.join(assignments)} WHERE id IN ({marks})",  # noqa: S608
+                [*parameters, *batch],
+            )
 
 
 def rescore_range(*, methodology: Methodology, first_id: int, last_id: int) -> ChunkResult:
@@ -232,10 +275,7 @@ def rescore_range(*, methodology: Methodology, first_id: int, last_id: int) -> C
             if new_cards
             else {}
         )
-        _update(
-            "UPDATE projects_project SET current_score_id = %s WHERE id = %s",
-            [(card_ids[pk], pk) for pk in new_cards],
-        )
+        update_projects(["current_score_id"], {pk: (card_ids[pk],) for pk in new_cards})
         if republished:
             result.republished = _write_republications(methodology, republished, card_ids, moment)
             site_changed()  # public cards moved
@@ -255,28 +295,29 @@ def _republications(spec, known, seen_publication, ratings, cards) -> list[tuple
     with connection.cursor() as cursor:
         marks = ", ".join(["%s"] * len(wanted))
         cursor.execute(
-            "SELECT p.id, p.number, p.ratings_key, s.net_score, s.grade, s.status, m.version "  # noqa: S608
+            "SELECT p.id, p.number, p.ratings_key, COALESCE(p.ratings_of_id, p.id), "  # noqa: S608
+            "s.net_score, s.grade, s.status, m.version "
             "FROM projects_publication p JOIN projects_scorecard s ON s.id = p.score_id "
             f"JOIN projects_methodology m ON m.id = s.methodology_id WHERE p.id IN ({marks})",
             wanted,
         )
-        for pk, number, key, net, grade, status, version in cursor.fetchall():
+        for pk, number, key, root, net, grade, status, version in cursor.fetchall():
             # The old card's figures from its columns: no need to parse the whole card.
             old_card = {
                 "methodology": version,
                 "status": status,
                 "overall": {"value": net, "grade": grade or None},
             }
-            previous[pk] = (number, key, old_card)
+            previous[pk] = (number, key, old_card, root)
 
     items, unsure = [], {}
     for project_id, publication_id in seen_publication.items():
-        number, key, old_card = previous[publication_id]
+        number, key, old_card, root = previous[publication_id]
         working = [(r.code, r.level, r.evidence_grade, r.not_applicable) for r in ratings.get(project_id, ())]
         if key and key == ratings_key(working):  # the frozen ratings are the working ones: the same card
-            items.append([project_id, number + 1, publication_id, old_card, cards[project_id], True, key])
+            items.append([project_id, number + 1, root, old_card, cards[project_id], True, key])
         else:
-            unsure[publication_id] = [project_id, number + 1, publication_id, old_card, None, False, key]
+            unsure[publication_id] = [project_id, number + 1, root, old_card, None, False, key]
     if unsure:  # read the frozen ratings themselves (a draft differs, or the criteria changed)
         for publication_id, own, repeated in Publication.objects.filter(pk__in=list(unsure)).values_list(
             "pk", "ratings", "ratings_of__ratings"
@@ -324,30 +365,33 @@ def _write_republications(methodology, items, card_ids, moment) -> int:
     current_ids = dict(Project.objects.filter(pk__in=unchanged).values_list("pk", "current_score_id"))
     note = AUTOMATIC_NOTE.format(version=methodology.version)
     rows, stamp = [], db_moment(moment)
-    for project_id, number, previous_id, old_card, card, same, key in items:
+    for project_id, number, root, old_card, card, same, key in items:
         score_id = card_ids.get(project_id) or current_ids.get(project_id) if same else extra_ids[project_id]
         changes = changes_of(before_ratings=[], before_card=old_card, ratings=[], card=card)
+        # The frozen ratings are not written again: the publication repeats those of the
+        # publication that stores them (ratings_of; never a chain).
         rows.append(
-            (project_id, number, stamp, note, methodology.pk, key, score_id, json.dumps(changes), previous_id)
+            (
+                project_id,
+                number,
+                stamp,
+                None,
+                note,
+                methodology.pk,
+                "[]",
+                root,
+                key,
+                score_id,
+                json.dumps(changes),
+            )
         )
-    # The frozen ratings are not written again: the publication repeats those of the one it
-    # continues (ratings_of points at the publication that stores them).
-    # (PostgreSQL types the literals of a SELECT list as text: say what they are.)
-    moment_type, json_type = ("::timestamptz", "::jsonb") if connection.vendor == "postgresql" else ("", "")
-    _update(
-        "INSERT INTO projects_publication (project_id, number, published_at, published_by_id, note, "  # noqa: S608
-        "methodology_id, ratings, ratings_of_id, ratings_key, score_id, changes) "
-        f"SELECT %s, %s, %s{moment_type}, NULL, %s, %s, %s{json_type}, COALESCE(ratings_of_id, id), %s, %s, "
-        f"%s{json_type} FROM projects_publication WHERE id = %s",
-        [(*row[:5], "[]", *row[5:]) for row in rows],
-    )
+    insert_rows(Publication._meta.db_table, PUBLICATION_COLUMNS, rows)
     new_ids = Publication.objects.filter(
         project_id__in=[row[0] for row in rows], published_at=moment, methodology=methodology
     ).values_list("pk", "project_id", "score_id")
-    _update(
-        "UPDATE projects_project "
-        "SET publication_id = %s, published_score_id = %s, published_at = %s, updated_at = %s WHERE id = %s",
-        [(pk, score_id, stamp, stamp, project_id) for pk, project_id, score_id in new_ids],
+    update_projects(
+        ["publication_id", "published_score_id", "published_at", "updated_at"],
+        {project_id: (pk, score_id, stamp, stamp) for pk, project_id, score_id in new_ids},
     )
     return len(rows)
 
