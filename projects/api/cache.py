@@ -15,13 +15,12 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.http import parse_etags
 
 from projects.freshness import site_generation
 from projects.models import ApiKey
 from projects.models.api_keys import KEY_PATTERN, key_digest
+from projects.response_cache import keepable, replay
 
 from .authentication import LAST_USED_RESOLUTION
 from .throttling import client_ident, take
@@ -29,16 +28,7 @@ from .throttling import client_ident, take
 PREFIX = "/api/v1/"
 NOT_CACHED = ("/api/v1/schema", "/api/v1/export/")  # the schema is static; exports stream
 SECONDS = 600
-KEPT_HEADERS = {
-    "content-type",
-    "etag",
-    "last-modified",
-    "cache-control",
-    "vary",
-    "content-language",
-    "x-frame-options",
-    "allow",
-}
+DATE_PRECONDITIONS = ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_MATCH")
 
 
 _last_used_written: dict[int, float] = {}
@@ -108,28 +98,13 @@ class ApiReadCacheMiddleware:
         if wait is not None:
             return self.get_response(request)  # DRF answers 429 with its problem document
         key = f"api:read:{generation}:{request.get_full_path()}:{request.META.get('HTTP_ACCEPT', '')}"
-        # If-Modified-Since alone is left to the view (its rule for changes within the last second).
-        stored = None if "HTTP_IF_MODIFIED_SINCE" in request.META else cache.get(key)
+        # Date preconditions are left to the view (its rule for changes within the last second).
+        dated = any(name in request.META for name in DATE_PRECONDITIONS)
+        stored = None if dated else cache.get(key)
         if stored is not None:
-            return self._replay(request, stored)
+            return replay(request, stored)
         response = self.get_response(request)
-        if response.status_code == 200 and not response.streaming and response.has_header("ETag"):
-            headers = {name: value for name, value in response.items() if name.lower() in KEPT_HEADERS}
-            cache.set(key, (response.content, headers), SECONDS)
-        return response
-
-    @staticmethod
-    def _replay(request, stored) -> HttpResponse:
-        content, headers = stored
-        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-        etag = headers.get("ETag", "")
-        if if_none_match and ("*" in parse_etags(if_none_match) or etag in parse_etags(if_none_match)):
-            response = HttpResponse(status=304)
-            for name, value in headers.items():
-                if name.lower() != "content-type":
-                    response[name] = value
-            return response
-        response = HttpResponse(content)
-        for name, value in headers.items():
-            response[name] = value
+        kept = keepable(response)
+        if kept is not None:
+            cache.set(key, kept, SECONDS)
         return response

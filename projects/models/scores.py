@@ -61,25 +61,38 @@ class ScoreCard(models.Model):
     @classmethod
     def from_card(cls, *, project_id: int, methodology: Methodology, card: dict) -> "ScoreCard":
         """An unsaved ScoreCard whose columns mirror the served card."""
-        dims = card["dimensions"]
-        overall = card["overall"]
-        return cls(
-            project_id=project_id,
-            methodology=methodology,
-            card=card,
-            status=card["status"],
-            grade=overall["grade"] or "",
-            net_score=overall["value"],
-            net_low=overall["low"],
-            net_high=overall["high"],
-            confidence=card["confidence"] or "",
-            sdg7=dims["sdg7"]["value"],
-            sdg9=dims["sdg9"]["value"],
-            sdg12=dims["sdg12"]["value"],
-            debris=dims["debris"]["value"],
-            equity=dims["equity"]["value"],
-            debris_level=dims["debris"]["level"] or "",
-            equity_level=dims["equity"]["level"] or "",
-            debris_severe=dims["debris"]["severe"],
-            equity_severe=dims["equity"]["severe"],
-        )
+        return cls(project_id=project_id, methodology=methodology, card=card, **card_columns(card))
+
+
+# Each column copied from a card, with where it sits in the card; the text columns store a
+# missing value (no grade, no level) as blank.
+CARD_FIGURES = {
+    "status": ("status",),
+    "grade": ("overall", "grade"),
+    "net_score": ("overall", "value"),
+    "net_low": ("overall", "low"),
+    "net_high": ("overall", "high"),
+    "confidence": ("confidence",),
+    "sdg7": ("dimensions", "sdg7", "value"),
+    "sdg9": ("dimensions", "sdg9", "value"),
+    "sdg12": ("dimensions", "sdg12", "value"),
+    "debris": ("dimensions", "debris", "value"),
+    "equity": ("dimensions", "equity", "value"),
+    "debris_level": ("dimensions", "debris", "level"),
+    "equity_level": ("dimensions", "equity", "level"),
+    "debris_severe": ("dimensions", "debris", "severe"),
+    "equity_severe": ("dimensions", "equity", "severe"),
+}
+BLANK_WHEN_MISSING = {"grade", "confidence", "debris_level", "equity_level"}
+
+
+def card_columns(card: dict) -> dict:
+    """The columns a card's figures are copied into (in CARD_FIGURES order), so lists never
+    open the JSON."""
+    columns = {}
+    for column, path in CARD_FIGURES.items():
+        value = card
+        for key in path:
+            value = value[key]
+        columns[column] = (value or "") if column in BLANK_WHEN_MISSING else value
+    return columns

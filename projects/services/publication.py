@@ -105,7 +105,7 @@ def changes_of(
     before = {item["criterion"]: item for item in before_ratings or []}
     after = {item["criterion"]: item for item in ratings}
     moved, evidence = [], []
-    if before_ratings is not None and before_ratings is not ratings:  # the same list: nothing moved
+    if before_ratings is not None:
         for code in [*after, *(code for code in before if code not in after)]:
             old, new = before.get(code), after.get(code)
             if _rating(old) != _rating(new):

@@ -29,33 +29,14 @@ from django.utils import timezone
 from projects import scoring
 from projects.freshness import site_changed
 from projects.models import Methodology, Project, Publication, RescoreJob, ScoreCard
+from projects.models.scores import CARD_FIGURES, card_columns
 from projects.vocabularies import PublicationState
 
 from .publication import changes_of, ratings_key, scored_parts
 from .scoring import method_spec, project_rescore
 
 AUTOMATIC_NOTE = "Rescored under method {version}; no rating changed (automatic)."
-CARD_COLUMNS = [
-    "project_id",
-    "methodology_id",
-    "computed_at",
-    "card",
-    "status",
-    "grade",
-    "net_score",
-    "net_low",
-    "net_high",
-    "confidence",
-    "sdg7",
-    "sdg9",
-    "sdg12",
-    "debris",
-    "equity",
-    "debris_level",
-    "equity_level",
-    "debris_severe",
-    "equity_severe",
-]
+CARD_COLUMNS = ["project_id", "methodology_id", "computed_at", "card", *CARD_FIGURES]
 
 
 PUBLICATION_COLUMNS = [
@@ -106,28 +87,7 @@ def db_moment(value):
 
 def card_row(project_id: int, methodology_id: int, stamp, card: dict) -> tuple:
     """The INSERT values of a card (``stamp``: its time, already adapted by ``db_moment``)."""
-    dims, overall = card["dimensions"], card["overall"]
-    return (
-        project_id,
-        methodology_id,
-        stamp,
-        json.dumps(card),
-        card["status"],
-        overall["grade"] or "",
-        overall["value"],
-        overall["low"],
-        overall["high"],
-        card["confidence"] or "",
-        dims["sdg7"]["value"],
-        dims["sdg9"]["value"],
-        dims["sdg12"]["value"],
-        dims["debris"]["value"],
-        dims["equity"]["value"],
-        dims["debris"]["level"] or "",
-        dims["equity"]["level"] or "",
-        dims["debris"]["severe"],
-        dims["equity"]["severe"],
-    )
+    return (project_id, methodology_id, stamp, json.dumps(card), *card_columns(card).values())
 
 
 MAX_PARAMETERS = 5000  # per statement: well under SQLite's limit, few round trips on PostgreSQL

@@ -16,11 +16,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import http_date, parse_http_date_safe, quote_etag
+from django.utils.http import http_date, quote_etag
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from projects.freshness import site_generation
+from projects.response_cache import keepable, replay
 
 MAX_AGE = 60
 SERVER_CACHE_SECONDS = 600
@@ -65,23 +66,10 @@ def public_page(view):
         if not_modified is not None:
             return _with_validators(not_modified, etag, last_modified)
 
-        key = f"web:page:{etag}"
-        stored = cache.get(key) if settings.RESPONSE_CACHE else None
-        if stored is not None:
-            response = HttpResponse(stored["content"], content_type=stored["content_type"])
-            return _with_validators(response, etag, last_modified)
-
+        # The page itself is kept by PageCacheMiddleware, which answers repeated visits.
         response = view(request, *args, **kwargs)
         if response.status_code != 200:
             return response
-        if hasattr(response, "render"):
-            response.render()
-        if settings.RESPONSE_CACHE:
-            cache.set(
-                key,
-                {"content": response.content, "content_type": response["Content-Type"]},
-                SERVER_CACHE_SECONDS,
-            )
         return _with_validators(response, etag, last_modified)
 
     return wrapper
@@ -104,10 +92,8 @@ class PageCacheMiddleware:
     """
 
     def __init__(self, get_response):
-        from django.conf import settings as django_settings
-
         self.get_response = get_response
-        self.prefixes = tuple(f"/{code}/" for code, _name in django_settings.LANGUAGES)
+        self.prefixes = tuple(f"/{code}/" for code, _name in settings.LANGUAGES)
 
     def __call__(self, request):
         if (
@@ -120,53 +106,12 @@ class PageCacheMiddleware:
         key = f"web:mw:{DEPLOY_TOKEN}:{generation}:{request.get_full_path()}"
         stored = cache.get(key)
         if stored is not None:
-            content, headers, attributes = stored
-            last_modified = parse_http_date_safe(headers.get("Last-Modified", ""))
-            not_modified = get_conditional_response(
-                request, etag=headers.get("ETag"), last_modified=last_modified
-            )
-            response = not_modified if not_modified is not None else HttpResponse(content)
-            for name, value in headers.items():
-                if not (not_modified is not None and name.lower() == "content-type"):
-                    response[name] = value
-            for name, value in attributes.items():  # the view's CSP and framing decisions
-                setattr(response, name, value)
-            return response
+            return replay(request, stored)
         response = self.get_response(request)
-        if (
-            response.status_code == 200
-            and not response.streaming
-            and response.has_header("ETag")
-            and "public" in response.get("Cache-Control", "")
-            and not response.cookies
-        ):
-            headers = {name: value for name, value in response.items() if name.lower() in KEPT_HEADERS}
-            attributes = {
-                name: getattr(response, name) for name in RESPONSE_ATTRIBUTES if hasattr(response, name)
-            }
-            cache.set(key, (response.content, headers, attributes), SERVER_CACHE_SECONDS)
+        if "public" in response.get("Cache-Control", ""):  # served by public_page
+            if hasattr(response, "render"):
+                response.render()
+            kept = keepable(response)
+            if kept is not None:
+                cache.set(key, kept, SERVER_CACHE_SECONDS)
         return response
-
-
-# What decorators leave on a response for the middleware outside this one (django-csp, framing).
-RESPONSE_ATTRIBUTES = (
-    "_csp_exempt",
-    "_csp_exempt_ro",
-    "_csp_update",
-    "_csp_update_ro",
-    "_csp_replace",
-    "_csp_replace_ro",
-    "_csp_config",
-    "_csp_config_ro",
-    "xframe_options_exempt",
-)
-KEPT_HEADERS = {
-    "content-type",
-    "etag",
-    "last-modified",
-    "cache-control",
-    "vary",
-    "content-language",
-    "x-frame-options",
-    "content-security-policy",
-}

@@ -21,7 +21,7 @@ from projects.interchange.exporter import assessment_record
 from projects.models import Assessment, Operator, Project, Publication, ScoreCard
 from projects.selectors import criteria_of, methodology_current
 from projects.services.publication import changes_of, ratings_key, scored_parts
-from projects.services.rescoring import CARD_COLUMNS, card_row, db_moment, insert_rows
+from projects.services.rescoring import CARD_COLUMNS, PUBLICATION_COLUMNS, card_row, db_moment, insert_rows
 from projects.services.scoring import method_spec
 from projects.vocabularies import OperatorKind, Origin, Phase, PublicationState, Resource, TargetBody
 
@@ -37,17 +37,6 @@ ASSESSMENT_COLUMNS = [
     "assessed_by_id",
     "created_at",
     "updated_at",
-]
-PUBLICATION_COLUMNS = [
-    "project_id",
-    "number",
-    "published_at",
-    "note",
-    "methodology_id",
-    "ratings",
-    "ratings_key",
-    "score_id",
-    "changes",
 ]
 NOTE = "Synthetic benchmark data, published by generate_projects."
 COUNTRIES = ["JP", "US", "LU", "IN", "CN", "FR", "DE", "AE", "GB", "KR", "CA", "AU"]
@@ -202,9 +191,11 @@ class Command(BaseCommand):
                         card.project_id,
                         1,
                         stamp,
+                        None,
                         NOTE,
                         methodology.pk,
                         json.dumps(snapshot),
+                        None,
                         ratings_key(scored_parts(snapshot)),
                         card_ids[card.project_id],
                         json.dumps(
