@@ -190,10 +190,12 @@ class ProjectFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Operators known only through drafts stay unknown to those who may not see drafts.
+        # (A request's filter set may hold only the filters it uses: projects.api.backends.)
         operators = visible_operators(self.request)
-        self.filters["operator"].queryset = operators
-        if self.data and "operator_country" in self.data:  # its choices cost a query: only when used
-            self.filters["operator_country"].limit_to(operators)
+        if "operator" in self.filters:
+            self.filters["operator"].queryset = operators
+        if self.data and "operator_country" in self.data and "operator_country" in self.filters:
+            self.filters["operator_country"].limit_to(operators)  # its choices cost a query
 
     def filter_resource(self, queryset, name, values):
         if not values:

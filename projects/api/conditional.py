@@ -1,14 +1,14 @@
 """Conditional requests: strong ETags from the representation, Last-Modified, If-Match on writes."""
 
 import hashlib
-import json
 import time
 
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.utils.encoders import JSONEncoder
+
+from .parsers import dumps
 
 
 class PreconditionRequired(exceptions.APIException):
@@ -24,9 +24,13 @@ class PreconditionFailed(exceptions.APIException):
 
 
 def etag_for(data) -> str:
-    """A strong ETag of a representation: the same data always gives the same tag."""
-    text = json.dumps(data, cls=JSONEncoder, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+    """A strong ETag of a representation: the same data always gives the same tag (the JSON is
+    written in the representation's own key order, which each serializer fixes)."""
+    return _tag(dumps(data))
+
+
+def _tag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 def _matches(header: str, etag: str) -> bool:
@@ -60,7 +64,10 @@ class ConditionalMixin:
             return response
         if not isinstance(response, Response) or response.data is None:
             return response
-        etag = etag_for(response.data)
+        # The ETag is the digest of the JSON the renderer writes: written once, kept for it.
+        body = dumps(response.data)
+        response.sdgscore_json = (response.data, body)
+        etag = _tag(body)
         headers = {"ETag": etag, "Cache-Control": "max-age=0, must-revalidate"}
         if self.last_modified is not None:
             headers["Last-Modified"] = http_date(self.last_modified.timestamp())

@@ -42,6 +42,33 @@ def latest(*moments):
     return max(moments) if moments else None
 
 
+class ProjectRowsMixin:
+    """Projects are read as rows (``project_rows``), never as model instances: a page of 50
+    then costs a little more than its query. Filters and orderings apply to the model queryset
+    first, as for any view."""
+
+    def rows(self, projects, extra: tuple[str, ...] = ()):
+        return api.project_rows(projects, drafts=may_see_drafts(self.request), extra=extra)
+
+    def paginate_queryset(self, queryset):
+        return super().paginate_queryset(self.rows(queryset))
+
+    def selection(self) -> dict:
+        """How many projects the list selects and when the newest changed, in one query (the
+        pagination takes its count from here)."""
+        if "_selection" not in self.__dict__:
+            figures = {"count": Count("pk"), "newest": Max("updated_at")}
+            if may_see_drafts(self.request):
+                # Write keys also see working cards, which move without touching updated_at.
+                figures["working"] = Max("current_score__computed_at")
+            self._selection = self.filter_queryset(self.get_queryset()).order_by().aggregate(**figures)
+        return self._selection
+
+    def list_last_modified(self):
+        selection = self.selection()
+        return latest(selection["newest"], selection.get("working"))
+
+
 class ApiViewMixin(ConditionalMixin):
     filter_backends = [StrictFilterBackend]
     pagination_class = PagePagination
@@ -70,12 +97,6 @@ class ApiViewMixin(ConditionalMixin):
         """The newest change among everything the list selects, not only the page shown: a
         change anywhere in the set can move what a page holds."""
         queryset = self.filter_queryset(self.get_queryset())
-        if self.modified_field == "updated_at" and queryset.model is Project and may_see_drafts(self.request):
-            # Write keys also see working cards, which move without touching updated_at.
-            newest = queryset.order_by().aggregate(
-                newest=Max("updated_at"), working=Max("current_score__computed_at")
-            )
-            return latest(newest["newest"], newest["working"])
         return queryset.order_by().aggregate(newest=Max(self.modified_field))["newest"]
 
 
@@ -97,6 +118,7 @@ class ApiViewMixin(ConditionalMixin):
     ),
 )
 class ProjectViewSet(
+    ProjectRowsMixin,
     ApiViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -112,24 +134,28 @@ class ProjectViewSet(
     def get_queryset(self):
         return visible_projects(self.request).order_by("name", "slug")
 
+    def row(self) -> dict:
+        """The project named in the URL as a row (404 when the client may not see it)."""
+        rows = self.rows(self.filter_queryset(self.get_queryset()), extra=("operator__updated_at",))
+        return get_object_or_404(rows, slug=self.kwargs["slug"])
+
     def retrieve(self, request, *args, **kwargs):
-        project = self.get_object()
-        working = (
-            project.current_score.computed_at if may_see_drafts(request) and project.current_score else None
+        row = self.row()
+        self.last_modified = latest(
+            row["updated_at"], row["operator__updated_at"], row.get("draft_computed_at")
         )
-        self.last_modified = latest(project.updated_at, project.operator.updated_at, working)
-        return Response(self.get_serializer(project).data)
+        return Response(self.get_serializer(row).data)
 
     def create(self, request, *args, **kwargs):
-        project = self._save(project_validate_record(record=request.data, expected_slug=None))
-        data = api.ProjectSerializer(project, context=self.get_serializer_context()).data
-        headers = {"ETag": etag_for(data), "Location": f"/api/v1/projects/{project.slug}"}
+        row = self._save(project_validate_record(record=request.data, expected_slug=None))
+        data = self.get_serializer(row).data
+        headers = {"ETag": etag_for(data), "Location": f"/api/v1/projects/{row['slug']}"}
         return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
     def update(self, request, *args, partial=False, **kwargs):
         with transaction.atomic():
             # Lock the row: the version checked against If-Match is the version changed.
-            self.get_object()
+            self.row()
             project = self.get_queryset().select_for_update(of=("self",)).get(slug=self.kwargs["slug"])
             body = json_object(request.data)
             if partial:
@@ -141,34 +167,36 @@ class ProjectViewSet(
             record.setdefault("slug", project.slug)
             # A bad body is a 400 whatever If-Match says; a good one must name the current version.
             clean = project_validate_record(record=record, expected_slug=project.slug)
-            require_if_match(request, etag_for(self.get_serializer(project).data))
-            project = self._save(clean)
-        data = self.get_serializer(project).data
+            require_if_match(request, etag_for(self.get_serializer(self.row()).data))
+            row = self._save(clean)
+        data = self.get_serializer(row).data
         return Response(data, headers={"ETag": etag_for(data)})
 
-    def _save(self, clean: dict) -> Project:
+    def _save(self, clean: dict) -> dict:
         project = project_save_record(clean=clean, user=None)
-        return visible_projects(self.request).get(pk=project.pk)
+        return self.rows(visible_projects(self.request)).get(pk=project.pk)
 
 
 @extend_schema(summary="Rated projects ranked by net score", description="Filterable like /projects.")
-class RankingView(ApiViewMixin, generics.ListAPIView):
+class RankingView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
     serializer_class = api.RankedProjectSerializer
     filterset_class = ProjectFilter
 
     def get_queryset(self):
-        projects = Project.objects.published().select_related("operator", "published_score")
-        if may_see_drafts(self.request):
-            projects = projects.select_related("current_score")  # their draft_score
         return (
-            projects.filter(published_score__status=ScoreStatus.RATED)
-            .annotate(rank=Window(Rank(), order_by=F("published_score__net_score").desc()))
+            Project.objects.published()
+            .filter(published_score__status=ScoreStatus.RATED)
             .order_by(F("published_score__net_score").desc(), "name", "slug")
         )
 
+    def rows(self, projects, extra: tuple[str, ...] = ()):
+        # Ranked within the selection (a filter's WHERE applies before the window).
+        ranked = projects.annotate(rank=Window(Rank(), order_by=F("published_score__net_score").desc()))
+        return api.project_rows(ranked, drafts=may_see_drafts(self.request), extra=("rank", *extra))
+
 
 @extend_schema(summary="All projects in order of last change, for full syncs (cursor paging)")
-class SyncView(ApiViewMixin, generics.ListAPIView):
+class SyncView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
     serializer_class = api.SyncProjectSerializer
     pagination_class = SyncPagination
     filterset_class = None

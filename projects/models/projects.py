@@ -58,6 +58,11 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(state=PublicationState.PUBLISHED)
 
 
+def is_illustrative(origin: str) -> bool:
+    """Demo or synthetic ratings, labelled as such wherever they are shown."""
+    return origin != Origin.ASSESSED
+
+
 class Project(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -170,4 +175,4 @@ class Project(models.Model):
 
     @property
     def is_illustrative(self) -> bool:
-        return self.origin != Origin.ASSESSED
+        return is_illustrative(self.origin)
