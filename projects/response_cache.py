@@ -1,6 +1,8 @@
 """Keeping a finished response in the cache and answering from it: shared by the API's read
 cache (projects.api.cache) and the public pages' cache (projects.web.caching)."""
 
+import hashlib
+
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
@@ -27,6 +29,13 @@ RESPONSE_ATTRIBUTES = (
     "_csp_config_ro",
     "xframe_options_exempt",
 )
+
+
+def cache_key(prefix: str, *parts: str) -> str:
+    """A cache key for a request's parts (path, headers): digested, since a header may hold
+    spaces or characters some cache backends refuse in keys, and a path may be long."""
+    digest = hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+    return f"{prefix}:{digest}"
 
 
 def keepable(response) -> tuple | None:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from projects.freshness import site_generation
 from projects.models import ApiKey
 from projects.models.api_keys import KEY_PATTERN, key_digest
-from projects.response_cache import keepable, replay
+from projects.response_cache import cache_key, keepable, replay
 
 from .authentication import LAST_USED_RESOLUTION
 from .throttling import client_ident, take
@@ -97,7 +97,9 @@ class ApiReadCacheMiddleware:
         request.sdgscore_throttle_counted, request.sdgscore_throttle_wait = True, wait
         if wait is not None:
             return self.get_response(request)  # DRF answers 429 with its problem document
-        key = f"api:read:{generation}:{request.get_full_path()}:{request.META.get('HTTP_ACCEPT', '')}"
+        key = cache_key(
+            f"api:read:{generation}", request.get_full_path(), request.META.get("HTTP_ACCEPT", "")
+        )
         # Date preconditions are left to the view (its rule for changes within the last second).
         dated = any(name in request.META for name in DATE_PRECONDITIONS)
         stored = None if dated else cache.get(key)

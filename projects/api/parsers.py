@@ -35,7 +35,7 @@ class FragmentEncoder(JSONEncoder):
 
     def default(self, obj):
         if isinstance(obj, orjson.Fragment):
-            return json.loads(obj.contents)
+            return json.loads(orjson.dumps(obj))  # a fragment alone is written as its own text
         return super().default(obj)
 
 

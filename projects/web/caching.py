@@ -21,7 +21,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from projects.freshness import site_generation
-from projects.response_cache import keepable, replay
+from projects.response_cache import cache_key, keepable, replay
 
 MAX_AGE = 60
 SERVER_CACHE_SECONDS = 600
@@ -103,7 +103,7 @@ class PageCacheMiddleware:
         ):
             return self.get_response(request)
         generation = site_generation().number
-        key = f"web:mw:{DEPLOY_TOKEN}:{generation}:{request.get_full_path()}"
+        key = cache_key(f"web:mw:{DEPLOY_TOKEN}:{generation}", request.get_full_path())
         stored = cache.get(key)
         if stored is not None:
             return replay(request, stored)

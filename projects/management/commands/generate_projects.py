@@ -12,7 +12,7 @@ import random
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from projects import scoring
@@ -21,7 +21,14 @@ from projects.interchange.exporter import assessment_record
 from projects.models import Assessment, Operator, Project, Publication, ScoreCard
 from projects.selectors import criteria_of, methodology_current
 from projects.services.publication import changes_of, ratings_key, scored_parts
-from projects.services.rescoring import CARD_COLUMNS, PUBLICATION_COLUMNS, card_row, db_moment, insert_rows
+from projects.services.rescoring import (
+    CARD_COLUMNS,
+    PUBLICATION_COLUMNS,
+    card_row,
+    db_moment,
+    insert_rows,
+    update_projects,
+)
 from projects.services.scoring import method_spec
 from projects.vocabularies import OperatorKind, Origin, Phase, PublicationState, Resource, TargetBody
 
@@ -154,7 +161,7 @@ class Command(BaseCommand):
         # Plain executemany: the same rows as bulk_create, several times faster at 100,000.
         stamp = db_moment(now)
         insert_rows(
-            Assessment._meta.db_table,
+            Assessment,
             ASSESSMENT_COLUMNS,
             [
                 (
@@ -173,18 +180,18 @@ class Command(BaseCommand):
             ],
         )
         ids = [project.pk for project in projects]
-        insert_rows(
-            ScoreCard._meta.db_table,
-            CARD_COLUMNS,
-            [card_row(card.project_id, methodology.pk, stamp, card.card) for card in cards],
-        )
         card_ids = dict(
-            ScoreCard.objects.filter(project_id__in=ids, computed_at=now).values_list("project_id", "pk")
+            insert_rows(
+                ScoreCard,
+                CARD_COLUMNS,
+                [card_row(card.project_id, methodology.pk, stamp, card.card) for card in cards],
+                returning=("project_id", "id"),
+            )
         )
         publication_ids = {}
         if publish:
-            insert_rows(
-                Publication._meta.db_table,
+            publication_ids = insert_rows(
+                Publication,
                 PUBLICATION_COLUMNS,
                 [
                     (
@@ -206,21 +213,10 @@ class Command(BaseCommand):
                     )
                     for card, snapshot in zip(cards, snapshots, strict=True)
                 ],
+                returning=("project_id", "id"),
             )
-            publication_ids = dict(
-                Publication.objects.filter(project_id__in=ids).values_list("project_id", "pk")
-            )
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "UPDATE projects_project "
-                "SET current_score_id = %s, published_score_id = %s, publication_id = %s WHERE id = %s",
-                [
-                    (
-                        card_ids[pk],
-                        card_ids[pk] if publish else None,
-                        publication_ids.get(pk),
-                        pk,
-                    )
-                    for pk in ids
-                ],
-            )
+        publication_ids = dict(publication_ids)
+        update_projects(
+            ["current_score_id", "published_score_id", "publication_id"],
+            {pk: (card_ids[pk], card_ids[pk] if publish else None, publication_ids.get(pk)) for pk in ids},
+        )
