@@ -1,23 +1,45 @@
-"""The small pieces of the public tables — figures, grades, risk meters, origin notes, sortable
-headings — as Python tags: a home page shows some 400 of them, and as template includes they
-were most of its rendering time. Each returns exactly the markup its include did (less the include
-file's final newline), escaped as the template escaped it, with the same msgids for its texts."""
+"""The small, repeated pieces of the public pages — figures, grades, risk meters, origin notes,
+sortable headings, level texts — as Python tags.
+
+A home page shows some 400 of them and a project page 150; as template includes and inner loops
+they were most of the pages' rendering time. Each tag returns exactly the markup its template did
+(less an include file's final newline, which the templates keep after the tag), escaped as the
+template escaped it, with the same msgids for its texts.
+"""
 
 from django import template
 from django.template.defaultfilters import floatformat
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 register = template.Library()
 
-# Levels at which the second, third and fourth bar of the risk meter are lit (the first always is).
+NO_VALUE = '<span aria-hidden="true">—</span><span class="visually-hidden">{}</span>'
+GRADE = '<span class="grade grade-{}"><span class="visually-hidden">{} </span>{}</span>'
+NO_GRADE = (
+    '<span class="grade grade-none" title="{}"><span aria-hidden="true">–</span>'
+    '<span class="visually-hidden">{}</span></span>'
+)
+SEVERE = ' <span class="severe"><span aria-hidden="true">⚠</span> {}</span>'
+# x, y and height of the second, third and fourth bar of the risk meter, and the levels that light
+# it (the first bar is always lit).
 METER_BARS = (
     ("5", "5", "7", ("moderate", "elevated", "high")),
     ("10", "2.5", "9.5", ("elevated", "high")),
     ("15", "0", "12", ("high",)),
 )
-SEVERE = ' <span class="severe"><span aria-hidden="true">⚠</span> {}</span>'
+SORT_ARROWS = {
+    "ascending": ' <span aria-hidden="true">▲</span>',
+    "descending": ' <span aria-hidden="true">▼</span>',
+    None: ' <span class="sortable" aria-hidden="true">↕</span>',
+}
+LEVEL = '<li value="{}"><span class="level-number">{}</span> {}</li>'
+CHOSEN_LEVEL = (
+    '<li value="{}" class="chosen"><span class="level-number">{}</span> {} <strong>({})</strong></li>'
+)
 
 
 @register.simple_tag
@@ -25,9 +47,7 @@ def number(value) -> SafeString:
     """A figure to one decimal place as ``floatformat:1`` writes it in the active language, or a
     dash that screen readers read as "no value" when there is none (None or "")."""
     if value is None or value == "":
-        return format_html(
-            '<span aria-hidden="true">—</span><span class="visually-hidden">{}</span>', gettext("no value")
-        )
+        return format_html(NO_VALUE, gettext("no value"))
     return floatformat(value, 1)
 
 
@@ -35,19 +55,9 @@ def number(value) -> SafeString:
 def grade(name) -> SafeString:
     """A grade letter in its coloured box, or a dash explained as "no grade" when there is none."""
     if name:
-        return format_html(
-            '<span class="grade grade-{}"><span class="visually-hidden">{} </span>{}</span>',
-            str(name).lower(),
-            gettext("Grade"),
-            name,
-        )
+        return format_html(GRADE, str(name).lower(), gettext("Grade"), name)
     explanation = gettext("No grade: insufficient data")
-    return format_html(
-        '<span class="grade grade-none" title="{}"><span aria-hidden="true">–</span>'
-        '<span class="visually-hidden">{}</span></span>',
-        explanation,
-        explanation,
-    )
+    return format_html(NO_GRADE, explanation, explanation)
 
 
 def _meter(level: str) -> SafeString:
@@ -55,7 +65,7 @@ def _meter(level: str) -> SafeString:
         f'<rect x="{x}" y="{y}" width="3" height="{height}" class="{"on" if level in lit else "off"}"/>'
         for x, y, height, lit in METER_BARS
     )
-    return mark_safe(  # noqa: S308 (constant markup: no level name goes into it)
+    return mark_safe(  # noqa: S308 (constant markup: the level itself is not written into it)
         '<svg class="meter" width="18" height="12" viewBox="0 0 18 12" aria-hidden="true" focusable="false">'
         f'<rect x="0" y="8" width="3" height="4" class="on"/>{bars}</svg>'
     )
@@ -91,17 +101,46 @@ def origin_note(project) -> SafeString:
 @register.simple_tag
 def sort_header(header, numeric=False) -> SafeString:
     """A column heading of the rankings that links to the table sorted by it, with its arrow."""
-    if header.aria_sort == "ascending":
-        arrow = mark_safe(' <span aria-hidden="true">▲</span>')
-    elif header.aria_sort == "descending":
-        arrow = mark_safe(' <span aria-hidden="true">▼</span>')
-    else:
-        arrow = mark_safe(' <span class="sortable" aria-hidden="true">↕</span>')
     return format_html(
         '<th scope="col"{}{}><a href="{}">{}{}</a></th>',
         format_html(' aria-sort="{}"', header.aria_sort) if header.aria_sort else "",
         mark_safe(' class="numeric"') if numeric else "",
         header.url,
         header.label,
-        arrow,
+        mark_safe(SORT_ARROWS.get(header.aria_sort, SORT_ARROWS[None])),  # noqa: S308 (constants)
     )
+
+
+@register.simple_tag
+def level_texts(texts, chosen) -> SafeString:
+    """A criterion's anchored level texts from 0, the level the project is rated at marked."""
+    this_project = gettext("this project")
+    items = []
+    for level, text in enumerate(texts):
+        # Not localized: no locale groups or separates the digits of a number below 1,000.
+        number = str(level)
+        if level == chosen:
+            items.append(format_html(CHOSEN_LEVEL, number, number, text, this_project))
+        else:
+            items.append(format_html(LEVEL, number, number, text))
+    return format_html('<ol class="level-texts" start="0">{}</ol>', mark_safe("".join(items)))  # noqa: S308
+
+
+# (field, language) -> {value: label}: a field's choices do not change while the site runs.
+_CHOICE_LABELS: dict[tuple, dict] = {}
+
+
+@register.filter
+def choice_label(instance, field_name: str):
+    """What ``instance.get_<field_name>_display()`` returns, from a table of the field's labels in
+    the active language built once; Django's method rebuilds the table, translating every label of
+    the field, on each call (a home page makes 100 of them)."""
+    field = instance._meta.get_field(field_name)
+    key = (field, get_language())
+    labels = _CHOICE_LABELS.get(key)
+    if labels is None:
+        labels = _CHOICE_LABELS[key] = {
+            make_hashable(value): force_str(label, strings_only=True) for value, label in field.flatchoices
+        }
+    value = getattr(instance, field.attname)
+    return labels.get(make_hashable(value), force_str(value, strings_only=True))
