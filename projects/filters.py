@@ -111,7 +111,7 @@ def visible_operators(request):
 
 
 ORDERING_FIELDS = {
-    "net_score": "published_score__net_score",
+    "net_score": "published_net",  # the published card's, beside the project: sorted off an index
     "sdg7": "published_score__sdg7",
     "sdg9": "published_score__sdg9",
     "sdg12": "published_score__sdg12",

@@ -1,8 +1,5 @@
 """Paging: page numbers for browsing (up to 200 a page), cursors for full syncs."""
 
-from functools import partial
-
-from django.core.paginator import Paginator
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
@@ -35,15 +32,6 @@ def _size(request, name: str, default: int, maximum: int) -> int:
     return int(raw)
 
 
-class CountedPaginator(Paginator):
-    """Django's paginator, told the count when the view has read it already."""
-
-    def __init__(self, *args, count: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if count is not None:
-            self.count = count  # in place of the cached property's own query
-
-
 class PagePagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -57,10 +45,6 @@ class PagePagination(PageNumberPagination):
         raw = "1" if raw is None else raw
         if not raw.isdigit() or int(raw) < 1:
             raise exceptions.ValidationError({self.page_query_param: ["Must be a whole number from 1."]})
-        # Views that read their selection's figures (count and Last-Modified) in one query.
-        selection = getattr(view, "selection", None)
-        if selection is not None:
-            self.django_paginator_class = partial(CountedPaginator, count=selection()["count"])
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response_schema(self, schema):

@@ -4,8 +4,7 @@ import csv
 from collections.abc import Iterator
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Window
-from django.db.models.functions import Rank
+from django.db.models import Count, F, Max, Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -53,20 +52,15 @@ class ProjectRowsMixin:
     def paginate_queryset(self, queryset):
         return super().paginate_queryset(self.rows(queryset))
 
-    def selection(self) -> dict:
-        """How many projects the list selects and when the newest changed, in one query (the
-        pagination takes its count from here)."""
-        if "_selection" not in self.__dict__:
-            figures = {"count": Count("pk"), "newest": Max("updated_at")}
-            if may_see_drafts(self.request):
-                # Write keys also see working cards, which move without touching updated_at.
-                figures["working"] = Max("current_score__computed_at")
-            self._selection = self.filter_queryset(self.get_queryset()).order_by().aggregate(**figures)
-        return self._selection
-
     def list_last_modified(self):
-        selection = self.selection()
-        return latest(selection["newest"], selection.get("working"))
+        # Its own query, not one with the page's count: the newest date alone is one index
+        # lookup, and counting besides it would read every match.
+        projects = self.filter_queryset(self.get_queryset()).order_by()
+        if may_see_drafts(self.request):
+            # Write keys also see working cards, which move without touching updated_at.
+            newest = projects.aggregate(newest=Max("updated_at"), working=Max("current_score__computed_at"))
+            return latest(newest["newest"], newest["working"])
+        return projects.aggregate(newest=Max("updated_at"))["newest"]
 
 
 class ApiViewMixin(ConditionalMixin):
@@ -186,13 +180,28 @@ class RankingView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
         return (
             Project.objects.published()
             .filter(published_score__status=ScoreStatus.RATED)
-            .order_by(F("published_score__net_score").desc(), "name", "slug")
+            .order_by(F("published_net").desc(nulls_last=True), "name", "slug")
         )
 
     def rows(self, projects, extra: tuple[str, ...] = ()):
-        # Ranked within the selection (a filter's WHERE applies before the window).
-        ranked = projects.annotate(rank=Window(Rank(), order_by=F("published_score__net_score").desc()))
-        return api.project_rows(ranked, drafts=may_see_drafts(self.request), extra=("rank", *extra))
+        return api.project_rows(
+            projects, drafts=may_see_drafts(self.request), extra=("published_net", *extra)
+        )
+
+    def paginate_queryset(self, queryset):
+        """The page, each project with its rank within the selection: one more than the number
+        of projects with a higher net score (ties share a rank). Only the first of the page needs
+        counting; a window function would rank every project of the selection for each page."""
+        rows = super().paginate_queryset(queryset)
+        start = self.paginator.page.start_index() - 1
+        for index, row in enumerate(rows):
+            if index == 0:
+                row["rank"] = queryset.filter(published_net__gt=row["published_net"]).count() + 1
+            elif row["published_net"] == rows[index - 1]["published_net"]:
+                row["rank"] = rows[index - 1]["rank"]
+            else:  # every project before it in the order has a higher net score
+                row["rank"] = start + index + 1
+        return rows
 
 
 @extend_schema(summary="All projects in order of last change, for full syncs (cursor paging)")

@@ -212,6 +212,7 @@ def _restore_publications(records: list[dict], result: ImportResult) -> None:
             Project.objects.filter(pk=project.pk).update(
                 publication=publication,
                 published_score=publication.score,
+                published_net=publication.score.net_score,
                 published_at=publication.published_at,
                 state=PublicationState.PUBLISHED if history["published"] else PublicationState.DRAFT,
             )

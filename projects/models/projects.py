@@ -5,6 +5,7 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
+from django.db.models import F, OrderBy
 from django.utils.translation import gettext_lazy as _
 
 from projects.vocabularies import Origin, Phase, PublicationState, Resource, TargetBody
@@ -56,6 +57,22 @@ def validate_links(value) -> None:
 class ProjectQuerySet(models.QuerySet):
     def published(self):
         return self.filter(state=PublicationState.PUBLISHED)
+
+
+class RankingIndex(models.Index):
+    """An index in ranking order: net score high to low, unrated projects last. PostgreSQL is
+    told NULLS LAST; SQLite cannot be told, but its descending order puts nulls last anyway."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "sqlite":
+            return super().create_sql(model, schema_editor, using, **kwargs)
+        plain = [
+            OrderBy(expression.expression, descending=expression.descending)
+            if isinstance(expression, OrderBy)
+            else expression
+            for expression in self.expressions
+        ]
+        return models.Index(*plain, name=self.name).create_sql(model, schema_editor, using, **kwargs)
 
 
 def is_illustrative(origin: str) -> bool:
@@ -132,6 +149,10 @@ class Project(models.Model):
         editable=False,
         verbose_name=_("published score card"),
     )
+    # The published card's net score beside it, set wherever published_score is: the rankings
+    # are read in order straight off an index instead of sorting every project by a joined
+    # table's column (at 100,000 projects, 0.2 s a page).
+    published_net = models.FloatField(_("published net score"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -150,6 +171,11 @@ class Project(models.Model):
             # of the selection (Last-Modified) is one index lookup.
             models.Index(fields=["state", "target_body", "name", "slug"], name="project_body_name_order"),
             models.Index(fields=["state", "target_body", "updated_at"], name="project_body_updated"),
+            # The newest change among published projects (a list's Last-Modified): one lookup.
+            models.Index(fields=["state", "updated_at"], name="project_state_updated"),
+            RankingIndex(
+                F("state"), F("published_net").desc(nulls_last=True), F("name"), name="project_net_order"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

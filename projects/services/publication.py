@@ -193,9 +193,12 @@ def project_publish(*, project: Project, note: str, user=None) -> Publication:
             published_at=now,
             publication=publication,
             published_score=card,
+            published_net=card.net_score,
             updated_at=now,
         )
-    project.refresh_from_db(fields=["state", "published_at", "publication", "published_score", "updated_at"])
+    project.refresh_from_db(
+        fields=["state", "published_at", "publication", "published_score", "published_net", "updated_at"]
+    )
     return publication
 
 

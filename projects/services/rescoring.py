@@ -392,9 +392,10 @@ def _write_republications(methodology, items, card_ids, moment) -> int:
             )
         )
     new_ids = insert_rows(Publication, PUBLICATION_COLUMNS, rows, returning=("id", "project_id", "score_id"))
+    nets = {item[0]: card_columns(item[4])["net_score"] for item in items}
     update_projects(
-        ["publication_id", "published_score_id", "published_at", "updated_at"],
-        {project_id: (pk, score_id, stamp, stamp) for pk, project_id, score_id in new_ids},
+        ["publication_id", "published_score_id", "published_net", "published_at", "updated_at"],
+        {project_id: (pk, score_id, nets[project_id], stamp, stamp) for pk, project_id, score_id in new_ids},
     )
     return len(rows)
 

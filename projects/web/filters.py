@@ -29,7 +29,7 @@ SORT_COLUMNS = {
         SortColumn("name", "name", _("Project"), False),
         SortColumn("operator", "operator__name", _("Operator"), False),
         SortColumn("grade", "published_score__grade", _("Grade"), False),
-        SortColumn("net", "published_score__net_score", _("Net score"), True),
+        SortColumn("net", "published_net", _("Net score"), True),  # the published card's, indexed
         SortColumn("sdg7", "published_score__sdg7", "SDG 7", True),
         SortColumn("sdg9", "published_score__sdg9", "SDG 9", True),
         SortColumn("sdg12", "published_score__sdg12", "SDG 12", True),
@@ -54,7 +54,7 @@ def sort_projects(queryset: QuerySet, sort: str) -> QuerySet:
             output_field=IntegerField(),
         )
         grade = F(column.field).desc() if descending else F(column.field).asc()
-        return queryset.order_by(unrated_last, grade, "-published_score__net_score", "name")
+        return queryset.order_by(unrated_last, grade, F("published_net").desc(nulls_last=True), "name")
     expression = F(column.field)
     ordered = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
     return queryset.order_by(ordered, "name")

@@ -182,6 +182,34 @@ def test_equal_net_scores_share_a_rank(anon, published):
     ]
 
 
+def test_ranks_hold_across_pages_whatever_the_page_size(anon, published):
+    twins = [project_record(slug, assessments=full_ratings(2)) for slug in ("twin-a", "twin-b")]
+    projects_import(interchange(*copy.deepcopy(twins)), publish=True, note="Test publication.")
+    whole = [(item["rank"], item["slug"]) for item in anon.get("/api/v1/rankings").json()["results"]]
+    for size in (1, 2, 4):
+        paged = []
+        for page in range(1, 7 // size + 2):
+            response = anon.get(f"/api/v1/rankings?page_size={size}&page={page}")
+            if response.status_code == 404:
+                break
+            paged += [(item["rank"], item["slug"]) for item in response.json()["results"]]
+        assert paged == whole, size  # page 3 of 2 starts with a tie: twin-b is still 3rd
+
+
+def test_ranks_are_within_the_filtered_selection(anon, published):
+    everyone = {item["slug"]: item for item in anon.get("/api/v1/rankings").json()["results"]}
+    body = everyone["beta"]["target_body"]
+    results = anon.get(f"/api/v1/rankings?target_body={body}").json()["results"]
+    expected = sorted(
+        (item for item in everyone.values() if item["target_body"] == body),
+        key=lambda item: -item["score"]["overall"]["value"],
+    )
+    assert [item["slug"] for item in results] == [item["slug"] for item in expected]
+    assert results[0]["rank"] == 1
+    assert [item["rank"] for item in results] == list(range(1, len(results) + 1))
+    assert any(item["rank"] != everyone[item["slug"]]["rank"] for item in results)  # not the overall ranks
+
+
 # ---------------------------------------------------------------------------------------------
 # Exports
 

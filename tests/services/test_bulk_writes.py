@@ -72,13 +72,20 @@ def test_projects_get_exactly_the_values_given_and_others_keep_theirs(projects):
 
 
 def test_two_updates_in_one_transaction_and_a_column_of_nulls_only(projects):
-    cards = dict(Project.objects.values_list("pk", "current_score_id"))
+    cards = {
+        pk: (card, net)
+        for pk, card, net in Project.objects.values_list("pk", "current_score_id", "current_score__net_score")
+    }
+    first = list(cards)[:10]
     with transaction.atomic():
-        update_projects(["published_score_id"], {pk: (None,) for pk in cards})
-        update_projects(["published_score_id"], {pk: (card,) for pk, card in list(cards.items())[:10]})
-    stored = dict(Project.objects.values_list("pk", "published_score_id"))
-    assert [stored[pk] for pk in list(cards)[:10]] == list(cards.values())[:10]
-    assert all(stored[pk] is None for pk in list(cards)[10:])
+        update_projects(["published_score_id", "published_net"], {pk: (None, None) for pk in cards})
+        update_projects(["published_score_id", "published_net"], {pk: cards[pk] for pk in first})
+    stored = {
+        pk: (card, net)
+        for pk, card, net in Project.objects.values_list("pk", "published_score_id", "published_net")
+    }
+    assert [stored[pk] for pk in first] == [cards[pk] for pk in first]
+    assert all(stored[pk] == (None, None) for pk in list(cards)[10:])
 
 
 def test_a_failed_update_changes_nothing(projects):

@@ -179,7 +179,6 @@ class Command(BaseCommand):
                 for row in assessments
             ],
         )
-        ids = [project.pk for project in projects]
         card_ids = dict(
             insert_rows(
                 ScoreCard,
@@ -217,6 +216,14 @@ class Command(BaseCommand):
             )
         publication_ids = dict(publication_ids)
         update_projects(
-            ["current_score_id", "published_score_id", "publication_id"],
-            {pk: (card_ids[pk], card_ids[pk] if publish else None, publication_ids.get(pk)) for pk in ids},
+            ["current_score_id", "published_score_id", "published_net", "publication_id"],
+            {
+                card.project_id: (
+                    card_ids[card.project_id],
+                    card_ids[card.project_id] if publish else None,
+                    card.net_score if publish else None,
+                    publication_ids.get(card.project_id),
+                )
+                for card in cards
+            },
         )
