@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import connection
+from django.db import connections
 from django.db.models import F
 from django.utils import timezone
 
@@ -31,9 +31,9 @@ def site_changed() -> None:
         SiteState.objects.get_or_create(pk=1)
 
 
-def site_generation() -> Generation:
-    """The current generation: one primary-key read."""
-    with connection.cursor() as cursor:
+def site_generation(using: str = "default") -> Generation:
+    """The current generation: one primary-key read (on the primary unless told otherwise)."""
+    with connections[using].cursor() as cursor:
         cursor.execute("SELECT generation, changed_at FROM projects_sitestate WHERE id = 1")
         row = cursor.fetchone()
     if row is None:

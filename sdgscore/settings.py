@@ -133,6 +133,14 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# Read replicas (optional): API reads by clients who see published data only are read from one
+# of them (projects/routing.py); everything else uses the primary. Comma-separated URLs.
+for _number, _url in enumerate(filter(None, os.environ.get("DATABASE_REPLICA_URLS", "").split(",")), 1):
+    DATABASES[f"replica{_number}"] = dj_database_url.parse(
+        _url.strip(), conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    DATABASES[f"replica{_number}"]["TEST"] = {"MIRROR": "default"}  # tests read the primary
+DATABASE_ROUTERS = ["projects.routing.ReadReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Background jobs (rescoring under a new method): stored in the database, run by

@@ -74,6 +74,14 @@ def _read_key(request, generation: int) -> ApiKey | _Invalid | None:
     return record
 
 
+def _current(request, generation: int) -> bool:
+    """Whether the answer shows the data of ``generation``: always when read from the primary;
+    from a replica (projects.routing) only when the replica has caught up with it, so that an
+    answer a lagging replica gave is served but never kept under the newer generation."""
+    replica = getattr(request, "sdgscore_replica", None)
+    return replica is None or site_generation(using=replica).number == generation
+
+
 class ApiReadCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -107,6 +115,6 @@ class ApiReadCacheMiddleware:
             return replay(request, stored)
         response = self.get_response(request)
         kept = keepable(response)
-        if kept is not None:
+        if kept is not None and _current(request, generation):
             cache.set(key, kept, SECONDS)
         return response

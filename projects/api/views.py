@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import exceptions, generics, mixins, renderers, status, viewsets
 from rest_framework.response import Response
 
+from projects import routing
 from projects.filters import ProjectFilter
 from projects.interchange.exporter import project_record, projects_export
 from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
@@ -67,6 +68,18 @@ class ApiViewMixin(ConditionalMixin):
     filter_backends = [StrictFilterBackend]
     pagination_class = PagePagination
     modified_field = "updated_at"  # the field whose newest value dates a list
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            routing.read_from_the_primary()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Once the key is checked (on the primary): reads that tolerate a replica's lag.
+        if request.method in ("GET", "HEAD") and not may_see_drafts(request):
+            request._request.sdgscore_replica = routing.read_from_a_replica()
 
     def check_permissions(self, request):
         # An unsupported method is a 405 for everyone, before any question of keys.

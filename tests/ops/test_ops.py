@@ -62,6 +62,33 @@ def test_debug_runs_with_a_development_key_and_sqlite():
     assert result.stdout.split() == ["True", "False", "django.db.backends.sqlite3"]
 
 
+def test_each_replica_url_becomes_a_replica_database():
+    urls = "postgres://reader@replica-a:5432/sdgscore, postgres://reader@replica-b:5433/sdgscore"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; from django.conf import settings; django.setup(); "
+            "print(sorted((alias, db['HOST'], db['PORT']) for alias, db in settings.DATABASES.items()))",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "sdgscore.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": "",
+            "DATABASE_REPLICA_URLS": urls,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "[('default', '', ''), ('replica1', 'replica-a', 5432), ('replica2', 'replica-b', 5433)]"
+    )
+
+
 def test_bad_boolean_is_named():
     result = run_settings({"DEBUG": "maybe"})
     assert "DEBUG must be a boolean" in result.stderr
