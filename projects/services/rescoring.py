@@ -175,7 +175,11 @@ def update_projects(columns: list[str], rows: dict[int, tuple]) -> None:
             with cursor.cursor.copy(f"COPY {scratch} ({', '.join(aliases)}) FROM STDIN") as copy:
                 for row in values:
                     copy.write_row(row)
-            cursor.execute(update.format(source=f"{scratch} AS v"))
+            # The ids' range too: else PostgreSQL may hash-join against every project.
+            cursor.execute(
+                update.format(source=f"{scratch} AS v") + f" AND {table}.{quote('id')} BETWEEN %s AND %s",
+                [min(rows), max(rows)],
+            )
         return
     with connection.cursor() as cursor:
         # SQLite names a VALUES list's columns column1, column2, …: renamed in a subquery.
