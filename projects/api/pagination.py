@@ -1,5 +1,7 @@
 """Paging: page numbers for browsing (up to 200 a page), cursors for full syncs."""
 
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
@@ -32,8 +34,26 @@ def _size(request, name: str, default: int, maximum: int) -> int:
     return int(raw)
 
 
+class SelectionPaginator(Paginator):
+    """Pages of one queryset, counted on another: the plain selection, when the pages are rows
+    with annotations (stored cards as text) that counting would read for every match."""
+
+    def __init__(self, object_list, per_page, counted=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.counted = counted
+
+    @cached_property
+    def count(self):
+        return super().count if self.counted is None else self.counted.count()
+
+
 class PagePagination(PageNumberPagination):
     page_size = 50
+    counted = None  # what to count instead of the queryset paged (see SelectionPaginator)
+
+    def django_paginator_class(self, object_list, per_page):
+        return SelectionPaginator(object_list, per_page, counted=self.counted)
+
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
 

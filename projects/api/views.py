@@ -19,7 +19,7 @@ from projects.models import Assessment, Criterion, Methodology, Operator, Projec
 from projects.selectors import criteria_of, methodology_current, publication_history, published_assessments
 from projects.services.projects import assessment_set
 from projects.services.writes import json_object, project_save_record, project_validate_record
-from projects.vocabularies import PublicationState, ScoreStatus
+from projects.vocabularies import PublicationState
 
 from . import serializers as api
 from .backends import StrictFilterBackend
@@ -51,6 +51,8 @@ class ProjectRowsMixin:
         return api.project_rows(projects, drafts=may_see_drafts(self.request), extra=extra)
 
     def paginate_queryset(self, queryset):
+        if self.paginator is not None:
+            self.paginator.counted = queryset.order_by()  # the selection, not its rows' cards
         return super().paginate_queryset(self.rows(queryset))
 
     def list_last_modified(self):
@@ -191,8 +193,10 @@ class RankingView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return (
+            # Rated: the engine gives a net score to rated cards only (a property test holds it
+            # to that), so this is read off the ranking index without opening each card.
             Project.objects.published()
-            .filter(published_score__status=ScoreStatus.RATED)
+            .filter(published_net__isnull=False)
             .order_by(F("published_net").desc(nulls_last=True), "name", "slug")
         )
 

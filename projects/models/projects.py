@@ -167,6 +167,7 @@ class Project(models.Model):
             # Lists are in name order, usually of published projects, often by body: a page is
             # read from these indexes instead of sorting every match.
             models.Index(fields=["name", "slug"], name="project_name_order"),
+            models.Index(fields=["state", "name", "slug"], name="project_state_name_order"),
             # By body, a page comes straight off the index in name order, and the newest change
             # of the selection (Last-Modified) is one index lookup.
             models.Index(fields=["state", "target_body", "name", "slug"], name="project_body_name_order"),
