@@ -1,9 +1,10 @@
 """Representations of the API's resources (reads). Writes are validated by the interchange
 schema (projects.interchange.schema), the same rules as the importer and the admin."""
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 import orjson
+from django.db import connections
 from django.db.models import F, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import translation
@@ -88,17 +89,17 @@ class ProjectSerializer(serializers.ModelSerializer):
                 "kind": row["operator__kind"],
             },
             "target_body": row["target_body"],
-            "resources": row["resources"],
+            "resources": orjson.Fragment(row["resources_json"]),
             "phase": row["phase"],
             "launch_year": row["launch_year"],
             "summary": row["summary"],
             "summary_ja": row["summary_ja"],
-            "links": row["links"],
+            "links": orjson.Fragment(row["links_json"]),
             "origin": row["origin"],
             "illustrative": is_illustrative(row["origin"]),
             "state": row["state"],
-            "published_at": _moment(row["published_at"]),
-            "updated_at": _moment(row["updated_at"]),
+            "published_at": _moment(row["published_moment"]),
+            "updated_at": _moment(row["updated_moment"]),
             "score": None if published is None else orjson.Fragment(published),
             "draft_score": None if working is None else orjson.Fragment(working),
         }
@@ -117,33 +118,50 @@ PROJECT_COLUMNS = (
     "operator__country",
     "operator__kind",
     "target_body",
-    "resources",
     "phase",
     "launch_year",
     "summary",
     "summary_ja",
-    "links",
     "origin",
     "state",
-    "published_at",
-    "updated_at",
 )
 
 
 def project_rows(projects: QuerySet, *, drafts: bool, extra: tuple[str, ...] = ()) -> QuerySet:
-    """The selection as rows for ProjectSerializer: the published card as stored JSON text, and
-    the working card too (``draft_json``) for clients who see drafts."""
-    cards = {"score_json": Cast("published_score__card", TextField())}
+    """The selection as rows for ProjectSerializer. What is stored as JSON (the published card,
+    the working card for clients who see drafts as ``draft_json``, the resources and links) comes
+    as its stored text, to be spliced into the response unparsed; on SQLite the dates too (they
+    are stored as ISO 8601 text in UTC): converting them costs more than the query."""
+
+    def text(name):
+        return Cast(name, TextField())
+
+    def moment(name):
+        return text(name) if connections[projects.db].vendor == "sqlite" else F(name)
+
+    columns = {
+        "score_json": text("published_score__card"),
+        "resources_json": text("resources"),
+        "links_json": text("links"),
+        "published_moment": moment("published_at"),
+        "updated_moment": moment("updated_at"),
+    }
     if drafts:
-        cards["draft_json"] = Cast("current_score__card", TextField())
-        cards["draft_computed_at"] = F("current_score__computed_at")
-    return projects.values(*PROJECT_COLUMNS, *extra, **cards)
+        columns["draft_json"] = text("current_score__card")
+        columns["draft_computed_at"] = F("current_score__computed_at")
+    return projects.values(*PROJECT_COLUMNS, *extra, **columns)
 
 
 def _moment(value) -> str | None:
-    """A date-time as DRF writes it: ISO 8601 in UTC, with Z."""
+    """A date-time as DRF writes it: ISO 8601 in UTC, with Z (from a datetime, or from the
+    text SQLite stores: "2026-11-24 09:30:00.123456", in UTC)."""
     if value is None:
         return None
+    if isinstance(value, str):
+        if value[10:11] == " " and len(value) in (19, 26):
+            return f"{value[:10]}T{value[11:]}Z"
+        value = datetime.fromisoformat(value)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
     text = (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 

@@ -145,7 +145,9 @@ class ProjectViewSet(
 
     def row(self) -> dict:
         """The project named in the URL as a row (404 when the client may not see it)."""
-        rows = self.rows(self.filter_queryset(self.get_queryset()), extra=("operator__updated_at",))
+        rows = self.rows(
+            self.filter_queryset(self.get_queryset()), extra=("updated_at", "operator__updated_at")
+        )
         return get_object_or_404(rows, slug=self.kwargs["slug"])
 
     def retrieve(self, request, *args, **kwargs):
@@ -229,6 +231,9 @@ class SyncView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return visible_projects(self.request)
+
+    def rows(self, projects, extra: tuple[str, ...] = ()):
+        return super().rows(projects, extra=("updated_at", *extra))  # the cursor's position
 
 
 class ProjectChildMixin(ApiViewMixin):

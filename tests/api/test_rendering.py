@@ -95,3 +95,38 @@ def test_api_responses_are_the_written_json_and_their_etag_its_digest(client):
     assert indented.content.startswith(b'{\n    "')
     assert json.loads(indented.content) == json.loads(response.content)
     assert indented["ETag"] == response["ETag"]  # the same representation, however it is laid out
+
+
+@pytest.mark.parametrize(
+    ("stored", "written"),
+    [
+        ("2026-11-24 09:30:00.123456", "2026-11-24T09:30:00.123456Z"),  # SQLite's text, UTC
+        ("2026-11-24 09:30:00", "2026-11-24T09:30:00Z"),
+        ("2026-11-24T18:30:00+09:00", "2026-11-24T09:30:00Z"),
+        (datetime(2026, 11, 24, 9, 30, 0, 5, tzinfo=UTC), "2026-11-24T09:30:00.000005Z"),
+        (datetime.fromisoformat("2026-11-24T18:30:00+09:00"), "2026-11-24T09:30:00Z"),
+        (None, None),
+    ],
+)
+def test_dates_of_project_rows_are_written_in_utc_with_z(stored, written):
+    from projects.api.serializers import _moment
+
+    assert _moment(stored) == written
+
+
+def test_project_dates_in_the_api_are_the_stored_moments(client):
+    from projects.interchange.importer import projects_import
+    from projects.models import Project
+    from tests.api.conftest import full_ratings
+    from tests.conftest import interchange, project_record
+
+    projects_import(
+        interchange(project_record("dated", assessments=full_ratings(2))), publish=True, note="Dated."
+    )
+    project = Project.objects.get(slug="dated")
+    item = client.get("/api/v1/projects").json()["results"][0]
+    detail = client.get("/api/v1/projects/dated").json()
+    for served in (item, detail):
+        assert datetime.fromisoformat(served["updated_at"]) == project.updated_at
+        assert datetime.fromisoformat(served["published_at"]) == project.published_at
+        assert served["updated_at"].endswith("Z")
