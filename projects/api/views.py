@@ -3,8 +3,8 @@
 import csv
 from collections.abc import Iterator
 
-from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.db import connections, transaction
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -42,18 +42,35 @@ def latest(*moments):
     return max(moments) if moments else None
 
 
+# Row queries of the views' selections, by view, kind of client, database and extra columns:
+# built once per process (building one cost more than running it), then filtered per request.
+_ROW_QUERIES: dict[tuple, QuerySet] = {}
+
+
 class ProjectRowsMixin:
     """Projects are read as rows (``project_rows``), never as model instances: a page of 50
-    then costs a little more than its query. Filters and orderings apply to the model queryset
-    first, as for any view."""
+    then costs a little more than its query. The request's filters and ordering are applied to
+    the model queryset (for the count and Last-Modified) and to a copy of the row query."""
 
     def rows(self, projects, extra: tuple[str, ...] = ()):
         return api.project_rows(projects, drafts=may_see_drafts(self.request), extra=extra)
 
+    def row_query(self, extra: tuple[str, ...] = ()) -> QuerySet:
+        """The rows of get_queryset(), unfiltered."""
+        projects = self.get_queryset()
+        key = (type(self), may_see_drafts(self.request), connections[projects.db].vendor, extra)
+        if key not in _ROW_QUERIES:
+            _ROW_QUERIES[key] = self.rows(projects, extra)
+        return _ROW_QUERIES[key]
+
     def paginate_queryset(self, queryset):
-        if self.paginator is not None:
+        if hasattr(self.paginator, "counted"):
             self.paginator.counted = queryset.order_by()  # the selection, not its rows' cards
-        return super().paginate_queryset(self.rows(queryset))
+        rows = self.row_query()
+        filterset = getattr(self, "request_filterset", None)  # set by StrictFilterBackend
+        if filterset is not None:
+            rows = filterset.filter_queryset(rows)
+        return super().paginate_queryset(rows)
 
     def list_last_modified(self):
         # Its own query, not one with the page's count: the newest date alone is one index
@@ -145,10 +162,13 @@ class ProjectViewSet(
 
     def row(self) -> dict:
         """The project named in the URL as a row (404 when the client may not see it)."""
-        rows = self.rows(
-            self.filter_queryset(self.get_queryset()), extra=("updated_at", "operator__updated_at")
-        )
-        return get_object_or_404(rows, slug=self.kwargs["slug"])
+        extra = ("updated_at", "operator__updated_at")
+        projects = self.get_queryset()
+        if self.request.query_params:  # filters apply to a single project too (or are refused)
+            return get_object_or_404(
+                self.rows(self.filter_queryset(projects), extra), slug=self.kwargs["slug"]
+            )
+        return get_object_or_404(self.row_query(extra), slug=self.kwargs["slug"])
 
     def retrieve(self, request, *args, **kwargs):
         row = self.row()
