@@ -10,8 +10,9 @@ When the method differs from the one a published project was published under, it
 moves too: the ratings frozen at publication are scored under the new method and recorded as an
 automatic publication ("method 1.0 → 1.1; net …"), the ratings unchanged.
 
-The hot path writes with plain ``executemany`` rather than ``bulk_create``: the same rows, about
-eight times faster (Django's per-field conversion dominates at 100,000 cards).
+The hot path writes plain SQL rather than ``bulk_create`` (Django's per-field conversion
+dominates at 100,000 cards): multi-row statements on SQLite, COPY on PostgreSQL (insert_rows,
+update_projects).
 """
 
 from __future__ import annotations
