@@ -120,7 +120,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -137,7 +137,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 # of them (projects/routing.py); everything else uses the primary. Comma-separated URLs.
 for _number, _url in enumerate(filter(None, os.environ.get("DATABASE_REPLICA_URLS", "").split(",")), 1):
     DATABASES[f"replica{_number}"] = dj_database_url.parse(
-        _url.strip(), conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        _url.strip(),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
     DATABASES[f"replica{_number}"]["TEST"] = {"MIRROR": "default"}  # tests read the primary
 DATABASE_ROUTERS = ["projects.routing.ReadReplicaRouter"]

@@ -89,6 +89,29 @@ def test_each_replica_url_becomes_a_replica_database():
     )
 
 
+@pytest.mark.parametrize(("value", "expected"), [(None, "True"), ("0", "False"), ("1", "True")])
+def test_connection_health_checks_are_on_unless_turned_off(value, expected):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sdgscore.settings", "DEBUG": "1", "DATABASE_URL": ""}
+    env.pop("DB_CONN_HEALTH_CHECKS", None)
+    if value is not None:
+        env["DB_CONN_HEALTH_CHECKS"] = value
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; from django.conf import settings; django.setup(); "
+            "print(settings.DATABASES['default']['CONN_HEALTH_CHECKS'])",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
 def test_bad_boolean_is_named():
     result = run_settings({"DEBUG": "maybe"})
     assert "DEBUG must be a boolean" in result.stderr

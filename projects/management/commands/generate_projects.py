@@ -12,7 +12,7 @@ import random
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from projects import scoring
@@ -89,6 +89,13 @@ class Command(BaseCommand):
             self.stderr.flush()
         self.stderr.write("")
         site_changed()  # written in bulk, without signals
+        if connection.vendor == "postgresql":
+            # What autovacuum does only later (or, where it is off, never): statistics for the
+            # planner (without them a page of a list read every match's card) and the visibility
+            # map (without it, counting 100,000 projects reads every row: 44 ms → 2 ms).
+            with connection.cursor() as cursor:
+                # VACUUM cannot run inside a transaction (a caller's, as in the tests).
+                cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
         self.stdout.write(
             f"Created {count} synthetic projects ({'drafts' if draft else 'published'}) "
             f"in {time.monotonic() - began:.1f} s."
