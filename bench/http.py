@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .common import (
+    DATABASE_KINDS,
     MANAGE,
     MARKER,
     PYTHON,
@@ -116,7 +117,7 @@ end
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=positive_int, nargs="+", default=[1000, 100_000], metavar="N")
-    parser.add_argument("--databases", nargs="+", choices=("sqlite", "postgres"), default=["sqlite"])
+    parser.add_argument("--databases", nargs="+", choices=DATABASE_KINDS, default=["sqlite"])
     parser.add_argument("--seconds", type=positive_int, default=10, help="wrk duration per endpoint")
     parser.add_argument("--connections", type=positive_int, default=8, help="wrk connections")
     parser.add_argument("--rebuild", action="store_true", help="build the bench databases afresh")

@@ -14,19 +14,34 @@ INVALID = "Invalid API key."
 LAST_USED_RESOLUTION = 60  # seconds: write last_used_at at most once a minute per key
 
 
+class MalformedKey(Exception):
+    """An Authorization header that is not ``Bearer <key>``."""
+
+
+def bearer_key(request) -> str | None:
+    """The key of the request's ``Authorization: Bearer …`` header, None without the header
+    (shared with the API's read cache, projects.api.cache)."""
+    header = authentication.get_authorization_header(request).split()
+    if not header:
+        return None
+    if header[0].decode("latin-1").lower() != ApiKeyAuthentication.keyword.lower() or len(header) != 2:
+        raise MalformedKey
+    try:
+        return header[1].decode("ascii")
+    except UnicodeDecodeError:
+        raise MalformedKey from None
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).split()
-        if not header:
-            return None
-        if header[0].decode("latin-1").lower() != self.keyword.lower() or len(header) != 2:
-            raise exceptions.AuthenticationFailed(INVALID)
         try:
-            key = header[1].decode("ascii")
-        except UnicodeDecodeError:
+            key = bearer_key(request)
+        except MalformedKey:
             raise exceptions.AuthenticationFailed(INVALID) from None
+        if key is None:
+            return None
         api_key = ApiKey.find(key)
         if api_key is None:
             raise exceptions.AuthenticationFailed(INVALID)

@@ -10,7 +10,6 @@ Write-scope keys see drafts and are never served from it. ``RESPONSE_CACHE=0`` t
 
 from __future__ import annotations
 
-import hmac
 import time
 
 from django.conf import settings
@@ -19,10 +18,10 @@ from django.utils import timezone
 
 from projects.freshness import site_generation
 from projects.models import ApiKey
-from projects.models.api_keys import KEY_PATTERN, key_digest
+from projects.models.api_keys import key_digest
 from projects.response_cache import cache_key, keepable, replay
 
-from .authentication import LAST_USED_RESOLUTION
+from .authentication import LAST_USED_RESOLUTION, MalformedKey, bearer_key
 from .throttling import client_ident, take
 
 PREFIX = "/api/v1/"
@@ -50,26 +49,20 @@ INVALID = _Invalid()
 
 
 def _read_key(request, generation: int) -> ApiKey | _Invalid | None:
-    """The request's usable key (None without one); looked up once per generation and prefix."""
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if not header:
+    """The request's usable key (None without one), as ApiKeyAuthentication finds it; looked up
+    once per generation and key (cached under the key's digest, never the key itself)."""
+    try:
+        raw = bearer_key(request)
+    except MalformedKey:
+        return INVALID
+    if raw is None:
         return None
-    scheme, _, raw = header.partition(" ")
-    if scheme.lower() != "bearer" or not raw or " " in raw.strip():
-        return INVALID
-    raw = raw.strip()
-    match = KEY_PATTERN.match(raw)
-    if not match:
-        return INVALID
-    key_cache = f"api:key:{generation}:{match.group(1)}"
+    key_cache = f"api:key:{generation}:{key_digest(raw)}"
     record = cache.get(key_cache)
     if record is None:
-        api_key = ApiKey.objects.usable().filter(prefix=match.group(1)).first()
-        record = api_key if api_key is not None else INVALID
+        record = ApiKey.find(raw) or INVALID
         cache.set(key_cache, record, 60)
-    if record is INVALID or isinstance(record, _Invalid):
-        return INVALID
-    if not hmac.compare_digest(record.key_hash, key_digest(raw)) or not record.is_usable:
+    if isinstance(record, _Invalid) or not record.is_usable:  # expired since it was cached
         return INVALID
     return record
 
