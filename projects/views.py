@@ -1,22 +1,34 @@
 """Operational endpoints."""
 
+from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from projects.cache_backend import cache_problem
+
 
 @never_cache
 @require_safe
 def healthz(request):
-    """200 when the database answers, 503 otherwise: what a load balancer needs to know."""
+    """200 when the database answers, 503 otherwise: what a load balancer needs to know.
+
+    A cache that cannot be reached makes the service slower, not unavailable (every answer is
+    computed uncached, rate limits are not enforced): still 200, so that the balancer keeps the
+    instance, with ``"status": "degraded"`` and the failing component for monitoring to alert on.
+    """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any database failure means "not healthy"
         return JsonResponse({"status": "error", "database": type(exc).__name__}, status=503)
+    problem = cache_problem(cache)
+    if problem is not None:
+        return JsonResponse({"status": "degraded", "database": "ok", "cache": problem})
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
@@ -31,13 +43,25 @@ def _is_api(request) -> bool:
 
 
 def bad_request(request, exception=None):
-    """400 outside a view (e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE): a problem document for
-    the API, Django's plain page for everything else."""
+    """400 outside a view, or 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE: a problem document
+    for the API, Django's plain page for everything else."""
+    too_large = isinstance(exception, RequestDataTooBig)
     if _is_api(request):
         from projects.api.errors import problem_response
 
-        return problem_response(request, 400, "The request is too large or malformed.")
-    return defaults.bad_request(request, exception)
+        if too_large:
+            return problem_response(request, 413, body_too_large_detail())
+        return problem_response(request, 400, "The request is malformed.")
+    response = defaults.bad_request(request, exception)
+    if too_large:
+        response.status_code = 413  # the same page; its reason phrase follows the status
+    return response
+
+
+def body_too_large_detail() -> str:
+    from django.conf import settings
+
+    return f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, the most accepted."
 
 
 def page_not_found(request, exception=None):

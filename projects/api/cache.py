@@ -1,8 +1,10 @@
 """The API's read cache: repeated reads by clients who see only published data (no key, or a
 read-scope key) are answered from the cache, before sessions, locales and DRF.
 
-Responses are keyed on the site generation (projects.freshness), the path with its query, and
-the Accept header; the generation moves with every change the public could see, so a cached
+Responses are keyed on the site generation (projects.freshness), the scheme and host (answers
+carry absolute links), the path with its query, and the Accept header. The host is checked
+against ALLOWED_HOSTS first, as Django would further in: a cached answer is no way round it.
+The generation moves with every change the public could see, so a cached
 answer is never stale. Each answer still authenticates its key (revoked keys are refused at once:
 revocation moves the generation) and counts against the client's rate like any other request.
 Write-scope keys see drafts and are never served from it. ``RESPONSE_CACHE=0`` turns it off.
@@ -87,10 +89,12 @@ class ApiReadCacheMiddleware:
             or request.path.startswith(NOT_CACHED)
         ):
             return self.get_response(request)
+        host = request.get_host()  # DisallowedHost (400) for a host not in ALLOWED_HOSTS
         generation = site_generation().number
         api_key = _read_key(request, generation)
         if api_key is INVALID or (api_key is not None and api_key.can_write):
             return self.get_response(request)  # DRF answers (401), or shows drafts (write keys)
+        request.sdgscore_api_key = api_key  # a read key, or none: public data (projects.middleware)
         if api_key is not None:
             _note_use(api_key)
         ident, rate = client_ident(request, api_key)
@@ -99,7 +103,11 @@ class ApiReadCacheMiddleware:
         if wait is not None:
             return self.get_response(request)  # DRF answers 429 with its problem document
         key = cache_key(
-            f"api:read:{generation}", request.get_full_path(), request.META.get("HTTP_ACCEPT", "")
+            f"api:read:{generation}",
+            request.scheme,
+            host,
+            request.get_full_path(),
+            request.META.get("HTTP_ACCEPT", ""),
         )
         # Date preconditions are left to the view (its rule for changes within the last second).
         dated = any(name in request.META for name in DATE_PRECONDITIONS)

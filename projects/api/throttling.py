@@ -5,10 +5,14 @@ previous window's, weighted by how much of it still overlaps): two cache operati
 whatever the rate, where a list of timestamps grows with it. The API's read cache
 (projects.api.cache) counts the requests it answers through the same function, so a cached
 answer costs its client as much as any other.
+
+With the cache unreachable (projects.cache_backend) the limits fail open: the request is served
+and a warning logged, since refusing every client would turn a cache outage into an API outage.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -16,9 +20,12 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from projects.cache_backend import CacheUnavailable, RateLimitedWarning
+
 from .permissions import api_key_of
 
 _parse_rate = SimpleRateThrottle.parse_rate
+_warn_unlimited = RateLimitedWarning(logging.getLogger(__name__))
 
 
 def client_ident(request, api_key) -> tuple[str, str]:
@@ -30,6 +37,14 @@ def client_ident(request, api_key) -> tuple[str, str]:
 
 def take(ident: str, rate: str) -> float | None:
     """Count one request of ``ident``; None when allowed, else the seconds to wait."""
+    try:
+        return _take(ident, rate)
+    except CacheUnavailable as exc:
+        _warn_unlimited("Rate limits not enforced: the cache is unavailable (%s)", exc)
+        return None
+
+
+def _take(ident: str, rate: str) -> float | None:
     allowed, duration = _parse_rate(None, rate)
     now = time.time()
     window = int(now // duration)
@@ -61,7 +76,11 @@ class PartnerRateThrottle(SimpleRateThrottle):
         if getattr(request._request, "sdgscore_throttle_counted", False):  # by the read cache
             self.wait_seconds = request._request.sdgscore_throttle_wait
             return self.wait_seconds is None
-        ident, rate = client_ident(request, api_key_of(request))
+        api_key = api_key_of(request)
+        # Who the client is, for the response's Cache-Control (projects.middleware): every API
+        # request that authenticated passes here.
+        request._request.sdgscore_api_key = api_key
+        ident, rate = client_ident(request, api_key)
         self.wait_seconds = take(ident, rate)
         return self.wait_seconds is None
 

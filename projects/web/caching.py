@@ -56,8 +56,16 @@ def public_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         generation = site_generation()
+        # Pages carry absolute links (canonical, alternates): the scheme and host are part of them.
         identity = "|".join(
-            (DEPLOY_TOKEN, str(generation.number), get_language() or "", request.get_full_path())
+            (
+                DEPLOY_TOKEN,
+                str(generation.number),
+                get_language() or "",
+                request.scheme,
+                request.get_host(),
+                request.get_full_path(),
+            )
         )
         etag = quote_etag(hashlib.sha256(identity.encode()).hexdigest()[:32])
         last_modified = int(generation.changed_at.timestamp())
@@ -87,8 +95,9 @@ class PageCacheMiddleware:
     """Repeated visits to a public page answered before sessions, locales and URL resolving.
 
     Only pages that ``public_page`` served (public Cache-Control and an ETag) under a language
-    prefix are kept, keyed like them on the site generation, so a replay is exactly what the
-    view would answer now.
+    prefix are kept, keyed like them on the site generation, scheme and host, so a replay is
+    exactly what the view would answer now. The host is checked against ALLOWED_HOSTS before the
+    cache is read, as Django would further in.
     """
 
     def __init__(self, get_response):
@@ -102,8 +111,9 @@ class PageCacheMiddleware:
             or not request.path.startswith(self.prefixes)
         ):
             return self.get_response(request)
+        host = request.get_host()  # DisallowedHost (400) for a host not in ALLOWED_HOSTS
         generation = site_generation().number
-        key = cache_key(f"web:mw:{DEPLOY_TOKEN}:{generation}", request.get_full_path())
+        key = cache_key(f"web:mw:{DEPLOY_TOKEN}:{generation}", request.scheme, host, request.get_full_path())
         stored = cache.get(key)
         if stored is not None:
             return replay(request, stored)

@@ -16,6 +16,12 @@ OPEN_GRAPH_LOCALES = {"en": "en_GB", "ja": "ja_JP"}
 LANGUAGE_NAMES = {"en": "English", "ja": "日本語"}
 
 
+def local_path(path: str) -> str:
+    """``path`` with one leading slash: a request for ``//evil.example/en/`` must not yield
+    ``//evil.example/ja/`` (a link to another site) nor an absolute URL on that host."""
+    return "/" + path.lstrip("/\\")
+
+
 def in_language(path: str, code: str) -> str:
     """``path`` in language ``code``; that language's home page when the path is not a page."""
     translated = translate_url(path, code)
@@ -28,7 +34,8 @@ def in_language(path: str, code: str) -> str:
 def page_context(request, *, title, description=None, canonical_query: str = "", **extra) -> dict:
     """The base template's context: ``title`` and ``description`` plus the page's own values."""
     language = (get_language() or settings.LANGUAGE_CODE)[:2]
-    path = request.path
+    path = local_path(request.path)
+    full_path = local_path(request.get_full_path())
     alternates = []
     for code, _name in settings.LANGUAGES:
         url = in_language(path, code)
@@ -37,7 +44,7 @@ def page_context(request, *, title, description=None, canonical_query: str = "",
                 "code": code,
                 "name": LANGUAGE_NAMES.get(code, code),
                 "url": request.build_absolute_uri(url + canonical_query),
-                "path": in_language(request.get_full_path(), code),
+                "path": in_language(full_path, code),
                 "current": code == language,
             }
         )

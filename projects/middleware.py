@@ -1,0 +1,190 @@
+"""HTTP hardening that concerns every request: response headers, request bodies sent in chunks,
+API keys in the query string, and idle admin sessions."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from urllib.parse import unquote_plus
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.core.exceptions import RequestDataTooBig
+from django.core.handlers.wsgi import LimitedStream
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+
+# Browser features no page of the site uses, refused to it and to anything it might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+PRIVATE = "private, no-store"
+_UNKNOWN = object()
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+class ResponseHeadersMiddleware:
+    """Outermost, so that every response has them, cached replays and redirects included.
+
+    ``Permissions-Policy`` on every response. ``Cache-Control: private, no-store`` on every API
+    response to a request with a write key (the only clients shown drafts), or with an
+    Authorization header that did not turn out to be a read key (a refused key, or a request
+    that ended before authentication): a shared cache must never keep them, and the client
+    need not either. Who the client was is left on the request by the API's read cache and rate
+    limit (``sdgscore_api_key``), which every authenticated API request passes.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if "HTTP_AUTHORIZATION" in request.META and _is_api(request):
+            api_key = getattr(request, "sdgscore_api_key", _UNKNOWN)
+            if api_key is _UNKNOWN or api_key is None or api_key.can_write:
+                response["Cache-Control"] = PRIVATE
+        return response
+
+
+# A key's shape (projects.models.api_keys.KEY_PATTERN), wherever it appears in a query string,
+# and the names a client might try a key under.
+KEY_IN_QUERY = re.compile(r"sdg_[0-9a-f]{12}_")
+KEY_PARAMETERS = frozenset({"api_key", "apikey", "api-key", "key", "access_token", "token", "authorization"})
+KEY_IN_QUERY_DETAIL = (
+    "API keys are not accepted in the query string, where they are written to logs and browser "
+    "history: send the key in the Authorization header (Authorization: Bearer sdg_…). Treat a key "
+    "sent this way as exposed: have it revoked and a new one issued."
+)
+
+
+class RequestChecksMiddleware:
+    """Before anything reads the request: refuse API keys in the query string, and read bodies
+    sent with ``Transfer-Encoding: chunked``.
+
+    A key in the query string is refused with a 400 that does not repeat it (the problem
+    document's ``instance`` is the path alone), before a cache, a view or an error page could
+    echo it back.
+
+    A chunked body has no Content-Length, so Django reads it as empty. The server (gunicorn)
+    decodes the chunks and marks its input as ending by itself (``wsgi.input_terminated``); the
+    body is then read here, up to DATA_UPLOAD_MAX_MEMORY_SIZE (413 beyond), and handed on with
+    its length, as if the client had sent one. A server that cannot say where the body ends
+    (Django's runserver) gets 411 Length Required rather than an empty body.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.META.get("QUERY_STRING") and self._key_in_query(request):
+            return self._key_refused(request)
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() and not request.META.get(
+            "CONTENT_LENGTH"
+        ):
+            refused = self._read_chunked_body(request)
+            if refused is not None:
+                return refused
+        return self.get_response(request)
+
+    @staticmethod
+    def _key_in_query(request) -> bool:
+        if KEY_IN_QUERY.search(unquote_plus(request.META["QUERY_STRING"])):
+            return True
+        return _is_api(request) and any(name.lower() in KEY_PARAMETERS for name in request.GET)
+
+    @staticmethod
+    def _key_refused(request):
+        if _is_api(request):
+            from projects.api.errors import PROBLEM_JSON, problem
+
+            return JsonResponse(
+                problem(400, KEY_IN_QUERY_DETAIL, instance=request.path),
+                status=400,
+                content_type=PROBLEM_JSON,
+            )
+        return HttpResponseBadRequest(KEY_IN_QUERY_DETAIL, content_type="text/plain; charset=utf-8")
+
+    @staticmethod
+    def _read_chunked_body(request):
+        from projects.views import bad_request
+
+        if not request.META.get("wsgi.input_terminated"):
+            response = HttpResponse(
+                "Send the body with a Content-Length.", status=411, content_type="text/plain; charset=utf-8"
+            )
+            if _is_api(request):
+                from projects.api.errors import problem_response
+
+                response = problem_response(request, 411, "Send the body with a Content-Length.")
+            return response
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        stream = request.META["wsgi.input"]
+        body = bytearray()
+        while limit is None or len(body) <= limit:
+            chunk = stream.read(64 * 1024 if limit is None else min(64 * 1024, limit + 1 - len(body)))
+            if not chunk:
+                break
+            body += chunk
+        if limit is not None and len(body) > limit:
+            return bad_request(request, RequestDataTooBig())
+        request.META["CONTENT_LENGTH"] = str(len(body))
+        request._stream = LimitedStream(io.BytesIO(bytes(body)), len(body))  # as WSGIRequest builds it
+        return None
+
+
+SEEN = "sdgscore_seen"  # when the session last made a request (seconds since the epoch)
+STARTED = "sdgscore_started"  # when it was first seen signed in
+SEEN_RESOLUTION = 60  # seconds: the session is written at most once a minute for this
+
+
+class SessionTimeoutMiddleware:
+    """Signed-in sessions (the admin's: the public site has none) end after SESSION_IDLE_TIMEOUT
+    seconds without a request, and SESSION_COOKIE_AGE seconds after they began however busy.
+
+    A middleware rather than SESSION_SAVE_EVERY_REQUEST with a short SESSION_COOKIE_AGE: that
+    would write the session on every request, and an active session would never reach the
+    working-day limit; here the session is written at most once a minute. The next request after
+    either limit is signed out, and the admin asks for the login again.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            session, now = request.session, int(time.time())
+            seen, started = session.get(SEEN), session.get(STARTED)
+            if (seen is not None and now - seen > settings.SESSION_IDLE_TIMEOUT) or (
+                started is not None and now - started > settings.SESSION_COOKIE_AGE
+            ):
+                logout(request)
+            else:
+                if started is None:
+                    session[STARTED] = now
+                if seen is None or now - seen >= SEEN_RESOLUTION:
+                    session[SEEN] = now
+        return self.get_response(request)
