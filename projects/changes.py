@@ -20,6 +20,8 @@ def _move(label: str, move: dict) -> str:
 
 def change_line(changes: dict) -> str:
     """One line saying what moved, in the active language ("—" stands for missing or none)."""
+    if changes.get("withdrawn"):
+        return _("withdrawn from publication")
     parts = []
     if changes["first"]:
         parts.append(_("first publication"))

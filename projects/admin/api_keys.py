@@ -2,6 +2,7 @@
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -16,6 +17,7 @@ class ApiKeyAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "key_prefix",
+        "owner",
         "scope",
         "throttle_rate",
         "expires_at",
@@ -26,6 +28,7 @@ class ApiKeyAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "prefix"]
     fields = [
         "name",
+        "owner",
         "scope",
         "throttle_rate",
         "expires_at",
@@ -37,6 +40,17 @@ class ApiKeyAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = ["key_prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
+    list_select_related = ["owner"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The owner is chosen once, when the key is issued: what it wrote stays theirs.
+        return [*self.readonly_fields, "owner"] if obj is not None else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner":
+            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True)
+            kwargs["required"] = True
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("key"))
     def key_prefix(self, api_key):
@@ -52,6 +66,7 @@ class ApiKeyAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
             scope=obj.scope,
             throttle_rate=obj.throttle_rate,
             expires_at=obj.expires_at,
+            owner=obj.owner,
             created_by=request.user,
         )
         obj.pk, obj.prefix, obj.key_hash = issued.pk, issued.prefix, issued.key_hash

@@ -52,7 +52,7 @@ class MethodologyAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
             return
         methodology = queryset.get()
         try:
-            job = methodology_publish(methodology=methodology, user=request.user)
+            job = methodology_publish(methodology=methodology)
         except MethodRefused as refused:
             self.message_user(request, str(refused), messages.ERROR)
             return

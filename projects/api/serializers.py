@@ -166,8 +166,32 @@ def _moment(value) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+class TombstoneSerializer(serializers.Serializer):
+    """A withdrawn project in the sync list: gone from public view, so a partner's copy should go
+    too. Nothing else of it is shown."""
+
+    slug = serializers.SlugField()
+    state = serializers.ChoiceField(choices=["withdrawn"])
+    withdrawn = serializers.BooleanField(help_text="Always true: remove this project from your copy.")
+    updated_at = serializers.DateTimeField()
+
+
 class SyncProjectSerializer(ProjectSerializer):
-    """The same representation, under its own name for the cursor-paged sync list."""
+    """The same representation, under its own name for the cursor-paged sync list; projects
+    withdrawn from publication appear as tombstones to clients who see published data only."""
+
+    def to_representation(self, row) -> dict:
+        withdrawn = (
+            row.get("publication__kind") == Publication.Kind.WITHDRAWAL and row["state"] != "published"
+        )
+        if withdrawn and "draft_json" not in row:  # to a client who sees published data only
+            return {
+                "slug": row["slug"],
+                "state": "withdrawn",
+                "withdrawn": True,
+                "updated_at": _moment(row["updated_moment"]),
+            }
+        return super().to_representation(row)
 
 
 class RankedProjectSerializer(ProjectSerializer):

@@ -11,12 +11,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
-from projects.models import Methodology, Project, Publication, ScoreCard
+from projects import actors
+from projects.models import Change, Methodology, Project, Publication, ScoreCard
 from projects.selectors import criteria_of, methodology_current
-from projects.services.projects import assessments_replace, operator_upsert, project_upsert
+from projects.services.projects import OperatorConflict, assessments_replace, operator_upsert, project_upsert
 from projects.services.publication import (
     NothingToPublish,
     PublicationRefused,
+    draft_changes,
     project_publish,
     ratings_key,
     scored_parts,
@@ -119,27 +121,66 @@ def projects_validate(data) -> list[dict]:
     return records
 
 
-def projects_import(data, *, publish: bool = False, note: str = "", user=None) -> ImportResult:
-    """Upsert the file's projects by slug, atomically; score cards are recomputed in the same
-    transaction. Without ``publish`` only the working ratings and cards change: new projects are
-    drafts, and what the public sees of published ones waits for a reviewer. With ``publish``
-    (and a ``note`` saying why), every project whose ratings or card changed is published.
+def projects_import(data, *, user=None, publish: bool = False, reviewer=None, note: str = "") -> ImportResult:
+    """Upsert the file's projects by slug, atomically, as ``user`` (default: the stated actor)
+    through the import channel; score cards are recomputed in the same transaction. Without
+    ``publish`` only the working facts, ratings and cards change: new projects are drafts, and
+    what the public sees of published ones waits for a reviewer. With ``publish`` (a ``note``
+    saying why, and a ``reviewer`` who is not ``user``), every changed project is published by
+    that reviewer, under the same four-eyes rule as everywhere.
 
     A project's "assessments", when present, are its complete set of ratings: criteria not
-    listed become missing. Without the key, its stored ratings are left as they are.
+    listed become missing. Without the key, its stored ratings are left as they are. History
+    (cards and publications) enters only through ``backup_restore``.
     """
     if publish and not (note or "").strip():
         raise InterchangeError(["note: publishing needs a note saying why (import_projects --note)."])
+    if publish and reviewer is None:
+        raise InterchangeError(
+            ["reviewer: publishing needs a reviewer other than the importer (--reviewer)."]
+        )
+    errors = [
+        f"{_label(index, raw)}: history: a plain import does not take history; restore a backup with "
+        "manage.py restore_backup (administrators, into an empty database)."
+        for index, raw in enumerate(_raw_projects(data))
+        if isinstance(raw, dict) and "history" in raw
+    ]
+    if errors:
+        raise InterchangeError(errors)
+    return _import(data, user=user, publish=publish, reviewer=reviewer, note=note, restore=False)
+
+
+def backup_restore(data, *, user) -> ImportResult:
+    """Restore an export made ``--with-history`` into an empty database, as ``user`` (an
+    administrator): facts, ratings, every score card and publication exactly as they were, the
+    reviewers' names kept even when their accounts do not exist here."""
+    if not (user.is_superuser or user.groups.filter(name="administrator").exists()):
+        raise InterchangeError(["user: restoring a backup is for administrators."])
+    if Project.objects.exists():
+        raise InterchangeError(["database: a backup is restored into a database without projects."])
+    return _import(data, user=user, restore=True)
+
+
+def _raw_projects(data) -> list:
+    projects = data.get("projects") if isinstance(data, dict) else None
+    return projects if isinstance(projects, list) else []
+
+
+def _import(data, *, user, restore: bool, publish=False, reviewer=None, note="") -> ImportResult:
+    importer = user if user is not None else actors.required("import").user
     records = projects_validate(data)
     methodology = methodology_current()
     criteria = {criterion.code: criterion for criterion in criteria_of(methodology)}
     result = ImportResult()
     try:
         with transaction.atomic():
-            _write(records, criteria, result, user=user)
-            _restore_publications(records, result)
+            with actors.acting(importer, actors.Channel.IMPORT):
+                _write(records, criteria, result, restore=restore)
+                if restore:
+                    _restore_publications(records, result)
             if publish:
-                _publish(result, note=note)
+                with actors.acting(reviewer, actors.Channel.IMPORT):
+                    _publish(result, note=note)
     except DjangoValidationError as exc:  # a model check the file schema did not anticipate
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
         raise InterchangeError(
@@ -153,8 +194,7 @@ def projects_import(data, *, publish: bool = False, note: str = "", user=None) -
 
 
 def _publish(result: ImportResult, *, note: str) -> None:
-    """Publish what the file changed, and projects never published (an administrator's import:
-    four eyes apply to reviewers publishing in the admin)."""
+    """Publish what the file changed, and projects never published, as the reviewer."""
     slugs = [*result.created, *result.updated, *result.unchanged]
     for project in Project.objects.filter(slug__in=slugs).order_by("slug"):
         try:
@@ -196,11 +236,14 @@ def _restore_publications(records: list[dict], result: ImportResult) -> None:
         publication = None
         for item in history["publications"]:
             by = item["published_by"]
+            reviewer = users.objects.filter(**{users.USERNAME_FIELD: by}).first() if by else None
             publication = Publication.objects.create(
                 project=project,
                 number=item["number"],
+                kind=item.get("kind", Publication.Kind.PUBLICATION),
                 published_at=item["published_at"],
-                published_by=users.objects.filter(**{users.USERNAME_FIELD: by}).first() if by else None,
+                published_by=reviewer,
+                published_by_name=by or "",
                 note=item["note"],
                 methodology=methods[item["methodology"]],
                 ratings=(ratings := [_published_rating(rating) for rating in item["ratings"]]),
@@ -209,13 +252,30 @@ def _restore_publications(records: list[dict], result: ImportResult) -> None:
                 changes=item["changes"],
             )
         if publication is not None:
+            # A withdrawal leaves the moment of the publication it withdrew.
+            shown = project.publications.exclude(kind=Publication.Kind.WITHDRAWAL).order_by("-number").first()
             Project.objects.filter(pk=project.pk).update(
                 publication=publication,
                 published_score=publication.score,
                 published_net=publication.score.net_score,
-                published_at=publication.published_at,
+                published_at=(shown or publication).published_at,
                 state=PublicationState.PUBLISHED if history["published"] else PublicationState.DRAFT,
             )
+            project.refresh_from_db()
+            if draft_changes(project) is None:
+                # What stands is what its last review published: the restored review stands too,
+                # so only changes made from now on count against four eyes.
+                Change.objects.create(
+                    project=project,
+                    kind=Change.Kind.PUBLICATION,
+                    subject=str(publication.number),
+                    new={"note": publication.note, "restored": True},
+                    actor=reviewer,
+                    actor_name=by or "",
+                    channel=actors.Channel.IMPORT,
+                    publication=publication,
+                    at=publication.published_at,
+                )
 
 
 def _published_rating(item: dict) -> dict:
@@ -233,20 +293,21 @@ def _published_rating(item: dict) -> dict:
     return rating
 
 
-def _write(records: list[dict], criteria: dict, result: ImportResult, *, user) -> None:
+def _write(records: list[dict], criteria: dict, result: ImportResult, *, restore: bool) -> None:
     with rescoring_deferred():
         operators = {}
-        for record in records:
-            operators[record["operator"]["name"]] = operator_upsert(**record["operator"])
+        for index, record in enumerate(records):
+            try:
+                operators[record["operator"]["name"]] = operator_upsert(**record["operator"])
+            except OperatorConflict as conflict:
+                raise InterchangeError([f"{_label(index, record)}: operator: {conflict}"]) from None
         for record in records:
             project, outcome = project_upsert(record=record, operator=operators[record["operator"]["name"]])
-            if "history" in record and outcome == "created":
+            if restore and "history" in record and outcome == "created":
                 _restore_cards(project, record["history"])
                 result.restored.append(project.slug)
             if "assessments" in record:
-                changed = assessments_replace(
-                    project=project, items=record["assessments"], criteria=criteria, user=user
-                )
+                changed = assessments_replace(project=project, items=record["assessments"], criteria=criteria)
                 if changed and outcome == "unchanged":
                     outcome = "updated"
             getattr(result, outcome).append(project.slug)

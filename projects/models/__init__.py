@@ -2,6 +2,7 @@
 
 from .api_keys import ApiKey
 from .assessments import Assessment
+from .changes import Change
 from .jobs import RescoreJob
 from .methodology import Criterion, Methodology
 from .operators import Operator
@@ -13,6 +14,7 @@ from .site import SiteState
 __all__ = [
     "ApiKey",
     "Assessment",
+    "Change",
     "Criterion",
     "Methodology",
     "Operator",

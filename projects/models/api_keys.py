@@ -70,6 +70,15 @@ class ApiKey(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
+    # Whose key it is: its writes are this user's changes, attributed to them in the log.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="api_keys",
+        verbose_name=_("owner"),
+        help_text=_("The staff member the key acts for: its writes are recorded as theirs."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
 
@@ -89,8 +98,16 @@ class ApiKey(models.Model):
         return f"{self.name} (sdg_{self.prefix}_…)"
 
     @classmethod
-    def issue(cls, *, name: str, scope: str = Scope.READ, created_by=None, **fields) -> tuple["ApiKey", str]:
-        """Create a key; returns it with the full key string, which is never stored."""
+    def issue(
+        cls, *, name: str, owner, scope: str = Scope.READ, created_by=None, **fields
+    ) -> tuple["ApiKey", str]:
+        """Create a key for ``owner`` (an active staff user, whose changes its writes are);
+        returns it with the full key string, which is never stored."""
+        if owner is None or not getattr(owner, "pk", None):
+            raise ValidationError({"owner": _("A key needs an owner: the staff member it acts for.")})
+        if not (owner.is_active and owner.is_staff):
+            raise ValidationError({"owner": _("The owner must be an active staff member.")})
+        fields["owner"] = owner
         prefix = secrets.token_hex(6)
         key = f"sdg_{prefix}_{secrets.token_urlsafe(32)}"
         api_key = cls(

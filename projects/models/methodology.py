@@ -4,12 +4,14 @@ A published version never changes (the admin shows it read-only and save() refus
 score card can say which method it was computed under and mean the same thing forever.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from projects import actors
 from projects.vocabularies import Dimension, PublicationState
 
 
@@ -26,6 +28,25 @@ class Methodology(models.Model):
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     # Everything of the method file but its criteria: α, bands, grades, caps, texts.
     parameters = models.JSONField(_("parameters"))
+    # A version is released by an administrator other than the one who drafted it.
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("drafted by"),
+    )
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("released by"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -49,6 +70,9 @@ class Methodology(models.Model):
             stored = Methodology.objects.filter(pk=self.pk).values_list("state", flat=True).first()
             if stored == PublicationState.PUBLISHED:
                 raise ValidationError(_("A published methodology version cannot be changed."))
+        if self._state.adding and self.drafted_by_id is None:
+            actor = actors.current()
+            self.drafted_by = actor.user if actor else None
         super().save(*args, **kwargs)
 
 

@@ -4,7 +4,7 @@ rescored by background workers (see projects.tasks)."""
 from django.db import connection, transaction
 from django.utils import timezone
 
-from projects import scoring
+from projects import actors, scoring
 from projects.freshness import site_changed
 from projects.models import Methodology, RescoreJob
 from projects.selectors import methodology_current
@@ -43,11 +43,20 @@ def ratings_carry_over(*, source: Methodology, target: Methodology) -> int:
         return cursor.rowcount
 
 
-def methodology_publish(*, methodology: Methodology, user=None) -> RescoreJob:
-    """Publish a draft version: it becomes the method scores are computed under. Ratings are
-    carried over from the current version and a rescoring job is queued for every project."""
+def methodology_publish(*, methodology: Methodology) -> RescoreJob:
+    """Publish a draft version, as the stated actor (``projects.actors``), who must not be the
+    one who drafted it: it becomes the method scores are computed under. Ratings are carried over
+    from the current version and a rescoring job is queued for every project; the automatic
+    republications it makes are the releasing administrator's."""
     from projects.tasks import rescore_start
 
+    user = actors.required("method release").user
+    if not user.has_perm("projects.publish_methodology"):
+        raise MethodRefused(f"Method {methodology.version}: releasing a method is for administrators.")
+    if methodology.drafted_by_id is not None and methodology.drafted_by_id == user.pk:
+        raise MethodRefused(
+            f"Method {methodology.version}: you drafted it; another administrator must release it."
+        )
     if methodology.is_published:
         raise MethodRefused(f"Method {methodology.version} is published already.")
     if not methodology.criteria.exists():
@@ -59,7 +68,7 @@ def methodology_publish(*, methodology: Methodology, user=None) -> RescoreJob:
     with transaction.atomic():
         previous = methodology_current()
         Methodology.objects.filter(pk=methodology.pk).update(
-            state=PublicationState.PUBLISHED, published_at=timezone.now()
+            state=PublicationState.PUBLISHED, published_at=timezone.now(), released_by=user
         )
         methodology.refresh_from_db()
         site_changed()  # the methodology pages show the new version

@@ -5,21 +5,25 @@ when a reviewer published them. Analysts' edits change the working ratings and t
 (``Project.current_score``) only; they reach the public when a reviewer publishes again, with a
 note saying why. Each publication records what moved since the one before (see ``changes_of``).
 
-Four eyes: a reviewer may not publish a project whose ratings or facts they changed themselves
-since its last publication (the audit trail says who changed what).
+Four eyes, from provenance: the actor of a publication or withdrawal (``projects.actors``, whatever
+the channel) must hold the reviewer's permission and must not be the actor of any change to the
+project since its last review (the editorial log, ``projects.models.changes``). Administrators are
+no exception, and an automatic republication under a new method is no review. What is published
+is exactly what the reviewer previewed: the preview carries a digest of the draft, and a draft
+that moved since is refused.
 """
 
 import hashlib
+import json
 
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
-from projects.freshness import site_changed
+from projects import actors
 from projects.interchange.exporter import assessment_record
 from projects.models import Assessment, Methodology, Project, Publication, ScoreCard
+from projects.models.changes import Change, editors_since_review, record
 from projects.models.publications import MAX_NOTE
 from projects.vocabularies import PublicationState
 
@@ -34,20 +38,35 @@ class NothingToPublish(PublicationRefused):
     """The working ratings and card are those already published."""
 
 
-def editors_since_publication(project: Project) -> set[int]:
-    """Ids of the users who changed the project or its ratings since it was last published."""
-    entries = LogEntry.objects.filter(
-        Q(content_type=ContentType.objects.get_for_model(Project), object_pk=str(project.pk))
-        | Q(
-            content_type=ContentType.objects.get_for_model(Assessment),
-            object_pk__in=[str(pk) for pk in project.assessments.values_list("pk", flat=True)],
-        )
-    ).exclude(actor=None)
-    if project.published_at is not None:
-        entries = entries.filter(timestamp__gt=project.published_at)
-    # Publishing itself is logged as a change of state; it is not an edit of the content.
-    ignored = {"state", "published_at", "publication", "published_score"}
-    return {entry.actor_id for entry in entries if set(entry.changes_dict or {}) - ignored}
+class PreviewOutdated(PublicationRefused):
+    """The draft changed after the reviewer's preview: nothing was published."""
+
+
+REVIEWER_PERMISSION = "projects.publish_project"
+
+
+def review_refusal(*, project: Project, user) -> str | None:
+    """Why ``user`` may not publish or withdraw the project now (None when they may)."""
+    if not user.has_perm(REVIEWER_PERMISSION):
+        return f"{project.name}: publishing and withdrawing are for reviewers."
+    if user.pk in editors_since_review(project.pk):
+        return f"{project.name}: you changed it since its last review; another reviewer must do it."
+    return None
+
+
+def _check_reviewer(project: Project, actor: actors.Actor) -> None:
+    refusal = review_refusal(project=project, user=actor.user)
+    if refusal:
+        raise PublicationRefused(refusal)
+
+
+def _clean_note(project: Project, note: str) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise PublicationRefused(f"{project.name}: note: say why; a note is required.")
+    if len(note) > MAX_NOTE:
+        raise PublicationRefused(f"{project.name}: note: at most {MAX_NOTE} characters, not {len(note)}.")
+    return note
 
 
 def ratings_snapshot(*, project_id: int, methodology: Methodology) -> list[dict]:
@@ -132,23 +151,44 @@ def _same_card(published: ScoreCard, working: ScoreCard) -> bool:
     )
 
 
-def project_publish(*, project: Project, note: str, user=None) -> Publication:
-    """Publish the project's working ratings and card, with a note saying why.
+def draft_digest(project: Project) -> str:
+    """A digest of everything publishing the project now would make public: its facts, its
+    working ratings with their evidence, its working card and its state."""
+    project = Project.objects.get(pk=project.pk)
+    card = ScoreCard.objects.filter(pk=project.current_score_id).first()
+    ratings = ratings_snapshot(project_id=project.pk, methodology=card.methodology) if card else []
+    draft = {
+        "facts": project.facts(),
+        "state": project.state,
+        "ratings": _content(ratings),
+        "card": card.card if card else None,
+    }
+    text = json.dumps(draft, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
-    Raises PublicationRefused (with the reason) when the note is missing, when ``user`` changed
-    the project since its last publication, or when nothing changed since then.
+
+def _number_after(project_id: int) -> int:
+    return (Publication.objects.filter(project_id=project_id).aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def project_publish(*, project: Project, note: str, digest: str | None = None) -> Publication:
+    """Publish the project's working facts, ratings and card, with a note saying why, as the
+    stated actor (``projects.actors``), who must be a reviewer who changed none of it.
+
+    ``digest`` is the ``draft_digest`` the reviewer previewed: when given and the draft moved
+    since, PreviewOutdated. Raises PublicationRefused (with the reason) when the note is missing,
+    the actor may not review it, or nothing changed since the last publication.
     """
-    note = (note or "").strip()
-    if not note:
-        raise PublicationRefused(f"{project.name}: note: say why this is published; a note is required.")
-    if len(note) > MAX_NOTE:
-        raise PublicationRefused(f"{project.name}: note: at most {MAX_NOTE} characters, not {len(note)}.")
-    if user is not None and user.pk in editors_since_publication(project):
-        raise PublicationRefused(
-            f"{project.name}: you changed it since its last publication; another reviewer must publish it."
-        )
+    actor = actors.required("publication")
+    note = _clean_note(project, note)
     with transaction.atomic():
+        # Edits lock the project row before they are logged: under the lock, the log is complete.
         locked = Project.objects.select_for_update().get(pk=project.pk)
+        _check_reviewer(locked, actor)
+        if digest is not None and digest != draft_digest(locked):
+            raise PreviewOutdated(
+                f"{project.name}: it changed after your preview; look at the new preview before publishing."
+            )
         card = project_rescore(project_id=project.pk)
         if card is None:
             raise PublicationRefused(
@@ -170,12 +210,13 @@ def project_publish(*, project: Project, note: str, user=None) -> Publication:
                 f"{project.name}: nothing changed since publication #{previous.number}; nothing to publish."
             )
         now = timezone.now()
-        number = (Publication.objects.filter(project_id=project.pk).aggregate(n=Max("number"))["n"] or 0) + 1
         publication = Publication.objects.create(
             project_id=project.pk,
-            number=number,
+            number=_number_after(project.pk),
+            kind=Publication.Kind.PUBLICATION,
             published_at=now,
-            published_by=user if getattr(user, "pk", None) else None,
+            published_by=actor.user,
+            published_by_name=actor.user.get_username(),
             note=note,
             methodology=card.methodology,
             ratings=ratings,
@@ -196,22 +237,70 @@ def project_publish(*, project: Project, note: str, user=None) -> Publication:
             published_net=card.net_score,
             updated_at=now,
         )
+        record(
+            kind=Change.Kind.PUBLICATION,
+            subject=str(publication.number),
+            new={"note": note},
+            project_id=project.pk,
+            publication=publication,
+            actor=actor,
+        )
     project.refresh_from_db(
         fields=["state", "published_at", "publication", "published_score", "published_net", "updated_at"]
     )
     return publication
 
 
-def project_unpublish(*, project: Project, user=None) -> bool:
-    """Withdraw a project from publication; returns False when it was a draft already.
-    Its publications stay in its history."""
-    changed = Project.objects.filter(pk=project.pk, state=PublicationState.PUBLISHED).update(
-        state=PublicationState.DRAFT, updated_at=timezone.now()
-    )
-    if changed:
-        site_changed()
-    project.refresh_from_db(fields=["state", "updated_at"])
-    return bool(changed)
+def project_withdraw(*, project: Project, note: str) -> Publication:
+    """Withdraw a published project from public view, as the stated actor (a reviewer who
+    changed none of it since its last review), with a note saying why. The withdrawal is a
+    publication of its own in the project's history; publishing again reinstates it."""
+    actor = actors.required("withdrawal")
+    note = _clean_note(project, note)
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        if locked.state != PublicationState.PUBLISHED or locked.publication_id is None:
+            raise PublicationRefused(f"{project.name}: it is not published; there is nothing to withdraw.")
+        _check_reviewer(locked, actor)
+        previous = Publication.objects.select_related("score", "ratings_of").get(pk=locked.publication_id)
+        now = timezone.now()
+        card = previous.score.card
+        publication = Publication.objects.create(
+            project_id=project.pk,
+            number=_number_after(project.pk),
+            kind=Publication.Kind.WITHDRAWAL,
+            published_at=now,
+            published_by=actor.user,
+            published_by_name=actor.user.get_username(),
+            note=note,
+            methodology=previous.methodology,
+            ratings=[],
+            ratings_of=previous.ratings_of or previous,
+            ratings_key=previous.ratings_key,
+            score=previous.score,
+            changes={
+                **changes_of(
+                    before_ratings=previous.frozen_ratings,
+                    before_card=card,
+                    ratings=previous.frozen_ratings,
+                    card=card,
+                ),
+                "withdrawn": True,
+            },
+        )
+        Project.objects.filter(pk=project.pk).update(
+            state=PublicationState.DRAFT, publication=publication, updated_at=now
+        )
+        record(
+            kind=Change.Kind.WITHDRAWAL,
+            subject=str(publication.number),
+            new={"note": note},
+            project_id=project.pk,
+            publication=publication,
+            actor=actor,
+        )
+    project.refresh_from_db(fields=["state", "publication", "updated_at"])
+    return publication
 
 
 def draft_changes(project: Project) -> dict | None:

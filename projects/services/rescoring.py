@@ -397,6 +397,14 @@ def _write_republications(methodology, items, card_ids, moment) -> int:
             )
         )
     new_ids = insert_rows(Publication, PUBLICATION_COLUMNS, rows, returning=("id", "project_id", "score_id"))
+    # Automatic, and the releasing administrator's: no review, so four eyes still see every
+    # change made since the last publication by a reviewer.
+    releaser = methodology.released_by
+    Publication.objects.filter(pk__in=[pk for pk, _, _ in new_ids]).update(
+        kind=Publication.Kind.REPUBLICATION,
+        published_by=releaser,
+        published_by_name=releaser.get_username() if releaser else "",
+    )
     nets = {item[0]: card_columns(item[4])["net_score"] for item in items}
     update_projects(
         ["publication_id", "published_score_id", "published_net", "published_at", "updated_at"],

@@ -7,6 +7,7 @@ or a missing field makes a test fail instead of silently posting something else.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -277,3 +278,20 @@ def change_url(project: Project) -> str:
 
 ADD_URL = "/admin/projects/project/add/"
 LIST_URL = "/admin/projects/project/"
+
+
+def preview_digests(response) -> dict:
+    """The draft digests a publish preview carries (hidden inputs ``digest-<pk>``)."""
+    return {
+        name.decode(): value.decode()
+        for name, value in re.findall(rb'name="(digest-\d+)" value="([0-9a-f]+)"', response.content)
+    }
+
+
+def publish_via(client, url, data, **kwargs):
+    """Publish as a reviewer does: look at the preview, then confirm with the note."""
+    if "action" in data:
+        preview = client.post(url, {key: value for key, value in data.items() if key != "note"})
+    else:
+        preview = client.get(url)
+    return client.post(url, {**data, **preview_digests(preview)}, **kwargs)

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from projects.models import ApiKey
+from tests.support.actors import key_owner
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +16,7 @@ ADD_URL = "/admin/projects/apikey/add/"
 def issue_in_admin(admin_client, **fields) -> tuple[ApiKey, str]:
     data = {
         "name": "Data desk",
+        "owner": key_owner().pk,
         "scope": "write",
         "throttle_rate": "500/hour",
         "expires_at_0": "",
@@ -65,7 +67,9 @@ def test_keys_cannot_be_deleted_only_revoked(admin_client):
 
 
 def test_the_command_prints_a_working_key(capsys, client):
-    call_command("issue_api_key", "Researcher", "--scope", "read", "--days", "30")
+    call_command(
+        "issue_api_key", "Researcher", "--owner", key_owner().username, "--scope", "read", "--days", "30"
+    )
     key = capsys.readouterr().out.strip()
     assert re.fullmatch(r"sdg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", key)
     assert ApiKey.objects.get().expires_at is not None

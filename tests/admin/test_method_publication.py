@@ -10,6 +10,7 @@ from projects.methodology import method_file_data, method_install
 from projects.models import Criterion, Methodology, Project, RescoreJob
 from projects.services.rescoring import rescore_job_chunk
 from tests.conftest import interchange, project_record, rated
+from tests.support.actors import reviewer_user
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,7 @@ def rated_projects():
     projects_import(
         interchange(*(project_record(f"p{i}", assessments=[rated("S7.1", i % 5)]) for i in range(3))),
         publish=True,
+        reviewer=reviewer_user(),
         note="First.",
     )
 

@@ -17,7 +17,7 @@ from projects.interchange.importer import projects_import
 from projects.models import Project
 from tests.conftest import interchange, project_record
 
-from .pages import LIST_URL, ProjectPage, parse, ratings
+from .pages import LIST_URL, ProjectPage, parse, publish_via, ratings
 
 pytestmark = pytest.mark.django_db
 
@@ -168,9 +168,9 @@ def test_list_query_count_does_not_grow_with_the_number_of_projects(admin_client
 def publish_action(client, projects, note=None, **extra):
     """The publish action: without ``note`` the preview page, with it the publication."""
     data = {"action": "publish", "_selected_action": [project.pk for project in projects]}
-    if note is not None:
-        data["note"] = note
-    return client.post(LIST_URL, data, **extra)
+    if note is None:
+        return client.post(LIST_URL, data, **extra)
+    return publish_via(client, LIST_URL, {**data, "note": note}, **extra)
 
 
 def test_publish_action_publishes_the_selected_projects_and_stamps_the_time(admin_client, three_projects):
@@ -203,11 +203,17 @@ def test_unpublish_action_withdraws_a_published_project(admin_client, three_proj
     alpha.refresh_from_db()
     assert alpha.state == "published"
 
-    admin_client.post(LIST_URL, {"action": "unpublish", "_selected_action": [alpha.pk]})
+    admin_client.post(
+        LIST_URL, {"action": "withdraw", "_selected_action": [alpha.pk], "note": "Withdrawn for a check."}
+    )
 
     alpha.refresh_from_db()
     assert alpha.state == "draft"
-    assert alpha.publications.count() == 1  # withdrawn, but its publication stays in its history
+    # The withdrawal is a publication of its own, with its note; the first stays in the history.
+    assert list(alpha.publications.order_by("number").values_list("kind", "note")) == [
+        ("publication", "First rating round."),
+        ("withdrawal", "Withdrawn for a check."),
+    ]
 
 
 def test_the_change_form_cannot_publish_only_the_reviewers_action_can(admin_client, three_projects):

@@ -15,8 +15,9 @@ from projects.interchange.importer import projects_import
 from projects.models import Project
 from projects.services.publication import draft_changes
 from tests.conftest import interchange, project_record
+from tests.support.actors import reviewer_user
 
-from .pages import LIST_URL, Element, ProjectPage, change_url, field_errors, parse, ratings
+from .pages import LIST_URL, Element, ProjectPage, change_url, field_errors, parse, publish_via, ratings
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,7 @@ def alpha(db):
     projects_import(
         interchange(project_record("alpha", name="Alpha Lunar Ice", assessments=ratings())),
         publish=True,
+        reviewer=reviewer_user(),
         note="First rating round.",
     )
     return Project.objects.get(slug="alpha")
@@ -115,9 +117,11 @@ def test_a_blank_note_is_refused_and_nothing_is_published(client, alpha, analyst
     edit_in_the_admin(client, analyst, alpha)
     client.force_login(reviewer)
     if route == "publish page":
-        response = client.post(publish_url(alpha), {"note": "   "})
+        response = publish_via(client, publish_url(alpha), {"note": "   "})
     else:
-        response = client.post(LIST_URL, {"action": "publish", "_selected_action": [alpha.pk], "note": "   "})
+        response = publish_via(
+            client, LIST_URL, {"action": "publish", "_selected_action": [alpha.pk], "note": "   "}
+        )
 
     assert response.status_code == 200  # the preview again, with the error
     tree = parse(response.content)
@@ -135,7 +139,9 @@ def test_a_reviewer_publishes_with_a_note(client, alpha, analyst, reviewer):
     expected_changes = draft_changes(alpha)
     client.force_login(reviewer)
 
-    response = client.post(publish_url(alpha), {"note": "S9.1 re-rated after the landing."}, follow=True)
+    response = publish_via(
+        client, publish_url(alpha), {"note": "S9.1 re-rated after the landing."}, follow=True
+    )
 
     assert response.redirect_chain == [(LIST_URL, 302)]
     assert "1 project published." in messages_of(response)
@@ -163,7 +169,7 @@ def test_nothing_to_publish_is_reported(client, alpha, reviewer):
         .clean_text
     )
 
-    response = client.post(publish_url(alpha), {"note": "Once more."}, follow=True)
+    response = publish_via(client, publish_url(alpha), {"note": "Once more."}, follow=True)
 
     shown = messages_of(response)
     assert "Alpha Lunar Ice: nothing changed since publication #1; nothing to publish." in shown
@@ -175,7 +181,7 @@ def test_an_analyst_cannot_open_or_post_the_publish_page(client, alpha, analyst)
     edit_in_the_admin(client, analyst, alpha)
 
     assert client.get(publish_url(alpha)).status_code == 403
-    assert client.post(publish_url(alpha), {"note": "Looks fine to me."}).status_code == 403
+    assert publish_via(client, publish_url(alpha), {"note": "Looks fine to me."}).status_code == 403
     assert "Publish…" not in ProjectPage.of(client.get(change_url(alpha))).tree.clean_text
     assert alpha.publications.count() == 1
 
@@ -214,12 +220,12 @@ def test_a_reviewer_who_edited_the_ratings_cannot_publish_them(client, alpha, re
 
     preview = parse(client.get(publish_url(alpha)).content)
     assert preview.find("p", class_="errornote").clean_text == (
-        "You changed it since its last publication: another reviewer must publish it."
+        f"{alpha.name}: you changed it since its last review; another reviewer must do it."
     )
-    response = client.post(publish_url(alpha), {"note": "My own re-rating."}, follow=True)
+    response = publish_via(client, publish_url(alpha), {"note": "My own re-rating."}, follow=True)
 
     assert (
-        "Alpha Lunar Ice: you changed it since its last publication; another reviewer must publish it."
+        "Alpha Lunar Ice: you changed it since its last review; another reviewer must do it."
         in messages_of(response)
     )
     assert "0 projects published." in messages_of(response)
@@ -229,7 +235,7 @@ def test_a_reviewer_who_edited_the_ratings_cannot_publish_them(client, alpha, re
 
     # another reviewer may
     client.force_login(member("rev2", "reviewer"))
-    client.post(publish_url(alpha), {"note": "Checked rev's re-rating."})
+    publish_via(client, publish_url(alpha), {"note": "Checked rev's re-rating."})
     alpha.refresh_from_db()
     assert (alpha.publication.number, alpha.publication.published_by.username) == (2, "rev2")
 
@@ -246,20 +252,24 @@ def test_an_edit_and_its_revert_leave_nothing_to_publish(client, alpha, analyst,
     client.force_login(reviewer)
     tree = ProjectPage.of(client.get(change_url(alpha))).tree
     assert "No unpublished changes" in tree.find("div", class_="field-draft_and_published").clean_text
-    response = client.post(publish_url(alpha), {"note": "Nothing really."}, follow=True)
+    response = publish_via(client, publish_url(alpha), {"note": "Nothing really."}, follow=True)
     assert "0 projects published." in messages_of(response)
     assert alpha.publications.count() == 1
 
 
 def test_a_withdrawn_project_can_be_published_again_and_the_preview_says_so(client, alpha, reviewer):
     client.force_login(reviewer)
-    client.post(LIST_URL, {"action": "unpublish", "_selected_action": [alpha.pk]})
+    client.post(
+        LIST_URL, {"action": "withdraw", "_selected_action": [alpha.pk], "note": "Withdrawn for a check."}
+    )
     alpha.refresh_from_db()
     assert alpha.state == "draft"
 
     preview = parse(client.get(publish_url(alpha)).content).find("section", class_="publication-preview")
     refusals = [p.clean_text for p in preview.find_all("p", class_="errornote")]
-    response = client.post(publish_url(alpha), {"note": "Back after the operator's correction."}, follow=True)
+    response = publish_via(
+        client, publish_url(alpha), {"note": "Back after the operator's correction."}, follow=True
+    )
 
     assert refusals == []
     assert "Withdrawn: the public does not see this project" in preview.clean_text

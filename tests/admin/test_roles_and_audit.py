@@ -1,14 +1,16 @@
 """Roles (analyst, reviewer, administrator), four-eyes publication, and the audit trail."""
 
 import pytest
-from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from projects import actors
 from projects.interchange.importer import projects_import
 from projects.models import ApiKey, Assessment, Project
+from tests.admin.pages import preview_digests
 from tests.conftest import interchange, project_record, rated
+from tests.support.actors import key_owner
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +46,7 @@ def publish(client, project, note="Reviewed the analyst's changes."):
     """The two steps of the publish action: the preview page, then the post with a note."""
     data = {"action": "publish", "_selected_action": [project.pk]}
     preview = client.post(CHANGELIST, data)
-    return preview, client.post(CHANGELIST, {**data, "note": note}, follow=True)
+    return preview, client.post(CHANGELIST, {**data, "note": note, **preview_digests(preview)}, follow=True)
 
 
 def test_an_analyst_cannot_publish(client, draft):
@@ -61,7 +63,7 @@ def test_a_reviewer_publishes_what_an_analyst_changed(client, draft):
     client.force_login(analyst)
     assessment = Assessment.objects.get(project=draft, criterion__code="S7.1")
     # an analyst's change through the admin is recorded with its author
-    with set_actor(analyst):
+    with actors.acting(analyst, actors.Channel.SHELL):
         assessment.level = 3
         assessment.save()
     client.force_login(reviewer)
@@ -76,15 +78,15 @@ def test_a_reviewer_publishes_what_an_analyst_changed(client, draft):
 
 def test_a_reviewer_cannot_publish_their_own_changes(client, draft):
     reviewer = member("rev", "reviewer")
-    with set_actor(reviewer):
+    with actors.acting(reviewer, actors.Channel.SHELL):
         assessment = Assessment.objects.get(project=draft, criterion__code="S7.1")
         assessment.level = 4
         assessment.save()
     client.force_login(reviewer)
     preview, response = publish(client, draft)
     # the preview warns, and publishing anyway is refused
-    assert b"You changed it since its last publication: another reviewer must publish it." in preview.content
-    assert b"you changed it since its last publication; another reviewer must publish it." in response.content
+    assert b"you changed it since its last review; another reviewer must do it." in preview.content
+    assert b"you changed it since its last review; another reviewer must do it." in response.content
     assert b"0 projects published." in response.content
     draft.refresh_from_db()
     assert draft.state == "draft"
@@ -93,7 +95,7 @@ def test_a_reviewer_cannot_publish_their_own_changes(client, draft):
 
 def test_every_change_is_recorded_field_by_field_with_who_and_when(admin_client, admin_user, draft):
     assessment = Assessment.objects.get(project=draft, criterion__code="S7.1")
-    with set_actor(admin_user):
+    with actors.acting(admin_user, actors.Channel.SHELL):
         assessment.level = 1
         assessment.justification = "Re-assessed after the operator's report."
         assessment.save()
@@ -107,7 +109,7 @@ def test_every_change_is_recorded_field_by_field_with_who_and_when(admin_client,
 
 
 def test_an_api_key_hash_never_enters_the_audit_log():
-    api_key, key = ApiKey.issue(name="Desk", scope="write")
+    api_key, key = ApiKey.issue(owner=key_owner(), name="Desk", scope="write")
     entry = LogEntry.objects.get_for_object(api_key).get()
     assert "key_hash" not in entry.changes_dict
     assert api_key.key_hash not in str(entry.changes_dict)

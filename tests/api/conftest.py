@@ -9,12 +9,14 @@ from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from projects.interchange.importer import projects_import
 from projects.models import ApiKey, Assessment, Operator, Project, Publication, ScoreCard
 from tests.conftest import interchange, project_record, rated
+from tests.support.actors import key_owner, reviewer_user, staff_user
 
 ALL_CODES = [
     *[f"S7.{i}" for i in range(1, 6)],
@@ -204,13 +206,13 @@ def make_client(openapi: OpenApi, key: str | None = None) -> CheckedAPIClient:
 @pytest.fixture
 def read_key(db):
     """(ApiKey, key string) with the read scope."""
-    return ApiKey.issue(name="Reader partner", scope="read", throttle_rate="1000/hour")
+    return ApiKey.issue(owner=key_owner(), name="Reader partner", scope="read", throttle_rate="1000/hour")
 
 
 @pytest.fixture
 def write_key(db):
     """(ApiKey, key string) with the write scope."""
-    return ApiKey.issue(name="Writer partner", scope="write", throttle_rate="1000/hour")
+    return ApiKey.issue(owner=key_owner(), name="Writer partner", scope="write", throttle_rate="1000/hour")
 
 
 @pytest.fixture
@@ -235,7 +237,7 @@ def client_for(db, openapi):
     def build(scope: str | None, rate: str = "1000/hour") -> CheckedAPIClient:
         if scope is None:
             return make_client(openapi)
-        _, key = ApiKey.issue(name=f"{scope} partner", scope=scope, throttle_rate=rate)
+        _, key = ApiKey.issue(owner=key_owner(), name=f"{scope} partner", scope=scope, throttle_rate=rate)
         return make_client(openapi, key)
 
     return build
@@ -358,6 +360,10 @@ def _without_id(row: dict) -> dict:
 
 
 def _restore(rows: dict) -> None:
+    users = {pk: staff_user(username).pk for pk, username in rows["users"].items()}
+    for model, column in ((Assessment, "assessed_by_id"), (Publication, "published_by_id")):
+        for row in rows[model]:
+            row[column] = users.get(row[column])
     operators = [Operator(**_without_id(row)) for row in rows[Operator]]
     Operator.objects.bulk_create(operators)
     operator_ids = {row["id"]: obj.pk for row, obj in zip(rows[Operator], operators, strict=True)}
@@ -419,10 +425,17 @@ def dataset(name: str, build) -> None:
         model: list(model.objects.exclude(pk__in=before[model]).order_by("pk").values())
         for model in SNAPSHOT_MODELS
     }
+    # The people the rows name (assessors, reviewers), by user name: restored as the same people.
+    _SNAPSHOTS[name]["users"] = dict(get_user_model().objects.values_list("pk", "username"))
 
 
 def _import_published() -> None:
-    projects_import(interchange(*copy.deepcopy(PUBLISHED_RECORDS)), publish=True, note="Test publication.")
+    projects_import(
+        interchange(*copy.deepcopy(PUBLISHED_RECORDS)),
+        publish=True,
+        reviewer=reviewer_user(),
+        note="Test publication.",
+    )
     for slug, day in UPDATED_DAY.items():
         Project.objects.filter(slug=slug).update(updated_at=when(day))
 

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from projects.models import ApiKey, Project
+from tests.support.actors import key_owner
 
 from .conftest import assert_problem, full_ratings, make_client, slugs
 
@@ -31,7 +32,7 @@ def test_a_read_key_authenticates_and_records_its_use(reader, read_key, publishe
 
 
 def test_an_unknown_well_formed_key_is_a_401(openapi, published):
-    _, key = ApiKey.issue(name="Soon deleted")
+    _, key = ApiKey.issue(owner=key_owner(), name="Soon deleted")
     ApiKey.objects.all().delete()
     body = assert_problem(make_client(openapi, key).get("/api/v1/projects"), 401)
     assert body["detail"] == INVALID
@@ -45,7 +46,7 @@ def test_a_key_with_a_wrong_secret_is_a_401(openapi, read_key, published):
 
 
 def test_a_revoked_key_is_refused_at_once_with_the_unknown_key_message(openapi, published):
-    api_key, key = ApiKey.issue(name="Revoked partner", scope="write")
+    api_key, key = ApiKey.issue(owner=key_owner(), name="Revoked partner", scope="write")
     client = make_client(openapi, key)
     assert client.get("/api/v1/projects").status_code == 200
     api_key.revoke()
@@ -56,13 +57,17 @@ def test_a_revoked_key_is_refused_at_once_with_the_unknown_key_message(openapi, 
 
 
 def test_an_expired_key_is_refused_with_the_unknown_key_message(openapi, published):
-    _, key = ApiKey.issue(name="Expired partner", expires_at=timezone.now() - timedelta(seconds=1))
+    _, key = ApiKey.issue(
+        owner=key_owner(), name="Expired partner", expires_at=timezone.now() - timedelta(seconds=1)
+    )
     body = assert_problem(make_client(openapi, key).get("/api/v1/projects/alpha"), 401)
     assert body["detail"] == INVALID
 
 
 def test_a_key_that_has_not_expired_yet_works(openapi, published):
-    _, key = ApiKey.issue(name="Valid partner", expires_at=timezone.now() + timedelta(days=1))
+    _, key = ApiKey.issue(
+        owner=key_owner(), name="Valid partner", expires_at=timezone.now() + timedelta(days=1)
+    )
     assert make_client(openapi, key).get("/api/v1/projects/alpha").status_code == 200
 
 

@@ -7,8 +7,8 @@ from django.utils.http import http_date
 from projects.freshness import site_changed
 from projects.interchange.importer import projects_import
 from projects.models import Operator, Project
-from projects.services.publication import project_publish
 from tests.conftest import interchange, project_record
+from tests.support.actors import publish_as_reviewer, reviewer_user
 
 from .conftest import LUNAR, full_ratings, when
 
@@ -95,7 +95,7 @@ def test_the_etag_changes_when_a_new_score_is_published(anon, writer, published)
     # The writer's representation (its draft_score) moved at once; the public score waits.
     assert writer.get("/api/v1/projects/alpha")["ETag"] != writer_before["ETag"]
     assert anon.get("/api/v1/projects/alpha").json()["score"] == before.json()["score"]
-    project_publish(project=Project.objects.get(slug="alpha"), note="Re-assessed S7.1.")
+    publish_as_reviewer(project=Project.objects.get(slug="alpha"), note="Re-assessed S7.1.")
     after = anon.get("/api/v1/projects/alpha")
     assert after.json()["score"] != before.json()["score"]
     assert after["ETag"] != before["ETag"]
@@ -117,7 +117,7 @@ def test_list_etags_change_when_a_listed_score_is_published(anon, writer, publis
     # The score history is the list of publications: an unpublished write leaves it as it was.
     scores = "/api/v1/projects/alpha/scores"
     assert anon.get(scores, HTTP_IF_NONE_MATCH=written[scores]).status_code == 304
-    project_publish(project=Project.objects.get(slug="alpha"), note="Re-assessed S7.1.")
+    publish_as_reviewer(project=Project.objects.get(slug="alpha"), note="Re-assessed S7.1.")
     for url in urls:
         assert anon.get(url, HTTP_IF_NONE_MATCH=written[url]).status_code == 200, url
 
@@ -138,7 +138,7 @@ def test_if_modified_since_does_not_hide_a_project_leaving_the_page(anon, writer
     )
     # Rankings follow the published cards: the write alone moves nothing the public sees.
     assert [item["slug"] for item in anon.get(url).json()["results"]] == ["alpha", "epsilon"]
-    project_publish(project=Project.objects.get(slug="epsilon"), note="Lowered.")
+    publish_as_reviewer(project=Project.objects.get(slug="epsilon"), note="Lowered.")
     now = anon.get(url)
     assert [item["slug"] for item in now.json()["results"]] == ["alpha", "beta"]  # epsilon dropped to 3rd
     again = anon.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
@@ -149,7 +149,10 @@ def test_if_modified_since_does_not_hide_a_changed_project_count(anon, published
     url = "/api/v1/operators"
     first = anon.get(url)
     projects_import(
-        interchange(project_record("new-lunar", operator=LUNAR)), publish=True, note="Test publication."
+        interchange(project_record("new-lunar", operator=LUNAR)),
+        publish=True,
+        reviewer=reviewer_user(),
+        note="Test publication.",
     )
     counts = {item["slug"]: item["project_count"] for item in anon.get(url).json()["results"]}
     assert counts["lunar-co"] == 3

@@ -16,6 +16,7 @@ import pytest
 
 from projects.interchange.importer import projects_import
 from tests.conftest import interchange, project_record
+from tests.support.actors import reviewer_user
 
 from .conftest import assert_problem, error_fields, full_ratings, slugs
 
@@ -132,6 +133,7 @@ def test_equal_figures_are_ordered_by_slug_so_pages_are_stable(anon, db, orderin
     projects_import(
         interchange(*(project_record(slug, **copy.deepcopy(same)) for slug in ["tie-c", "tie-a", "tie-b"])),
         publish=True,
+        reviewer=reviewer_user(),
         note="Test publication.",
     )
     assert slugs(anon.get(f"/api/v1/projects?ordering={ordering}")) == ["tie-a", "tie-b", "tie-c"]

@@ -8,6 +8,7 @@ import pytest
 from projects.interchange.importer import projects_import
 from projects.models import Project
 from tests.conftest import interchange, project_record
+from tests.support.actors import reviewer_user
 
 from .conftest import assert_problem, error_fields, slugs, when
 
@@ -99,7 +100,9 @@ def many_projects(count: int) -> list[str]:
     """Published projects sync-0 … sync-N, changed one day after the other in that order."""
     names = [f"sync-{index:02d}" for index in range(count)]
     records = [project_record(slug, name=f"Synced {slug}") for slug in names]
-    projects_import(interchange(*copy.deepcopy(records)), publish=True, note="Test publication.")
+    projects_import(
+        interchange(*copy.deepcopy(records)), publish=True, reviewer=reviewer_user(), note="Test publication."
+    )
     for day, slug in enumerate(names, start=1):
         Project.objects.filter(slug=slug).update(updated_at=when(day))
     return names

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import Project
-from projects.services.publication import project_publish
+from tests.support.actors import publish_as_reviewer
 
 from .conftest import PUBLISHED_RECORDS, assert_problem, full_ratings, ratings, slugs
 
@@ -69,7 +69,7 @@ def working_card(slug: str) -> dict:
 
 
 def publish(slug: str, note: str = "Why"):
-    return project_publish(project=Project.objects.get(slug=slug), note=note)
+    return publish_as_reviewer(project=Project.objects.get(slug=slug), note=note)
 
 
 def rate(writer, slug: str, code: str, level: int) -> None:

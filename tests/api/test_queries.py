@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from projects.interchange.importer import projects_import
 from projects.models import Assessment, Project, Publication
-from projects.services.publication import project_publish
 from tests.conftest import interchange, project_record
+from tests.support.actors import publish_as_reviewer, reviewer_user
 
 from .conftest import dataset, make_client, ratings
 
@@ -27,14 +27,16 @@ def build_many() -> None:
         )
         for index in range(COUNT)
     ]
-    projects_import(interchange(*copy.deepcopy(records)), publish=True, note="Test publication.")
+    projects_import(
+        interchange(*copy.deepcopy(records)), publish=True, reviewer=reviewer_user(), note="Test publication."
+    )
     draft_operator = {"name": "Drafty", "country": "FR", "kind": "agency"}
     projects_import(interchange(project_record("a-draft", operator=draft_operator)))
     # A long score history is a long list of publications: re-rate S7.1 and publish, COUNT times.
     first = Project.objects.get(slug="project-00")
     for index in range(COUNT):
         Assessment.objects.filter(project=first, criterion__code="S7.1").update(level=(index + 1) % 5)
-        project_publish(project=first, note=f"Revision {index + 1}.")
+        publish_as_reviewer(project=first, note=f"Revision {index + 1}.")
 
 
 @pytest.fixture
@@ -79,6 +81,7 @@ def test_assessments_cost_the_same_queries_for_1_and_25_ratings(openapi, many):
     projects_import(
         interchange(project_record("one-rating", assessments=ratings()[:1])),
         publish=True,
+        reviewer=reviewer_user(),
         note="Test publication.",
     )
     client = make_client(openapi)

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import Assessment, Project
-from projects.services.publication import project_publish
+from tests.support.actors import publish_as_reviewer
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_a_publication_shows_at_once(anon, published):
     assessment.level = 0 if assessment.level else 4
     assessment.save()
     assert anon.get(DETAIL).json()["score"] == before  # a draft: the public card is unchanged
-    project_publish(project=project, note="Checked.")
+    publish_as_reviewer(project=project, note="Checked.")
     after = anon.get(DETAIL).json()["score"]
     assert after != before and after == Project.objects.get(slug="alpha").published_score.card
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from projects.api.conditional import etag_for
 from projects.api.parsers import SafeJSONRenderer, dumps
+from tests.support.actors import reviewer_user
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +122,10 @@ def test_project_dates_in_the_api_are_the_stored_moments(client):
     from tests.conftest import interchange, project_record
 
     projects_import(
-        interchange(project_record("dated", assessments=full_ratings(2))), publish=True, note="Dated."
+        interchange(project_record("dated", assessments=full_ratings(2))),
+        publish=True,
+        reviewer=reviewer_user(),
+        note="Dated.",
     )
     project = Project.objects.get(slug="dated")
     item = client.get("/api/v1/projects").json()["results"][0]

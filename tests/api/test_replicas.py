@@ -15,6 +15,7 @@ from projects.interchange.importer import projects_import
 from projects.models import ApiKey, Project
 from tests.api.conftest import full_ratings
 from tests.conftest import interchange, project_record
+from tests.support.actors import key_owner, reviewer_user
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -39,7 +40,9 @@ def published(db):
     records = [
         project_record(slug, assessments=full_ratings(level)) for slug, level in (("one", 2), ("two", 3))
     ]
-    projects_import(interchange(*copy.deepcopy(records)), publish=True, note="Test publication.")
+    projects_import(
+        interchange(*copy.deepcopy(records)), publish=True, reviewer=reviewer_user(), note="Test publication."
+    )
 
 
 @pytest.fixture
@@ -65,7 +68,7 @@ def test_public_api_reads_come_from_the_replica(client, replica, path):
 
 
 def test_a_read_key_reads_the_replica_after_its_key_is_checked_on_the_primary(client, replica):
-    _, raw = ApiKey.issue(name="reader", scope=ApiKey.Scope.READ)
+    _, raw = ApiKey.issue(owner=key_owner(), name="reader", scope=ApiKey.Scope.READ)
     with CaptureQueriesContext(connection) as primary, CaptureQueriesContext(replica) as copy_:
         response = client.get("/api/v1/projects/one", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert response.status_code == 200
@@ -74,7 +77,7 @@ def test_a_read_key_reads_the_replica_after_its_key_is_checked_on_the_primary(cl
 
 
 def test_write_keys_and_writes_stay_on_the_primary(client, replica):
-    _, raw = ApiKey.issue(name="writer", scope=ApiKey.Scope.WRITE)
+    _, raw = ApiKey.issue(owner=key_owner(), name="writer", scope=ApiKey.Scope.WRITE)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     with CaptureQueriesContext(replica) as copy_:
         read = client.get("/api/v1/projects/one", **auth)

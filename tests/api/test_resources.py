@@ -10,6 +10,7 @@ import pytest
 from projects.interchange.exporter import projects_export
 from projects.interchange.importer import projects_import
 from tests.conftest import interchange, project_record, rated
+from tests.support.actors import reviewer_user
 
 from .conftest import ALL_CODES, PUBLISHED_SLUGS, assert_problem, full_ratings
 
@@ -61,6 +62,7 @@ def test_one_assessment_carries_level_evidence_grade_and_source(anon, db):
     projects_import(
         interchange(project_record("sourced", assessments=[source, na])),
         publish=True,
+        reviewer=reviewer_user(),
         note="Test publication.",
     )
     body = anon.get("/api/v1/projects/sourced/assessments/D5").json()
@@ -81,7 +83,10 @@ def test_one_assessment_carries_level_evidence_grade_and_source(anon, db):
 def test_score_history_lists_publications_newest_first(anon, db):
     for level, note in ((2, "First look."), (3, "Flight data."), (1, "Setback.")):
         projects_import(
-            interchange(project_record("moving", assessments=full_ratings(level))), publish=True, note=note
+            interchange(project_record("moving", assessments=full_ratings(level))),
+            publish=True,
+            reviewer=reviewer_user(),
+            note=note,
         )
     # A working change that nobody published is not part of the public history.
     projects_import(interchange(project_record("moving", assessments=full_ratings(4))))
@@ -170,7 +175,9 @@ def test_rankings_list_rated_projects_by_net_score_with_a_rank(anon, published):
 
 def test_equal_net_scores_share_a_rank(anon, published):
     twins = [project_record(slug, assessments=full_ratings(2)) for slug in ("twin-a", "twin-b")]
-    projects_import(interchange(*copy.deepcopy(twins)), publish=True, note="Test publication.")
+    projects_import(
+        interchange(*copy.deepcopy(twins)), publish=True, reviewer=reviewer_user(), note="Test publication."
+    )
     results = anon.get("/api/v1/rankings").json()["results"]
     assert [(item["rank"], item["slug"]) for item in results] == [
         (1, "alpha"),
@@ -184,7 +191,9 @@ def test_equal_net_scores_share_a_rank(anon, published):
 
 def test_ranks_hold_across_pages_whatever_the_page_size(anon, published):
     twins = [project_record(slug, assessments=full_ratings(2)) for slug in ("twin-a", "twin-b")]
-    projects_import(interchange(*copy.deepcopy(twins)), publish=True, note="Test publication.")
+    projects_import(
+        interchange(*copy.deepcopy(twins)), publish=True, reviewer=reviewer_user(), note="Test publication."
+    )
     whole = [(item["rank"], item["slug"]) for item in anon.get("/api/v1/rankings").json()["results"]]
     for size in (1, 2, 4):
         paged = []
@@ -267,6 +276,7 @@ def test_the_csv_export_quotes_commas_and_quotes_in_names(anon, db):
     projects_import(
         interchange(project_record("quoted", name='Ice, Rock and "Dust"', assessments=full_ratings())),
         publish=True,
+        reviewer=reviewer_user(),
         note="Test publication.",
     )
     rows = list(

@@ -1,9 +1,11 @@
 """Backup and restore through the interchange format: `export_projects --with-history` into an
-empty database with `import_projects` gives back identical score cards and history (every card
-with its time, every publication with its note, ratings and change line), and what the public
-sees is the same. A malformed history is refused, naming the field, and nothing changes."""
+empty database with `restore_backup` gives back identical score cards and history (every card
+with its time, every publication with its note, ratings and change line, its reviewer's name
+even without the account), and what the public sees is the same. A malformed history is refused,
+naming the field, and nothing changes; a plain import refuses history."""
 
 import copy
+import io
 import json
 
 import pytest
@@ -11,12 +13,30 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from projects.changes import change_line
-from projects.interchange.importer import InterchangeError, projects_import
+from projects.interchange.importer import InterchangeError, backup_restore, projects_import
 from projects.models import Assessment, Operator, Project, Publication, ScoreCard
-from projects.services.publication import draft_changes, project_publish, project_unpublish
+from projects.services.publication import draft_changes
 from tests.conftest import interchange, project_record, rated
+from tests.support.actors import (
+    key_owner,
+    publish_as_reviewer,
+    reviewer_user,
+    staff_user,
+    withdraw_as_reviewer,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+def administrator():
+    user = staff_user("restorer")
+    user.is_superuser = True
+    user.save()
+    return user
+
+
+def restore(path) -> None:
+    call_command("restore_backup", str(path), "--user", administrator().username, stdout=io.StringIO())
 
 
 def export(tmp_path, *args, name="export.json") -> str:
@@ -52,7 +72,7 @@ def cards_and_history() -> dict:
                 (
                     p.number,
                     p.published_at,
-                    p.published_by.username if p.published_by else None,
+                    p.published_by_name,
                     p.note,
                     p.methodology.version,
                     p.frozen_ratings,
@@ -73,17 +93,16 @@ def history(db):
     """The demo, then a life: a rating changed and republished by a reviewer, an unpublished
     edit, a project withdrawn, and a draft never published."""
     call_command("load_demo")
-    reviewer = get_user_model().objects.create_user("reviewer-restore")
     first = Project.objects.order_by("slug").first()
     assessment = first.assessments.select_related("criterion").order_by("criterion__position").first()
     assessment.level = 0 if assessment.level != 0 else 4
     assessment.not_applicable = False
     assessment.save()
-    project_publish(project=first, note="Operator report of 2026 reviewed.", user=reviewer)
+    publish_as_reviewer(project=first, note="Operator report of 2026 reviewed.")
     assessment.justification = "An edit that waits for review."
     assessment.save()  # working card and ratings move on; the public keeps publication #2
     withdrawn = Project.objects.order_by("slug")[1]
-    project_unpublish(project=withdrawn)
+    withdraw_as_reviewer(project=withdrawn, note="Withdrawn.")
     projects_import(interchange(project_record("never-published", assessments=[rated("S7.1", 3)])))
     return first
 
@@ -96,7 +115,7 @@ def test_export_with_history_into_an_empty_database_restores_cards_and_history_i
 
     empty_the_database()
     assert not ScoreCard.objects.exists()
-    call_command("import_projects", str(tmp_path / "backup.json"))
+    restore(tmp_path / "backup.json")
 
     assert cards_and_history() == before
     assert export(tmp_path, "--with-history", name="again.json") == backup
@@ -107,7 +126,7 @@ def test_the_restored_history_reads_the_same_on_the_public_page_and_in_the_api(h
     export(tmp_path, "--with-history", name="backup.json")
     lines = [change_line(p.changes) for p in history.publications.order_by("-number")]
     empty_the_database()
-    call_command("import_projects", str(tmp_path / "backup.json"))
+    restore(tmp_path / "backup.json")
     body = client.get(f"/api/v1/projects/{history.slug}/scores").json()
     assert [entry["summary"] for entry in body["results"]] == lines
     assert body["results"][0]["note"] == "Operator report of 2026 reviewed."
@@ -121,7 +140,7 @@ def test_a_restored_working_card_that_disagrees_with_its_ratings_is_followed_by_
     data = json.loads(export(tmp_path, "--with-history"))
     data["projects"][0]["assessments"][0]["rating"] = 1  # edited after the backup was taken
     empty_the_database()
-    result = projects_import(data)
+    result = backup_restore(data, user=administrator())
     assert result.restored == ["alpha"]
     project = Project.objects.select_related("current_score").get(slug="alpha")
     assert project.score_history.count() == 2  # the restored card, then the one the ratings give
@@ -129,19 +148,57 @@ def test_a_restored_working_card_that_disagrees_with_its_ratings_is_followed_by_
     assert fresh_card["dimensions"]["sdg7"]["high"] < restored_card["dimensions"]["sdg7"]["high"]
 
 
-def test_history_in_a_file_is_ignored_for_projects_that_already_exist(history, tmp_path):
+def test_a_plain_import_refuses_history_and_changes_nothing(history, tmp_path):
     export(tmp_path, "--with-history", name="backup.json")
     before = cards_and_history()
     data = json.loads((tmp_path / "backup.json").read_text())
-    result = projects_import(data)
-    assert result.restored == []
+    with pytest.raises(InterchangeError) as refused:
+        projects_import(data)
+    assert refused.value.errors[0].startswith("projects[0] ")
+    assert "history: a plain import does not take history" in refused.value.errors[0]
     assert cards_and_history() == before
+
+
+def test_a_new_project_with_forged_history_is_not_published_by_an_import(db):
+    """Finding 1: a "history" block for a new slug made it public with the card as written."""
+    record = project_record("forged", assessments=[rated("S7.1", 0)])
+    record["history"] = {"published": True, "score_cards": [], "publications": []}
+    with pytest.raises(InterchangeError):
+        projects_import(interchange(record))
+    assert not Project.objects.filter(slug="forged").exists()
+
+
+def test_a_backup_is_restored_only_into_an_empty_database_and_by_an_administrator(history, tmp_path):
+    export(tmp_path, "--with-history", name="backup.json")
+    data = json.loads((tmp_path / "backup.json").read_text())
+    before = cards_and_history()
+    with pytest.raises(InterchangeError, match="database: a backup is restored into a database without"):
+        backup_restore(data, user=administrator())
+    empty_the_database()
+    with pytest.raises(InterchangeError, match="user: restoring a backup is for administrators"):
+        backup_restore(data, user=reviewer_user())
+    assert not Project.objects.exists()
+    backup_restore(data, user=administrator())
+    assert cards_and_history() == before
+
+
+def test_a_restore_keeps_the_reviewers_name_without_the_account(history, tmp_path):
+    export(tmp_path, "--with-history", name="backup.json")
+    names = sorted(set(Publication.objects.values_list("published_by_name", flat=True)))
+    assert names == ["demo-reviewer", "test-reviewer"]
+    empty_the_database()
+    get_user_model().objects.filter(username__in=names).delete()
+    restore(tmp_path / "backup.json")
+    assert sorted(set(Publication.objects.values_list("published_by_name", flat=True))) == names
+    assert not Publication.objects.filter(published_by__isnull=False).exists()
+    again = json.loads(export(tmp_path, "--with-history", name="again.json"))
+    assert {p["published_by"] for r in again["projects"] for p in r["history"]["publications"]} == set(names)
 
 
 def test_the_api_refuses_history_in_a_project_body(db):
     from projects.models import ApiKey
 
-    _, key = ApiKey.issue(name="writer", scope="write")
+    _, key = ApiKey.issue(owner=key_owner(), name="writer", scope="write")
     from rest_framework.test import APIClient
 
     client = APIClient()
@@ -215,7 +272,10 @@ BROKEN_HISTORIES = {
 @pytest.mark.parametrize("case", sorted(BROKEN_HISTORIES))
 def test_a_malformed_history_is_refused_naming_the_field_and_nothing_changes(case, tmp_path):
     projects_import(
-        interchange(project_record("alpha", assessments=[rated("S7.1", 3)])), publish=True, note="First."
+        interchange(project_record("alpha", assessments=[rated("S7.1", 3)])),
+        publish=True,
+        reviewer=reviewer_user(),
+        note="First.",
     )
     data = json.loads(export(tmp_path, "--with-history"))
     empty_the_database()
@@ -223,7 +283,7 @@ def test_a_malformed_history_is_refused_naming_the_field_and_nothing_changes(cas
     broken = copy.deepcopy(data)
     breaks(broken["projects"][0]["history"])
     with pytest.raises(InterchangeError) as refused:
-        projects_import(broken)
+        backup_restore(broken, user=administrator())
     assert any(line.startswith(f"projects[0] 'alpha': {message}") for line in refused.value.errors), (
         refused.value.errors
     )

@@ -7,8 +7,8 @@ from django.core.management import call_command
 
 from projects.interchange.importer import projects_import
 from projects.models import Project
-from projects.services.publication import project_publish
 from tests.conftest import interchange, project_record, rated
+from tests.support.actors import publish_as_reviewer
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def test_export_import_export_is_identical_on_the_demo_data(tmp_path):
     call_command("load_demo")
     first = export(tmp_path, name="first.json")
     Project.objects.all().delete()
-    call_command("import_projects", str(tmp_path / "first.json"))
+    call_command("import_projects", str(tmp_path / "first.json"), "--user", "tester")
     assert export(tmp_path, name="second.json") == first
 
 
@@ -51,7 +51,7 @@ def test_export_carries_the_score_card_and_the_ratings(tmp_path):
 
 def test_published_only_leaves_drafts_out(tmp_path):
     projects_import(interchange(project_record("draft-one"), project_record("public-one")))
-    project_publish(project=Project.objects.get(slug="public-one"), note="Test publication.")
+    publish_as_reviewer(project=Project.objects.get(slug="public-one"), note="Test publication.")
     data = json.loads(export(tmp_path, "--published-only"))
     assert [p["slug"] for p in data["projects"]] == ["public-one"]
 

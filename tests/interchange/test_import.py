@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from projects.interchange.importer import InterchangeError, projects_import
 from projects.models import Assessment, Operator, Project, ScoreCard
 from tests.conftest import interchange, project_record, rated
+from tests.support.actors import reviewer_user
 
 ALL_CODES = [
     *[f"S7.{i}" for i in range(1, 6)],
@@ -43,7 +44,9 @@ def test_import_creates_draft_project_with_current_score():
 
 
 def test_import_with_publish_publishes():
-    result = projects_import(interchange(project_record("alpha")), publish=True, note="Test publication.")
+    result = projects_import(
+        interchange(project_record("alpha")), publish=True, reviewer=reviewer_user(), note="Test publication."
+    )
     assert result.published == ["alpha"]
     assert Project.objects.get(slug="alpha").state == "published"
 
@@ -214,11 +217,11 @@ def test_command_reports_errors_and_malformed_json(tmp_path):
     bad_json = tmp_path / "bad.json"
     bad_json.write_text('{"format": ')
     with pytest.raises(CommandError, match="not valid JSON: Expecting value at line 1, column 12"):
-        call_command("import_projects", str(bad_json))
+        call_command("import_projects", str(bad_json), "--user", "tester")
     invalid = tmp_path / "invalid.json"
     invalid.write_text(json.dumps(interchange(project_record("alpha", assessments=[rated("S7.1", 7)]))))
     with pytest.raises(CommandError, match=r"nothing was imported; 1 problem\(s\):\n  projects\[0\] 'alpha'"):
-        call_command("import_projects", str(invalid))
+        call_command("import_projects", str(invalid), "--user", "tester")
     assert not Project.objects.exists()
 
 
@@ -227,4 +230,4 @@ def test_command_refuses_oversized_file(tmp_path, settings):
     big = tmp_path / "big.json"
     big.write_text(json.dumps(interchange(project_record("alpha", summary="x" * 200))))
     with pytest.raises(CommandError, match="larger than the limit of 100 bytes"):
-        call_command("import_projects", str(big))
+        call_command("import_projects", str(big), "--user", "tester")

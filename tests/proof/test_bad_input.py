@@ -43,6 +43,7 @@ from projects.interchange.exporter import projects_export
 from projects.interchange.importer import InterchangeError, projects_import
 from projects.models import ApiKey, Assessment, Operator, Project, Publication, ScoreCard
 from projects.vocabularies import EvidenceGrade, OperatorKind, Origin, Phase, Resource, TargetBody
+from tests.support.actors import key_owner, reviewer_user
 
 pytestmark = [
     pytest.mark.django_db(transaction=False),
@@ -192,7 +193,9 @@ def seed_demo() -> None:
 def world(db, tmp_path) -> World:
     cache.clear()  # throttle counts
     seed_demo()
-    _, key = ApiKey.issue(name="Bad input prober", scope="write", throttle_rate="9999999/hour")
+    _, key = ApiKey.issue(
+        owner=key_owner(), name="Bad input prober", scope="write", throttle_rate="9999999/hour"
+    )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     document = json.loads("".join(projects_export()))
@@ -818,13 +821,16 @@ def test_the_valid_inputs_the_corruptions_start_from_are_accepted(world):
     export and the records re-import as no-ops; the changed file and writes do change data."""
     with rolled_back():
         result = projects_import(
-            json.loads(json.dumps(world.document)), publish=True, note="Test publication."
+            json.loads(json.dumps(world.document)),
+            publish=True,
+            reviewer=reviewer_user(),
+            note="Test publication.",
         )
         assert (result.created, result.updated, len(result.unchanged)) == ([], [], 14)
         assert database_digest() == world.baseline
     with rolled_back():
         world.file.write_bytes(changed_file(world))
-        call_command("import_projects", str(world.file), stdout=io.StringIO())
+        call_command("import_projects", str(world.file), "--user", "tester", stdout=io.StringIO())
         assert database_digest() != world.baseline
     for record in world.records:
         url = f"/api/v1/projects/{record['slug']}"
@@ -872,9 +878,15 @@ def test_a_corrupted_interchange_file_is_refused_naming_project_and_field_and_no
         assert_names_place(refused.value.errors, bad)
     with nothing_changes(world):
         world.file.write_bytes(raw)
-        arguments = ["--publish", "--note", "Test publication."] if publish else []
+        arguments = (
+            ["--publish", "--reviewer", reviewer_user().username, "--note", "Test publication."]
+            if publish
+            else []
+        )
         with pytest.raises(CommandError) as refused:
-            call_command("import_projects", str(world.file), *arguments, stdout=io.StringIO())
+            call_command(
+                "import_projects", str(world.file), "--user", "tester", *arguments, stdout=io.StringIO()
+            )
         message = str(refused.value)
         assert message.startswith(f"{world.file}: nothing was imported; ")
         assert_names_place(command_problems(message), bad)
@@ -931,7 +943,16 @@ def test_a_file_that_is_not_json_text_is_a_command_error_and_nothing_changes(wor
         world.file.write_bytes(raw)
         with pytest.raises(CommandError) as refused:
             call_command(
-                "import_projects", str(world.file), "--publish", "--note", "Test.", stdout=io.StringIO()
+                "import_projects",
+                str(world.file),
+                "--user",
+                "tester",
+                "--publish",
+                "--reviewer",
+                reviewer_user().username,
+                "--note",
+                "Test.",
+                stdout=io.StringIO(),
             )
         message = str(refused.value)
         assert message.startswith(f"{world.file}: ")
@@ -945,7 +966,7 @@ def test_invalid_utf8_is_named_with_the_offset_of_the_first_bad_byte(world):
         with nothing_changes(world):
             world.file.write_bytes(valid[:position] + bad + valid[position:])
             with pytest.raises(CommandError, match=rf"not UTF-8 text \(byte {position}\)"):
-                call_command("import_projects", str(world.file), stdout=io.StringIO())
+                call_command("import_projects", str(world.file), "--user", "tester", stdout=io.StringIO())
 
 
 @examples(10)
@@ -958,7 +979,16 @@ def test_a_file_over_import_max_bytes_is_refused_unread_and_nothing_changes(worl
         world.file.write_bytes(valid)
         with pytest.raises(CommandError) as refused:
             call_command(
-                "import_projects", str(world.file), "--publish", "--note", "Test.", stdout=io.StringIO()
+                "import_projects",
+                str(world.file),
+                "--user",
+                "tester",
+                "--publish",
+                "--reviewer",
+                reviewer_user().username,
+                "--note",
+                "Test.",
+                stdout=io.StringIO(),
             )
         assert str(refused.value) == (
             f"{world.file}: larger than the limit of {len(valid) - excess} bytes (IMPORT_MAX_BYTES)."
@@ -978,7 +1008,7 @@ def test_a_json_bomb_100000_levels_deep_is_a_clean_command_error(world, bomb):
     with nothing_changes(world):
         world.file.write_bytes(bomb)
         with pytest.raises(CommandError) as refused:
-            call_command("import_projects", str(world.file), stdout=io.StringIO())
+            call_command("import_projects", str(world.file), "--user", "tester", stdout=io.StringIO())
         assert str(refused.value) == f"{world.file}: nested too deeply to be an interchange file."
 
 
@@ -990,7 +1020,7 @@ def test_a_number_too_long_for_python_to_read_is_a_command_error_not_a_crash(wor
     with nothing_changes(world):
         world.file.write_bytes(raw)
         with pytest.raises(CommandError) as refused:
-            call_command("import_projects", str(world.file), stdout=io.StringIO())
+            call_command("import_projects", str(world.file), "--user", "tester", stdout=io.StringIO())
         assert str(refused.value).startswith(f"{world.file}: ")
 
 

@@ -4,10 +4,11 @@ required note and a change line; every door in (import, admin, API, shell) chang
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
+from projects import actors
 from projects.changes import change_line
 from projects.interchange.importer import InterchangeError, projects_import
 from projects.models import Assessment, Project, Publication
@@ -19,6 +20,7 @@ from projects.services.publication import (
     project_publish,
 )
 from tests.conftest import interchange, project_record, rated
+from tests.support.actors import publish_as_reviewer, reviewer_user, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +35,10 @@ FULL = [
 
 def published_project(slug="alpha", assessments=FULL) -> Project:
     projects_import(
-        interchange(project_record(slug, assessments=list(assessments))), publish=True, note="First."
+        interchange(project_record(slug, assessments=list(assessments))),
+        publish=True,
+        reviewer=reviewer_user(),
+        note="First.",
     )
     return Project.objects.select_related("current_score", "published_score").get(slug=slug)
 
@@ -71,7 +76,7 @@ def test_an_edit_moves_the_working_card_only_until_a_reviewer_publishes():
         "rating": 2,
     }
 
-    publication = project_publish(project=project, note="Pilot plant report checked.")
+    publication = publish_as_reviewer(project=project, note="Pilot plant report checked.")
     project.refresh_from_db()
     assert publication.number == 2
     assert project.published_score_id == project.current_score_id
@@ -91,16 +96,16 @@ def test_a_note_is_required_and_bounded():
     set_rating(project, "S9.1", 3)
     for note in ["", "   \n"]:
         with pytest.raises(PublicationRefused, match="note: say why"):
-            project_publish(project=project, note=note)
+            publish_as_reviewer(project=project, note=note)
     with pytest.raises(PublicationRefused, match="at most 2000 characters, not 2001"):
-        project_publish(project=project, note="x" * 2001)
+        publish_as_reviewer(project=project, note="x" * 2001)
     assert Publication.objects.filter(project=project).count() == 1
 
 
 def test_publishing_nothing_new_is_refused():
     project = published_project()
     with pytest.raises(NothingToPublish, match="nothing changed since publication #1"):
-        project_publish(project=project, note="Again.")
+        publish_as_reviewer(project=project, note="Again.")
 
 
 def test_evidence_changes_are_named_even_when_no_rating_moves():
@@ -130,17 +135,17 @@ def test_changes_name_missing_and_not_applicable_ratings():
 
 
 def test_four_eyes_a_reviewer_cannot_publish_their_own_edit():
-    from auditlog.context import set_actor
-
     project = published_project()
-    users = get_user_model()
-    analyst_reviewer, other = users.objects.create_user("ar"), users.objects.create_user("other")
-    with set_actor(analyst_reviewer):
+    reviewers = Group.objects.get(name="reviewer")
+    editing_reviewer, other = staff_user("ar"), staff_user("other")
+    reviewers.user_set.add(editing_reviewer, other)
+    with actors.acting(editing_reviewer, actors.Channel.ADMIN):
         set_rating(project, "S9.1", 3)
-    with pytest.raises(PublicationRefused, match="another reviewer must publish it"):
-        project_publish(project=project, note="Mine.", user=analyst_reviewer)
-    publication = project_publish(project=project, note="Reviewed.", user=other)
-    assert publication.published_by == other
+        with pytest.raises(PublicationRefused, match="another reviewer must do it"):
+            project_publish(project=project, note="Mine.")
+    with actors.acting(other, actors.Channel.ADMIN):
+        publication = project_publish(project=project, note="Reviewed.")
+    assert publication.published_by == other and publication.published_by_name == "other"
 
 
 def test_import_without_publish_changes_drafts_only():
@@ -158,11 +163,14 @@ def test_import_with_publish_needs_a_note_and_publishes_only_what_changed(tmp_pa
     published_project("alpha")
     published_project("beta")
     with pytest.raises(InterchangeError, match="note: publishing needs a note"):
-        projects_import(interchange(project_record("alpha", assessments=FULL)), publish=True)
+        projects_import(
+            interchange(project_record("alpha", assessments=FULL)), publish=True, reviewer=reviewer_user()
+        )
     changed = [rated("S9.1", 4) if item["criterion"] == "S9.1" else item for item in FULL]
     result = projects_import(
         interchange(project_record("alpha", assessments=changed), project_record("beta", assessments=FULL)),
         publish=True,
+        reviewer=reviewer_user(),
         note="Quarterly review.",
     )
     assert result.published == ["alpha"]
@@ -174,4 +182,4 @@ def test_the_import_command_refuses_publish_without_a_note(tmp_path):
     path = tmp_path / "file.json"
     path.write_text('{"format": "sdgscore.projects/1", "projects": []}')
     with pytest.raises(CommandError, match="--note: say why"):
-        call_command("import_projects", str(path), "--publish", stdout=io.StringIO())
+        call_command("import_projects", str(path), "--user", "tester", "--publish", stdout=io.StringIO())

@@ -26,7 +26,7 @@ from projects.selectors import methodology_current
 from projects.services import rescoring
 from projects.services import scoring as scoring_service
 from projects.services.methodology import MethodRefused, methodology_publish
-from projects.services.publication import project_publish, project_unpublish, scored_parts
+from projects.services.publication import scored_parts
 from projects.services.rescoring import (
     AUTOMATIC_NOTE,
     project_id_ranges,
@@ -37,6 +37,7 @@ from projects.services.rescoring import (
 from projects.services.scoring import method_spec, project_rescore
 from projects.tasks import rescore_chunk
 from tests.conftest import interchange, project_record, rated
+from tests.support.actors import publish_as_reviewer, reviewer_user, withdraw_as_reviewer
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +84,12 @@ def set_rating(project: Project, code: str, level: int, methodology: Methodology
 
 
 def publish_import(slug: str, assessments: list[dict]) -> Project:
-    projects_import(interchange(project_record(slug, assessments=assessments)), publish=True, note="First.")
+    projects_import(
+        interchange(project_record(slug, assessments=assessments)),
+        publish=True,
+        reviewer=reviewer_user(),
+        note="First.",
+    )
     return Project.objects.get(slug=slug)
 
 
@@ -92,13 +98,13 @@ def make_world() -> dict[str, Project]:
     world = {"published": publish_import("published", ratings())}  # net 57.4 B under 1.0
     republished = publish_import("republished", ratings(sdg=2))
     set_rating(republished, "S9.1", 3)
-    project_publish(project=republished, note="Second.")
+    publish_as_reviewer(project=republished, note="Second.")
     world["republished"] = republished  # publication #2, net 40.2 C under 1.0
     edited = publish_import("edited", ratings())
     set_rating(edited, "S7.1", 0)  # an unpublished draft
     world["edited"] = edited
     withdrawn = publish_import("withdrawn", ratings())
-    project_unpublish(project=withdrawn)
+    withdraw_as_reviewer(project=withdrawn, note="Withdrawn.")
     world["withdrawn"] = withdrawn
     projects_import(interchange(project_record("draft", assessments=ratings(sdg=1))))
     world["draft"] = Project.objects.get(slug="draft")
@@ -552,7 +558,7 @@ def test_a_project_published_between_read_and_write_gets_no_automatic_publicatio
 
     def edit_and_publish():
         set_rating(project, "S9.2", 0, draft)
-        project_publish(project=project, note="Reviewed under 1.1.")
+        publish_as_reviewer(project=project, note="Reviewed under 1.1.")
 
     monkeypatch.setattr(rescoring, "transaction", EditBeforeTheLock(edit_and_publish))
     ids = sorted(p.pk for p in world.values())
@@ -763,7 +769,7 @@ def test_a_chunk_of_40_projects_costs_the_queries_of_a_chunk_of_10(
             assessment.level = (assessment.level + 1) % 5
             assessment.save()
         if kind in (2, 3):
-            project_unpublish(project=project)
+            withdraw_as_reviewer(project=project, note="Withdrawn.")
     draft = new_method()
     publish_without_running(settings, django_capture_on_commit_callbacks, draft)
     method_spec(Methodology.objects.get(pk=draft.pk))  # its engine form is built once per process

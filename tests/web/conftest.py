@@ -9,6 +9,7 @@ from projects.management.commands.load_demo import DEMO_FILE
 from projects.models import Project
 from tests.admin.pages import ALL_CODES, CODES
 from tests.conftest import interchange, project_record, rated
+from tests.support.actors import reviewer_user
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +39,7 @@ def make_project(slug, *, assessments=None, publish=True, note="Test publication
             project_record(slug, assessments=all_rated() if assessments is None else assessments, **fields)
         ),
         publish=publish,
+        reviewer=reviewer_user() if publish else None,
         note=note,
     )
     return Project.objects.select_related("current_score").get(slug=slug)
@@ -45,7 +47,12 @@ def make_project(slug, *, assessments=None, publish=True, note="Test publication
 
 @pytest.fixture
 def demo_projects(db):
-    projects_import(read_interchange_file(str(DEMO_FILE)), publish=True, note="Test publication.")
+    projects_import(
+        read_interchange_file(str(DEMO_FILE)),
+        publish=True,
+        reviewer=reviewer_user(),
+        note="Test publication.",
+    )
     return Project.objects.published()
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from projects.models import Assessment, Project
-from projects.services.publication import project_publish, project_unpublish
+from tests.support.actors import publish_as_reviewer, withdraw_as_reviewer
 from tests.web.conftest import make_project
 from tests.web.pages import page
 
@@ -60,7 +60,7 @@ def test_a_score_change_shows_at_once_on_cached_pages_when_it_is_published(clien
     # An analyst's edit changes the working card only: the public still sees the published one.
     assert _net_score_on_page(client) == before
 
-    project_publish(project=Project.objects.get(slug="alpha"), note="S9.1 re-rated.")
+    publish_as_reviewer(project=Project.objects.get(slug="alpha"), note="S9.1 re-rated.")
 
     response = client.get("/en/projects/alpha/", HTTP_IF_NONE_MATCH=before_etag)
     assert response.status_code == 200
@@ -79,7 +79,7 @@ def test_a_cached_page_is_served_without_rendering_again(client, projects, djang
 
 def test_unpublishing_removes_the_project_from_cached_lists(client, projects):
     assert b"Beta" in client.get("/en/").content
-    project_unpublish(project=Project.objects.get(slug="beta"))
+    withdraw_as_reviewer(project=Project.objects.get(slug="beta", note="Withdrawn."))
     assert b"Beta" not in client.get("/en/").content
     assert client.get("/en/projects/beta/").status_code == 404
 

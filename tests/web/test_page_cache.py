@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import Assessment, Project
-from projects.services.publication import project_publish
+from tests.support.actors import publish_as_reviewer
 from tests.web.conftest import all_rated, make_project
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ def test_a_publication_shows_at_once_on_a_cached_page(client, alpha):
     assessment.level = 4
     assessment.save()
     assert client.get("/en/projects/alpha/").content == before  # a draft: not public
-    project_publish(project=Project.objects.get(pk=alpha.pk), note="Severe equity risk confirmed.")
+    publish_as_reviewer(project=Project.objects.get(pk=alpha.pk), note="Severe equity risk confirmed.")
     after = client.get("/en/projects/alpha/").content.decode()
     assert "Severe equity risk confirmed." in after and after != before.decode()
 

@@ -3,8 +3,8 @@
 import pytest
 
 from projects.models import Assessment, Criterion
-from projects.services.publication import project_publish
 from tests.admin.pages import CODES
+from tests.support.actors import publish_as_reviewer
 from tests.web.conftest import all_rated, make_project
 from tests.web.pages import page, table_rows, text
 
@@ -163,7 +163,7 @@ def test_history_lists_every_publication_newest_first_with_what_changed_and_why(
         return [row.clean_text for row in tree.find("section", class_="history").find("tbody").find_all("tr")]
 
     assert len(history_rows()) == 1  # an unpublished edit is not history yet
-    project_publish(project=alpha, note="S9.2 re-rated after the landing.")
+    publish_as_reviewer(project=alpha, note="S9.2 re-rated after the landing.")
     alpha.refresh_from_db()
 
     rows = history_rows()

@@ -7,15 +7,15 @@ The analyst then rates E2 (equity, weight 3 of 10) at 4, the severe level: equit
 """
 
 import pytest
-from auditlog.context import set_actor
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import translation
 
+from projects import actors
 from projects.changes import change_line
 from projects.models import Assessment, Project
-from projects.services.publication import project_publish
 from tests.admin.pages import CODES
+from tests.support.actors import publish_as_reviewer
 from tests.web.conftest import all_rated, make_project
 from tests.web.pages import page, table_rows
 
@@ -37,7 +37,7 @@ def edited(alpha):
     """An analyst rates E2 at 4; the working card moves, the published one stays."""
     analyst = get_user_model().objects.create_user("ana", is_staff=True)
     analyst.groups.add(Group.objects.get(name="analyst"))
-    with set_actor(analyst):
+    with actors.acting(analyst, actors.Channel.SHELL):
         assessment = Assessment.objects.get(project=alpha, criterion__code="E2")
         assessment.level = 4
         assessment.save()
@@ -91,7 +91,7 @@ def test_an_analysts_edit_is_not_shown_until_it_is_published(client, edited):
 
 
 def test_after_publishing_the_pages_show_the_new_rating_and_grade(client, edited):
-    project_publish(project=edited, note=NOTE)
+    publish_as_reviewer(project=edited, note=NOTE)
 
     assert "Grade D" in headline(client) and "63.8 / 100" in headline(client)
     assert criterion_line(client, "E2").startswith("Level 4 of 4")
@@ -104,7 +104,7 @@ def test_after_publishing_the_pages_show_the_new_rating_and_grade(client, edited
 
 
 def test_the_history_row_says_what_changed_and_why_in_english(client, edited):
-    publication = project_publish(project=edited, note=NOTE)
+    publication = publish_as_reviewer(project=edited, note=NOTE)
 
     rows = history(client)
     assert len(rows) == 2
@@ -120,7 +120,7 @@ def test_the_history_row_says_what_changed_and_why_in_english(client, edited):
 
 
 def test_the_history_row_says_what_changed_in_japanese_on_the_japanese_page(client, edited):
-    publication = project_publish(project=edited, note=NOTE)
+    publication = publish_as_reviewer(project=edited, note=NOTE)
 
     newest, first = history(client, "ja")
     with translation.override("ja"):
@@ -146,7 +146,7 @@ def test_the_history_row_says_what_changed_in_japanese_on_the_japanese_page(clie
 
 
 def test_the_note_and_change_line_are_escaped(client, edited):
-    project_publish(project=edited, note="<script>alert(1)</script> & more")
+    publish_as_reviewer(project=edited, note="<script>alert(1)</script> & more")
     body = client.get("/en/projects/alpha/").content.decode()
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in body

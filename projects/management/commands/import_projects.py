@@ -1,7 +1,10 @@
-"""python manage.py import_projects FILE [--publish --note WHY] [--user NAME]
+"""python manage.py import_projects FILE --user NAME [--publish --reviewer NAME --note WHY]
 
-Without --publish only the working ratings change: the public keeps seeing the last publication
-until a reviewer publishes (or the import is run with --publish and a note)."""
+Every change is attributed: --user names the staff member whose changes these are (channel
+"import"). Without --publish only the working facts and ratings change: the public keeps seeing
+the last publication until a reviewer publishes. --publish needs a note and a reviewer other than
+the importer, under the same four-eyes rule as the admin. History is never imported here: a
+backup is restored with restore_backup."""
 
 import json
 
@@ -39,6 +42,16 @@ def read_interchange_file(path: str) -> object:
         raise CommandError(f"{path}: not readable as JSON: {exc}.") from None
 
 
+def staff_user_named(username: str, *, option: str):
+    """The active staff user of that name (CommandError naming the option otherwise)."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"{option}: no user named {username!r}.")
+    if not (user.is_active and user.is_staff):
+        raise CommandError(f"{option}: {username!r} is not an active staff member.")
+    return user
+
+
 class Command(BaseCommand):
     help = "Import projects from an interchange file (sdgscore.projects/1), upserting by slug."
 
@@ -50,19 +63,25 @@ class Command(BaseCommand):
             help="publish every imported project whose ratings or card changed (needs --note)",
         )
         parser.add_argument("--note", default="", help="why this is published (required with --publish)")
-        parser.add_argument("--user", help="username recorded as the assessor of changed ratings")
+        parser.add_argument(
+            "--user", required=True, help="user name of the staff member whose changes these are"
+        )
+        parser.add_argument("--reviewer", help="user name of the reviewer who publishes (with --publish)")
 
-    def handle(self, *args, file, publish, note, user, **options):
+    def handle(self, *args, file, publish, note, user, reviewer, **options):
         if publish and not note.strip():
             raise CommandError("--note: say why these projects are published; --publish needs a note.")
-        assessor = None
-        if user:
-            assessor = get_user_model().objects.filter(username=user).first()
-            if assessor is None:
-                raise CommandError(f"--user: no user named {user!r}.")
+        importer = staff_user_named(user, option="--user")
+        publisher = None
+        if publish:
+            if not reviewer:
+                raise CommandError("--reviewer: --publish needs the reviewer who publishes.")
+            publisher = staff_user_named(reviewer, option="--reviewer")
+        elif reviewer:
+            raise CommandError("--reviewer: only with --publish.")
         data = read_interchange_file(file)
         try:
-            result = projects_import(data, publish=publish, note=note, user=assessor)
+            result = projects_import(data, user=importer, publish=publish, reviewer=publisher, note=note)
         except InterchangeError as exc:
             shown = exc.errors[:MAX_ERRORS_SHOWN]
             more = len(exc.errors) - len(shown)
