@@ -46,11 +46,17 @@ import json, time
 from projects.methodology import method_file_data, method_install
 from projects.models import Methodology, Criterion
 from projects.services.methodology import methodology_publish
+from django.contrib.auth import get_user_model
+from projects import actors
+releaser, _ = get_user_model().objects.get_or_create(
+    username="bench-admin", defaults={{"is_staff": True, "is_superuser": True}}
+)
 began = time.perf_counter()
 data = method_file_data("1.0"); data["version"] = "1.1"; data["alpha"] = "0.6"
 m = method_install(data, methodology_model=Methodology, criterion_model=Criterion, state="draft")
 installed = time.perf_counter()
-methodology_publish(methodology=m)
+with actors.acting(releaser, "shell"):
+    methodology_publish(methodology=m)
 published = time.perf_counter()
 times = {{"install_seconds": installed - began, "publish_seconds": published - installed}}
 print({MARKER!r} + json.dumps(times))

@@ -522,7 +522,16 @@ class Proof:
         }
         self.manage("migrate", "--noinput", "-v0")
         self.manage("load_demo")
-        self.key = self.manage("issue_api_key", "load proof", "--scope", "write", "--rate", "1000000/minute")
+        self.key = self.manage(
+            "issue_api_key",
+            "load proof",
+            "--owner",
+            "demo-analyst",
+            "--scope",
+            "write",
+            "--rate",
+            "1000000/minute",
+        )
         self.key = self.key.strip().splitlines()[-1]
 
     def manage(self, *arguments: str) -> str:
