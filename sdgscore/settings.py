@@ -69,7 +69,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "projects.apps.SdgscoreAdminConfig",  # django.contrib.admin, on a site with optional TOTP
+    "projects.apps.SdgscoreAdminConfig",  # django.contrib.admin, on a site with a second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # recovery codes
     "django_tasks",
     "django_tasks_db",
     "projects",
@@ -274,8 +275,12 @@ AXES_VERBOSE = False
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
-# Optional TOTP second factor for staff (django-otp): required at login once a user has a device.
+# Second factor for staff (django-otp; projects/admin_site.py): with OTP_REQUIRED on, reviewers,
+# administrators and superusers cannot use the admin until they have set one up; anyone who has
+# one gives its code at every login. Device admins never show a key, not even to superusers.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", not DEBUG)
 OTP_TOTP_ISSUER = "sdgscore"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["projects.api.parsers.SafeJSONRenderer"],

@@ -16,6 +16,31 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _force_login_includes_the_second_factor(monkeypatch):
+    """``client.force_login(staff)`` stands for a complete admin login, the second factor included
+    (required of reviewers and administrators with DEBUG off): the user gets an authenticator app
+    if they have none and the session counts as verified by it. Tests of the login itself post the
+    real login form (tests/admin/test_two_factor.py)."""
+    from django.test import Client
+
+    log_in = Client.force_login
+
+    def force_login(client, user, backend=None):
+        log_in(client, user, backend)
+        if user.is_staff:
+            from django_otp import DEVICE_ID_SESSION_KEY
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            device = device or TOTPDevice.objects.create(user=user, name="Test authenticator")
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
 def _published_net_follows_the_published_card(request):
     """After every test that used the database: each project's published_net (the rankings'
     sort key) is its published card's net score, whichever path published or rescored it."""

@@ -110,3 +110,20 @@ def open_page(browser, demo_site):
 @pytest.fixture
 def page(open_page):
     return open_page()
+
+
+def log_in_to_admin(page, user, password: str) -> None:
+    """Through the admin's login form, as a person does: with DEBUG off reviewers and administrators
+    must use a second factor, so every staff user logging in here has an authenticator app (made if
+    missing) and types its current code."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="Browser test authenticator")
+    page.goto("/admin/login/?next=/admin/")
+    page.locator("#id_username").fill(user.get_username())
+    page.locator("#id_password").fill(password)
+    page.locator("#id_otp_token").fill(f"{totp(device.bin_key):06d}")
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_url("**/admin/")
