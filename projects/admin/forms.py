@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from projects.models import Assessment, Project
 from projects.models.assessments import rating_errors
+from projects.validators import validate_link
 from projects.vocabularies import Resource
 
 NOT_ASSESSED = ""
@@ -91,7 +92,11 @@ class AssessmentForm(forms.ModelForm):
     criteria: dict = {}  # criterion pk -> Criterion, set per dimension by the inline
 
     rating = forms.ChoiceField(label=_("rating"), required=False)
-    source_url = forms.URLField(label=_("source link"), required=False, max_length=500, assume_scheme="https")
+    # The model's limit and link rule, as a plain text field: a URL field would complete a
+    # scheme-less address with https:// where the import and the API refuse it.
+    source_url = Assessment._meta.get_field("source_url").formfield(
+        form_class=forms.CharField, validators=[validate_link]
+    )
 
     class Meta:
         model = Assessment

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from projects import routing
 from projects.filters import ProjectFilter
-from projects.interchange.exporter import project_record, projects_export
+from projects.interchange.exporter import FormulaSafeWriter, project_record, projects_export
 from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
 from projects.selectors import criteria_of, methodology_current, publication_history, published_assessments
 from projects.services.projects import assessment_set
@@ -491,7 +491,7 @@ class _Echo:
 
 
 def score_rows(projects) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = FormulaSafeWriter(csv.writer(_Echo()))
     yield writer.writerow(CSV_COLUMNS)
     for project in projects.iterator(chunk_size=1000):
         card = project.published_score

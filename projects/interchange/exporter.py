@@ -5,6 +5,7 @@ export → import into an empty database → export gives identical bytes.
 """
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC
 
@@ -119,3 +120,26 @@ def projects_export(*, published_only: bool = False, history: bool = False) -> I
         yield separator + "\n".join("    " + line for line in text.splitlines())
         separator = ",\n"
     yield "\n  ]\n}\n"
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(value):
+    """A value as a CSV cell that a spreadsheet shows instead of running: text starting with
+    = + - @ tab or CR gets a leading ' (which spreadsheets hide). Numbers, and text that is just a
+    number, stay as they are: a negative score must stay a number."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+class FormulaSafeWriter:
+    """A csv writer (``csv.writer(...)``) whose rows go through csv_cell, cell by cell."""
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def writerow(self, row):
+        return self.writer.writerow([csv_cell(value) for value in row])

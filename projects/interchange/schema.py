@@ -8,15 +8,15 @@ silently dropped value.
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import URLValidator, validate_slug
+from django.core.validators import MaxLengthValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from projects.models.assessments import MAX_JUSTIFICATION, rating_errors
-from projects.models.operators import country_code_validator
-from projects.models.projects import MAX_LINKS, validate_visible_url
-from projects.models.publications import MAX_NOTE
+from projects.models import Assessment, Operator, Project, Publication
+from projects.models.assessments import rating_errors
+from projects.models.projects import MAX_LINKS
 from projects.models.scores import ScoreCard
+from projects.validators import LINK_MAX_LENGTH, validate_link
 from projects.vocabularies import EvidenceGrade, OperatorKind, Origin, Phase, Resource, TargetBody
 
 
@@ -45,6 +45,21 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+def model_text(model, name: str, **kwargs) -> StrictCharField:
+    """A text field with the limit and rules of the model's field: declared once, on the model,
+    so that what the admin can store the import takes back, and the other way round."""
+    field = model._meta.get_field(name)
+    # DRF checks max_length itself (and names it in the API schema); a link's own rule
+    # (validate_link) is stricter than the URLValidator a URLField brings.
+    rules = [rule for rule in field.validators if not isinstance(rule, MaxLengthValidator | URLValidator)]
+    return StrictCharField(max_length=field.max_length, validators=rules, **kwargs)
+
+
+def link_field(**kwargs) -> StrictCharField:
+    """An http(s) link as everywhere (validate_link): no other scheme, no credentials."""
+    return StrictCharField(max_length=LINK_MAX_LENGTH, validators=[validate_link], **kwargs)
+
+
 class StrictChoiceField(serializers.ChoiceField):
     default_error_messages = {"invalid_choice": _("{input!r} is not allowed; use one of: {allowed}.")}
 
@@ -70,8 +85,8 @@ class ClosedSerializer(serializers.Serializer):
 
 
 class OperatorRecord(ClosedSerializer):
-    name = StrictCharField(max_length=200)
-    country = StrictCharField(max_length=2, validators=[country_code_validator])
+    name = model_text(Operator, "name")
+    country = model_text(Operator, "country")
     kind = StrictChoiceField(choices=OperatorKind.choices)
 
 
@@ -79,11 +94,9 @@ class AssessmentRecord(ClosedSerializer):
     criterion = StrictCharField(max_length=10)
     rating = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=4)
     not_applicable = StrictBooleanField(required=False, default=False)
-    evidence = StrictCharField(required=False, allow_blank=True, default="", max_length=MAX_JUSTIFICATION)
+    evidence = model_text(Assessment, "justification", required=False, allow_blank=True, default="")
     evidence_grade = StrictChoiceField(choices=EvidenceGrade.choices, required=False)
-    source_url = serializers.URLField(
-        required=False, allow_blank=True, default="", max_length=500, validators=[validate_visible_url]
-    )
+    source_url = link_field(required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
         level = attrs.get("rating")
@@ -179,7 +192,7 @@ class PublicationRecord(ClosedSerializer):
     number = StrictIntegerField(min_value=1, max_value=1_000_000)
     published_at = StrictDateTimeField()
     published_by = StrictCharField(max_length=150, allow_null=True)
-    note = StrictCharField(max_length=MAX_NOTE)
+    note = model_text(Publication, "note")
     methodology = MethodVersionField(max_length=20)
     score_card = StrictIntegerField(min_value=0, help_text="position of its card in score_cards")
     ratings = PublishedRatingRecord(many=True, max_length=200)
@@ -232,8 +245,8 @@ class ProjectRecord(ClosedSerializer):
             self.ignored_keys = frozenset()
             self.fields.pop("history")  # and history is the service's own record
 
-    slug = StrictCharField(max_length=100, validators=[validate_slug])
-    name = StrictCharField(max_length=200)
+    slug = model_text(Project, "slug")
+    name = model_text(Project, "name")
     operator = OperatorRecord()
     target_body = StrictChoiceField(choices=TargetBody.choices)
     resources = serializers.ListField(
@@ -242,16 +255,9 @@ class ProjectRecord(ClosedSerializer):
     phase = StrictChoiceField(choices=Phase.choices)
     launch_year = StrictIntegerField(required=False, allow_null=True, min_value=1957, max_value=2100)
     origin = StrictChoiceField(choices=Origin.choices, required=False, default=Origin.ASSESSED)
-    summary = StrictCharField(required=False, allow_blank=True, default="", max_length=10000)
-    summary_ja = StrictCharField(required=False, allow_blank=True, default="", max_length=10000)
-    links = serializers.ListField(
-        child=StrictCharField(
-            max_length=500, validators=[URLValidator(schemes=["http", "https"]), validate_visible_url]
-        ),
-        required=False,
-        default=list,
-        max_length=MAX_LINKS,
-    )
+    summary = model_text(Project, "summary", required=False, allow_blank=True, default="")
+    summary_ja = model_text(Project, "summary_ja", required=False, allow_blank=True, default="")
+    links = serializers.ListField(child=link_field(), required=False, default=list, max_length=MAX_LINKS)
     assessments = AssessmentRecord(many=True, required=False, max_length=200)
     history = HistoryRecord(required=False)
 

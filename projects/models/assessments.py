@@ -7,13 +7,15 @@ the path (admin, import, API, shell), so a stored card is never stale.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from projects.validators import LINK_MAX_LENGTH, validate_link, validate_text
 from projects.vocabularies import EvidenceGrade
 
 from .methodology import Criterion
-from .projects import Project, validate_visible_url
+from .projects import Project
 
 MAX_LEVEL = 4
 MAX_JUSTIFICATION = 4000
@@ -56,12 +58,17 @@ class Assessment(models.Model):
     )
     level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)
     not_applicable = models.BooleanField(_("not applicable"), default=False)
-    justification = models.TextField(_("justification"), max_length=MAX_JUSTIFICATION, blank=True)
+    justification = models.TextField(
+        _("justification"),
+        max_length=MAX_JUSTIFICATION,
+        blank=True,
+        validators=[MaxLengthValidator(MAX_JUSTIFICATION), validate_text],
+    )
     evidence_grade = models.CharField(
         _("evidence grade"), max_length=1, choices=EvidenceGrade.choices, blank=True
     )
     source_url = models.URLField(
-        _("source link"), max_length=500, blank=True, validators=[validate_visible_url]
+        _("source link"), max_length=LINK_MAX_LENGTH, blank=True, validators=[validate_link]
     )
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,15 +1,11 @@
 """Operators: the agencies, companies, consortia and universities that run projects."""
 
-from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from projects.validators import validate_country, validate_one_line
 from projects.vocabularies import OperatorKind
-
-country_code_validator = RegexValidator(
-    r"^[A-Z]{2}$", _("Use a two-letter upper-case country code (ISO 3166-1 alpha-2, or EU).")
-)
 
 
 def operator_slug(name: str, taken) -> str:
@@ -23,7 +19,7 @@ def operator_slug(name: str, taken) -> str:
 
 
 class Operator(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True, validators=[validate_one_line])
     slug = models.SlugField(
         _("slug"),
         max_length=100,
@@ -34,8 +30,11 @@ class Operator(models.Model):
     country = models.CharField(
         _("country"),
         max_length=2,
-        validators=[country_code_validator],
-        help_text=_("ISO 3166-1 alpha-2 code, e.g. JP, US; EU for the European Space Agency."),
+        validators=[validate_country],
+        help_text=_(
+            "An existing ISO 3166-1 alpha-2 code, e.g. JP, US, GB; EU for the European Space Agency, "
+            "ZZ when unknown."
+        ),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=OperatorKind.choices)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

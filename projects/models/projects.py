@@ -1,18 +1,24 @@
 """Projects: one space-resource mission or venture, rated under the current method."""
 
-import unicodedata
-
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, OrderBy
 from django.utils.translation import gettext_lazy as _
 
+from projects.validators import (  # noqa: F401  validate_visible_url: named by migration 0007
+    LINK_MAX_LENGTH,
+    validate_link,
+    validate_one_line,
+    validate_text,
+    validate_visible_url,
+)
 from projects.vocabularies import Origin, Phase, PublicationState, Resource, TargetBody
 
 from .operators import Operator
 
 MAX_LINKS = 20
+MAX_SUMMARY = 10_000
 
 
 def validate_resources(value) -> None:
@@ -29,29 +35,19 @@ def validate_resources(value) -> None:
         raise ValidationError(_("A resource is listed twice."), code="duplicate")
 
 
-def validate_visible_url(value: str) -> None:
-    """Refuse addresses hiding control or direction-changing characters (RLO, RLM, zero-width…):
-    shown on a page, such a link can read as another address."""
-    if any(unicodedata.category(character) in {"Cc", "Cf"} for character in value):
-        raise ValidationError(
-            _("The address contains invisible or direction-changing characters."), code="invisible_characters"
-        )
-
-
 def validate_links(value) -> None:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError(_("Give a list of web addresses."), code="invalid")
     if len(value) > MAX_LINKS:
         raise ValidationError(_("At most %(max)d links."), params={"max": MAX_LINKS}, code="max")
-    check = URLValidator(schemes=["http", "https"])
     for link in value:
-        try:
-            check(link)
-            validate_visible_url(link)
-        except ValidationError:
+        if len(link) > LINK_MAX_LENGTH:
             raise ValidationError(
-                _("%(link)s is not an http(s) address."), params={"link": link[:200]}, code="invalid_link"
-            ) from None
+                _("%(link)s…: a link has at most %(max)d characters (it has %(length)d)."),
+                params={"link": link[:100], "max": LINK_MAX_LENGTH, "length": len(link)},
+                code="max_length",
+            )
+        validate_link(link)
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -82,7 +78,7 @@ def is_illustrative(origin: str) -> bool:
 
 class Project(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_one_line])
     operator = models.ForeignKey(
         Operator, on_delete=models.PROTECT, related_name="projects", verbose_name=_("operator")
     )
@@ -101,8 +97,19 @@ class Project(models.Model):
         blank=True,
         validators=[MinValueValidator(1957), MaxValueValidator(2100)],
     )
-    summary = models.TextField(_("summary (English)"), blank=True)
-    summary_ja = models.TextField(_("summary (Japanese)"), blank=True)
+    # A TextField's max_length only reaches its form field: the validator enforces it everywhere.
+    summary = models.TextField(
+        _("summary (English)"),
+        max_length=MAX_SUMMARY,
+        blank=True,
+        validators=[MaxLengthValidator(MAX_SUMMARY), validate_text],
+    )
+    summary_ja = models.TextField(
+        _("summary (Japanese)"),
+        max_length=MAX_SUMMARY,
+        blank=True,
+        validators=[MaxLengthValidator(MAX_SUMMARY), validate_text],
+    )
     links = models.JSONField(_("links"), default=list, blank=True, validators=[validate_links])
     origin = models.CharField(
         _("origin of the ratings"),

@@ -8,9 +8,12 @@ what moved the score since the one before (``changes``).
 """
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from projects.validators import validate_text
 
 from .methodology import Methodology
 from .projects import Project
@@ -33,7 +36,12 @@ class Publication(models.Model):
         related_name="+",
         verbose_name=_("published by"),
     )
-    note = models.TextField(_("note"), max_length=MAX_NOTE, help_text=_("Why this was published."))
+    note = models.TextField(
+        _("note"),
+        max_length=MAX_NOTE,
+        help_text=_("Why this was published."),
+        validators=[MaxLengthValidator(MAX_NOTE), validate_text],
+    )
     methodology = models.ForeignKey(
         Methodology, on_delete=models.PROTECT, related_name="+", verbose_name=_("method")
     )
