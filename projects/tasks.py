@@ -2,29 +2,92 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 
 from projects.models import Methodology, RescoreJob
-from projects.services.rescoring import rescore_job_chunk, rescore_job_create
+from projects.models.jobs import RescoreChunk
+from projects.services.rescoring import (
+    database_task_results,
+    rescore_job_chunk,
+    rescore_job_create,
+    rescore_job_reap,
+    rescore_watch_interval,
+    rescore_watch_take,
+)
 
 
 @task()
 def rescore_chunk(job_id: int, first_id: int, last_id: int) -> dict:
-    """Rescore one chunk of a job; any worker may take it, several run at once."""
+    """Rescore one chunk of a job; any worker may take it, several run at once. Then look for
+    chunks of the job whose worker died, and for a watchdog that stopped."""
     result = rescore_job_chunk(job_id=job_id, first_id=first_id, last_id=last_id)
-    return {"projects": result.projects, "changed": result.changed, "republished": result.republished}
+    reaped = rescore_job_reap(job_id=job_id)
+    rescore_watch_arm(job_id=job_id, stale_before=timezone.now() - 3 * rescore_watch_interval())
+    return {
+        "projects": result.projects,
+        "changed": result.changed,
+        "republished": result.republished,
+        "requeued": len(reaped.requeued) + len(reaped.lost),
+    }
+
+
+@task()
+def rescore_watch(job_id: int, token: str) -> dict:
+    """A job's watchdog: every half lease, queue again the chunks whose worker died (idle
+    workers run it too, so a chunk lost last is found). It queues its own next round first, in
+    one transaction with taking the watch; it stops when the job has nothing left to do."""
+    with transaction.atomic():
+        successor = rescore_watch_take(job_id=job_id, token=token)
+        if successor is not None:
+            _watch_enqueue(job_id, successor)
+    if successor is None:
+        return {"watching": False}
+    reaped = rescore_job_reap(job_id=job_id)
+    return {
+        "watching": True,
+        "requeued": len(reaped.requeued) + len(reaped.lost),
+        "failed": len(reaped.failed),
+    }
+
+
+def _watch_enqueue(job_id: int, token: str) -> None:
+    rescore_watch.using(run_after=timezone.now() + rescore_watch_interval()).enqueue(job_id, token)
+
+
+def rescore_watch_arm(*, job_id: int, stale_before=None) -> bool:
+    """Start the job's watchdog (or a new one, when the last was silent since ``stale_before``).
+
+    Only with the database backend: its tasks run in workers that may die; the immediate
+    backend runs a chunk inside the caller, and the dummy one runs nothing.
+    """
+    if database_task_results() is None:
+        return False
+    with transaction.atomic():
+        token = rescore_watch_take(job_id=job_id, token=None, stale_before=stale_before)
+        if token is not None:
+            _watch_enqueue(job_id, token)
+    return token is not None
+
+
+def rescore_chunk_enqueue(chunk: RescoreChunk) -> None:
+    """Queue a chunk's task, and note which task has it (the reaper reads it)."""
+    result = rescore_chunk.enqueue(chunk.job_id, chunk.first_id, chunk.last_id)
+    RescoreChunk.objects.filter(pk=chunk.pk).update(task_id=str(result.id))
 
 
 def rescore_start(*, methodology: Methodology, user=None, chunk: int | None = None) -> RescoreJob:
-    """Create a job rescoring every project under ``methodology`` and queue its chunks once the
-    surrounding transaction commits."""
+    """Create a job rescoring every project under ``methodology`` and queue its chunks, and its
+    watchdog, once the surrounding transaction commits."""
     job, ranges = rescore_job_create(
         methodology=methodology, chunk=chunk or settings.RESCORE_CHUNK, user=user
     )
 
     def enqueue() -> None:
-        for first_id, last_id in ranges:
-            rescore_chunk.enqueue(job.pk, first_id, last_id)
+        for row in job.chunk_rows.order_by("first_id"):
+            rescore_chunk_enqueue(row)
+        rescore_watch_arm(job_id=job.pk)
 
-    transaction.on_commit(enqueue)
+    if ranges:
+        transaction.on_commit(enqueue)
     return job

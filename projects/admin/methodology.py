@@ -2,11 +2,14 @@
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Criterion, Methodology, RescoreJob
+from projects.models.jobs import RescoreChunk
 from projects.services.methodology import MethodRefused, methodology_publish
 
 
@@ -87,11 +90,53 @@ class MethodologyAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         return (obj is None or not obj.is_published) and super().has_delete_permission(request, obj)
 
 
+class StalledChunkInline(admin.TabularInline):
+    """The chunks staff need to see: not done yet, or run more than once (a worker died)."""
+
+    model = RescoreChunk
+    verbose_name_plural = _("chunks not done, or run again")
+    fields = readonly_fields = [
+        "first_id",
+        "last_id",
+        "state",
+        "stalled_display",
+        "attempts",
+        "worker",
+        "claimed_at",
+        "heartbeat_at",
+        "lease_expires_at",
+        "error",
+    ]
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(state=RescoreChunk.State.DONE, attempts__lte=1)
+
+    @admin.display(description=_("stalled"), boolean=True)
+    def stalled_display(self, chunk):
+        return chunk.stalled
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(RescoreJob)
 class RescoreJobAdmin(admin.ModelAdmin):
-    """Rescoring jobs, read-only, with their progress (the list refreshes itself while one runs)."""
+    """Rescoring jobs, read-only, with their progress (the list refreshes itself while one runs)
+    and their stalled chunks (a worker that died: its chunk runs again, see docs/deploy.md)."""
 
-    list_display = ["__str__", "state", "progress", "changed", "republished", "created_at", "finished_at"]
+    list_display = [
+        "__str__",
+        "state",
+        "progress",
+        "stalled",
+        "changed",
+        "republished",
+        "created_at",
+        "finished_at",
+    ]
+    inlines = [StalledChunkInline]
     list_filter = ["state", "methodology"]
     readonly_fields = [
         "methodology",
@@ -103,6 +148,7 @@ class RescoreJobAdmin(admin.ModelAdmin):
         "republished",
         "chunks",
         "chunks_done",
+        "stalled",
         "requested_by",
         "created_at",
         "started_at",
@@ -112,6 +158,26 @@ class RescoreJobAdmin(admin.ModelAdmin):
     fields = readonly_fields
     change_list_template = "admin/projects/rescorejob/change_list.html"
     change_form_template = "admin/projects/rescorejob/change_form.html"
+
+    def get_queryset(self, request):
+        stalled = Q(
+            chunk_rows__state=RescoreChunk.State.RUNNING, chunk_rows__lease_expires_at__lt=timezone.now()
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                stalled_chunks=Count("chunk_rows", filter=stalled),
+                reruns=Count("chunk_rows", filter=Q(chunk_rows__attempts__gt=1)),
+            )
+        )
+
+    @admin.display(description=_("stalled chunks"))
+    def stalled(self, job):
+        # A stalled chunk's worker gave no sign of life for a lease: it will be run again.
+        if not job.stalled_chunks and not job.reruns:
+            return "–"
+        return format_html("{} {} · {} {}", job.stalled_chunks, _("stalled"), job.reruns, _("run again"))
 
     @admin.display(description=_("progress"))
     def progress(self, job):
