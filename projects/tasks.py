@@ -22,7 +22,7 @@ def rescore_chunk(job_id: int, first_id: int, last_id: int) -> dict:
     """Rescore one chunk of a job; any worker may take it, several run at once. Then look for
     chunks of the job whose worker died, and for a watchdog that stopped."""
     result = rescore_job_chunk(job_id=job_id, first_id=first_id, last_id=last_id)
-    reaped = rescore_job_reap(job_id=job_id)
+    reaped = rescore_job_reap(job_id=job_id, lost_tasks=False)
     rescore_watch_arm(job_id=job_id, stale_before=timezone.now() - 3 * rescore_watch_interval())
     return {
         "projects": result.projects,

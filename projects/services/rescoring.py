@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, connections, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from projects import scoring
@@ -424,11 +426,11 @@ def _write_republications(methodology, items, card_ids, moment) -> int:
     new_ids = insert_rows(Publication, PUBLICATION_COLUMNS, rows, returning=("id", "project_id", "score_id"))
     # Automatic, and the releasing administrator's: no review, so four eyes still see every
     # change made since the last publication by a reviewer.
-    releaser = methodology.released_by
+    releaser = get_user_model().objects.filter(pk=methodology.released_by_id).values("username")[:1]
     Publication.objects.filter(pk__in=[pk for pk, _, _ in new_ids]).update(
         kind=Publication.Kind.REPUBLICATION,
-        published_by=releaser,
-        published_by_name=releaser.get_username() if releaser else "",
+        published_by_id=methodology.released_by_id,
+        published_by_name=Coalesce(Subquery(releaser), Value("")),
     )
     nets = {item[0]: card_columns(item[4])["net_score"] for item in items}
     update_projects(
@@ -646,10 +648,11 @@ def rescore_chunks_stalled(*, job_id: int | None = None):
     return chunks.filter(job_id=job_id) if job_id is not None else chunks
 
 
-def rescore_job_reap(*, job_id: int | None = None) -> Reaped:
+def rescore_job_reap(*, job_id: int | None = None, lost_tasks: bool = True) -> Reaped:
     """Queue again every chunk (of one job, or of all) whose worker died; a chunk that has
-    used its attempts fails its job instead, with the reason. Also queues again a queued chunk
-    whose task is gone (the task database's record says it ended, or was never written).
+    used its attempts fails its job instead, with the reason. With ``lost_tasks``, also queue
+    again a queued chunk whose task is gone (the task database's record says it ended, or was
+    never written): a longer look, left to the watchdog and the command.
     Several workers may reap at once: each chunk is taken by one of them."""
     from projects.tasks import rescore_chunk_enqueue
 
@@ -686,7 +689,7 @@ def rescore_job_reap(*, job_id: int | None = None) -> Reaped:
             )
             transaction.on_commit(lambda chunk=chunk: rescore_chunk_enqueue(chunk))
             reaped.requeued.append(chunk)
-    for chunk in _chunks_without_task(job_id):
+    for chunk in _chunks_without_task(job_id) if lost_tasks else ():
         transaction.on_commit(lambda chunk=chunk: rescore_chunk_enqueue(chunk))
         reaped.lost.append(chunk)
     return reaped

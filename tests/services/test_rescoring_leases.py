@@ -23,10 +23,10 @@ from projects.models import Assessment, Criterion, Methodology, Project, Publica
 from projects.models.jobs import RescoreChunk
 from projects.services import rescoring
 from projects.services import scoring as scoring_service
-from projects.services.methodology import methodology_publish
 from projects.services.rescoring import rescore_chunk_beat, rescore_job_reap
 from projects.services.scoring import method_spec
 from projects.tasks import rescore_chunk, rescore_watch
+from tests.support.actors import release_as_administrator
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def release(settings, capture, *, tasks=DUMMY) -> tuple[RescoreJob, Methodology]
     draft = method_install(data, methodology_model=Methodology, criterion_model=Criterion, state="draft")
     admin = get_user_model().objects.create_superuser("releaser", password=None)
     with actors.acting(admin, actors.Channel.SHELL), capture(execute=True):
-        job = methodology_publish(methodology=draft)
+        job = release_as_administrator(methodology=draft)
     return job, draft
 
 
@@ -321,4 +321,48 @@ def test_a_chunk_queued_before_chunks_had_rows_still_runs_once(settings, django_
     for result in queued():
         run(result)
         run(result)
+    assert_complete_and_correct(job, draft, publications)
+
+
+def test_a_queued_chunk_whose_task_ended_without_running_it_is_queued_again(
+    settings, django_capture_on_commit_callbacks
+):
+    job, draft = release(settings, django_capture_on_commit_callbacks, tasks=DATABASE)
+    publications = Publication.objects.count()
+    chunk = RescoreChunk.objects.filter(job=job).order_by("first_id").last()
+    # The task failed before it took its chunk (say, the database went away for a moment).
+    DBTaskResult.objects.filter(pk=chunk.task_id).update(status="FAILED")
+    assert not rescore_job_reap(job_id=job.pk)  # not within a lease of the job's start: wait
+    RescoreJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("rescore_reap", "--job", str(job.pk), stdout=out)
+    assert out.getvalue().strip() == (
+        f"Job {job.pk}, projects {chunk.first_id}–{chunk.last_id}: its task was lost; queued again."
+    )
+    chunk.refresh_from_db()
+    new = DBTaskResult.objects.get(pk=chunk.task_id)
+    assert new.status == "READY" and new.args_kwargs["args"] == [job.pk, chunk.first_id, chunk.last_id]
+    for result in DBTaskResult.objects.filter(task_path="projects.tasks.rescore_chunk", status="READY"):
+        rescore_chunk.call(*result.args_kwargs["args"])
+    assert_complete_and_correct(job, draft, publications)
+    out = io.StringIO()
+    call_command("rescore_reap", stdout=out)
+    assert out.getvalue().strip() == "No stalled rescoring chunk."
+
+
+def test_a_worker_taken_for_dead_that_finishes_after_all_counts_nothing_twice(
+    settings, django_capture_on_commit_callbacks
+):
+    job, draft = release(settings, django_capture_on_commit_callbacks)
+    publications = Publication.objects.count()
+    tasks = queued()
+    chunk = chunk_of(job, tasks[0])
+    slow = rescoring._chunk_claim(job=job, first_id=chunk.first_id, last_id=chunk.last_id)
+    expire(slow)  # its heartbeats stalled for a lease: taken for dead
+    for result in tasks:
+        run(result)  # another worker takes the chunk over and finishes it
+    assert_complete_and_correct(job, draft, publications)
+    # The slow worker's write transaction ends after all: it finds the chunk done.
+    rescoring._chunk_record(slow, rescoring.ChunkResult(CHUNK, CHUNK, CHUNK))
     assert_complete_and_correct(job, draft, publications)
