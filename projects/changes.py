@@ -27,11 +27,20 @@ def change_line(changes: dict) -> str:
         parts.append(_("first publication"))
     elif changes["methodology"]["from"] != changes["methodology"]["to"]:
         parts.append(_move(_("method"), changes["methodology"]))
+    if changes.get("facts"):  # which facts, not their texts: a summary does not fit a line
+        fields = ", ".join(item["field"] for item in changes["facts"])
+        parts.append(_("facts revised: %(fields)s") % {"fields": fields})
     parts += [_move(item["criterion"], item) for item in changes["ratings"]]
     if changes["evidence"]:
         parts.append(_("evidence revised: %(codes)s") % {"codes": ", ".join(changes["evidence"])})
     same_method = changes["methodology"]["from"] == changes["methodology"]["to"]
-    if not changes["first"] and not changes["ratings"] and not changes["evidence"] and same_method:
+    if (
+        not changes["first"]
+        and not changes["ratings"]
+        and not changes["evidence"]
+        and not changes.get("facts")
+        and same_method
+    ):
         parts.append(_("no rating changed"))
     if changes["first"]:
         parts.append(f"{_('net')} {_value(changes['net']['to'])}")

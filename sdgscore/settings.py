@@ -95,6 +95,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "projects.middleware.ResponseHeadersMiddleware",  # outermost: Permissions-Policy on every response
     "django.middleware.security.SecurityMiddleware",
+    "projects.redirects.FormerSlugMiddleware",  # a renamed project's old addresses redirect
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the request: no API keys in the query string, chunked bodies read.
@@ -108,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "projects.actors.AdminActorMiddleware",  # admin changes are the signed-in user's
     "projects.middleware.SessionTimeoutMiddleware",  # signed-in sessions end when idle
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

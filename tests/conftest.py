@@ -15,6 +15,29 @@ def _fresh_cache():
     cache.clear()
 
 
+def _uses_database(request) -> bool:
+    return bool(
+        request.node.get_closest_marker("django_db")
+        or {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _acting_as_tester(request):
+    """Every change has an actor: tests make theirs as the user ``tester`` through the shell
+    channel, unless they state another (``projects.actors.acting``) or none (``nobody``)."""
+    if not _uses_database(request):
+        yield
+        return
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from projects import actors
+    from tests.support.actors import tester
+
+    with actors.acting(tester(), actors.Channel.SHELL):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _force_login_includes_the_second_factor(monkeypatch):
     """``client.force_login(staff)`` stands for a complete admin login, the second factor included

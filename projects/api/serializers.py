@@ -79,6 +79,8 @@ class ProjectSerializer(serializers.ModelSerializer):
         the stored cards cost more than the database for a page of 50). The cards are spliced
         into the JSON as stored."""
         published, working = row["score_json"], row.get("draft_json")
+        if row.get("draft_facts"):  # a client who sees drafts sees the draft facts
+            row = _with_pending_facts(row)
         return {
             "slug": row["slug"],
             "name": row["name"],
@@ -148,8 +150,28 @@ def project_rows(projects: QuerySet, *, drafts: bool, extra: tuple[str, ...] = (
     }
     if drafts:
         columns["draft_json"] = text("current_score__card")
+        columns["draft_facts"] = F("pending_facts")
         columns["draft_computed_at"] = F("current_score__computed_at")
     return projects.values(*PROJECT_COLUMNS, *extra, **columns)
+
+
+def _with_pending_facts(row: dict) -> dict:
+    """The row with its project's draft facts over the published ones. The slug stays the
+    published one: it is the project's address until a rename is published."""
+    row = dict(row)
+    for key, value in row["draft_facts"].items():
+        if key == "slug":
+            continue
+        if key == "operator":
+            operator = Operator.objects.get(pk=value)
+            row.update(
+                {f"operator__{name}": getattr(operator, name) for name in ("slug", "name", "country", "kind")}
+            )
+        elif key in ("resources", "links"):
+            row[f"{key}_json"] = orjson.dumps(value).decode()
+        else:
+            row[key] = value
+    return row
 
 
 def _moment(value) -> str | None:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC
 
-from projects.models import Project
+from projects.models import Operator, Project
 from projects.selectors import methodology_current, project_list_for_export
 from projects.vocabularies import PublicationState
 
@@ -21,7 +21,12 @@ CHUNK = 500
 def project_record(project: Project, *, published: bool = False, history: bool = False) -> dict:
     """The project in the interchange form: its working ratings and card, or with ``published``
     the ratings and card of its last publication; ``history`` adds its score cards and
-    publications (a backup that an import into an empty database restores)."""
+    publications (a backup that ``restore_backup`` restores). The working record carries the
+    draft facts; the published one (and a backup's history) what the public sees."""
+    if not published and project.pending_facts:
+        project = Project.objects.select_related("operator").get(pk=project.pk).apply_pending()
+        if "operator" in project.pending_facts:
+            project.operator = Operator.objects.get(pk=project.operator_id)
     operator = project.operator
     record = {
         "slug": project.slug,
@@ -57,7 +62,7 @@ def history_record(project: Project) -> dict:
     publications = project.publications.select_related("methodology", "published_by", "ratings_of").order_by(
         "number"
     )
-    return {
+    record = {
         "published": project.state == PublicationState.PUBLISHED,
         "score_cards": [
             {
@@ -71,7 +76,9 @@ def history_record(project: Project) -> dict:
             {
                 "number": publication.number,
                 "published_at": _moment(publication.published_at),
-                "published_by": publication.published_by.get_username() if publication.published_by else None,
+                "kind": publication.kind,
+                "published_by": publication.published_by_name
+                or (publication.published_by.get_username() if publication.published_by else None),
                 "note": publication.note,
                 "methodology": publication.methodology.version,
                 "score_card": position[publication.score_id],
@@ -81,6 +88,20 @@ def history_record(project: Project) -> dict:
             for publication in publications
         ],
     }
+    if project.pending_facts:  # what the public sees of the facts that wait for a publication
+        record["published_facts"] = published_facts(project)
+    return record
+
+
+def published_facts(project: Project) -> dict:
+    """The published values of the project's pending facts (an operator by its description)."""
+    columns = [("operator_id" if key == "operator" else key) for key in project.pending_facts]
+    stored = Project.objects.filter(pk=project.pk).values(*columns).get()
+    facts = {column.removesuffix("_id"): value for column, value in stored.items()}
+    if "operator" in facts:
+        operator = Operator.objects.get(pk=facts["operator"])
+        facts["operator"] = {"name": operator.name, "country": operator.country, "kind": operator.kind}
+    return facts
 
 
 def _moment(value) -> str:
@@ -120,6 +141,7 @@ def projects_export(*, published_only: bool = False, history: bool = False) -> I
         yield separator + "\n".join("    " + line for line in text.splitlines())
         separator = ",\n"
     yield "\n  ]\n}\n"
+
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

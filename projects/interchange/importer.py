@@ -261,6 +261,8 @@ def _restore_publications(records: list[dict], result: ImportResult) -> None:
                 published_at=(shown or publication).published_at,
                 state=PublicationState.PUBLISHED if history["published"] else PublicationState.DRAFT,
             )
+            if "published_facts" in history:
+                _restore_published_facts(project, history["published_facts"])
             project.refresh_from_db()
             if draft_changes(project) is None:
                 # What stands is what its last review published: the restored review stands too,
@@ -276,6 +278,21 @@ def _restore_publications(records: list[dict], result: ImportResult) -> None:
                     publication=publication,
                     at=publication.published_at,
                 )
+
+
+def _restore_published_facts(project: Project, published: dict) -> None:
+    """A backup's published facts back in the columns, the working ones pending over them."""
+    project.refresh_from_db()
+    working = project.facts()
+    columns, pending = {}, {}
+    for name, value in published.items():
+        if name not in working:
+            raise InterchangeError([f"history.published_facts.{name}: not a fact of a project."])
+        if name == "operator":
+            value = operator_upsert(**value).pk
+        columns["operator_id" if name == "operator" else name] = value
+        pending[name] = working[name]
+    Project.objects.filter(pk=project.pk).update(**columns, pending_facts=pending)
 
 
 def _published_rating(item: dict) -> dict:

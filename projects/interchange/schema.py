@@ -190,6 +190,7 @@ CHANGES_KEYS = {"first", "ratings", "evidence", "methodology", "status", "net", 
 
 class PublicationRecord(ClosedSerializer):
     number = StrictIntegerField(min_value=1, max_value=1_000_000)
+    kind = serializers.ChoiceField(choices=["publication", "withdrawal", "republication"], required=False)
     published_at = StrictDateTimeField()
     published_by = StrictCharField(max_length=150, allow_null=True)
     note = model_text(Publication, "note")
@@ -211,6 +212,9 @@ class HistoryRecord(ClosedSerializer):
     published = StrictBooleanField()
     score_cards = HistoricCardRecord(many=True, allow_empty=False, max_length=100_000)
     publications = PublicationRecord(many=True, max_length=10_000)
+    published_facts = serializers.DictField(
+        required=False, help_text="The published values of facts whose changes wait for a publication."
+    )
 
     def validate(self, attrs):
         cards, publications = attrs["score_cards"], attrs["publications"]

@@ -6,7 +6,7 @@ from .changes import Change
 from .jobs import RescoreJob
 from .methodology import Criterion, Methodology
 from .operators import Operator
-from .projects import Project
+from .projects import Project, SlugRedirect
 from .publications import Publication
 from .scores import ScoreCard
 from .site import SiteState
@@ -23,4 +23,5 @@ __all__ = [
     "RescoreJob",
     "ScoreCard",
     "SiteState",
+    "SlugRedirect",
 ]

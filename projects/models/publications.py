@@ -23,6 +23,11 @@ MAX_NOTE = 2000
 
 
 class Publication(models.Model):
+    class Kind(models.TextChoices):
+        PUBLICATION = "publication", _("publication")
+        WITHDRAWAL = "withdrawal", _("withdrawal")
+        REPUBLICATION = "republication", _("automatic republication under a new method")
+
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="publications", verbose_name=_("project")
     )
@@ -35,6 +40,13 @@ class Publication(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("published by"),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=15, choices=Kind.choices, db_default=Kind.PUBLICATION, db_index=True
+    )
+    # The reviewer's user name as it was: attribution survives a restore without the account.
+    published_by_name = models.CharField(
+        _("published by (name)"), max_length=150, blank=True, db_default=""
     )
     note = models.TextField(
         _("note"),

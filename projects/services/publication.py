@@ -16,13 +16,14 @@ that moved since is refused.
 import hashlib
 import json
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from projects import actors
 from projects.interchange.exporter import assessment_record
-from projects.models import Assessment, Methodology, Project, Publication, ScoreCard
+from projects.models import Assessment, Methodology, Project, Publication, ScoreCard, SlugRedirect
 from projects.models.changes import Change, editors_since_review, record
 from projects.models.publications import MAX_NOTE
 from projects.vocabularies import PublicationState
@@ -66,6 +67,10 @@ def _clean_note(project: Project, note: str) -> str:
         raise PublicationRefused(f"{project.name}: note: say why; a note is required.")
     if len(note) > MAX_NOTE:
         raise PublicationRefused(f"{project.name}: note: at most {MAX_NOTE} characters, not {len(note)}.")
+    try:  # the field's own rules (visible text): what is stored is what a backup restores
+        Publication._meta.get_field("note").run_validators(note)
+    except ValidationError as invalid:
+        raise PublicationRefused(f"{project.name}: note: {' '.join(invalid.messages)}") from None
     return note
 
 
@@ -114,7 +119,12 @@ def _rating(item: dict | None):
 
 
 def changes_of(
-    *, before_ratings: list[dict] | None, before_card: dict | None, ratings: list[dict], card: dict
+    *,
+    before_ratings: list[dict] | None,
+    before_card: dict | None,
+    ratings: list[dict],
+    card: dict,
+    facts: list[dict] | None = None,
 ) -> dict:
     """What moved between two publications (``before_*`` None for the first one).
 
@@ -135,6 +145,7 @@ def changes_of(
     old_overall = old_card.get("overall") or {}
     return {
         "first": before_ratings is None,
+        "facts": facts or [],
         "ratings": moved,
         "evidence": evidence,
         "methodology": {"from": old_card.get("methodology"), "to": card["methodology"]},
@@ -142,6 +153,25 @@ def changes_of(
         "net": {"from": old_overall.get("value"), "to": card["overall"]["value"]},
         "grade": {"from": old_overall.get("grade"), "to": card["overall"]["grade"]},
     }
+
+
+def fact_changes(project: Project) -> list[dict]:
+    """The project's pending facts as changes: [{"field", "from" (published), "to" (draft)}]."""
+    published = project.facts()
+    return [
+        {"field": field, "from": published[field], "to": value}
+        for field, value in sorted((project.pending_facts or {}).items())
+    ]
+
+
+def _apply_pending_facts(project: Project) -> dict:
+    """The column updates that make the pending facts public, keeping a renamed project's old
+    slug as a permanent redirect."""
+    pending = project.pending_facts or {}
+    if "slug" in pending:
+        SlugRedirect.objects.filter(old_slug=pending["slug"], project_id=project.pk).delete()
+        SlugRedirect.objects.update_or_create(old_slug=project.slug, defaults={"project_id": project.pk})
+    return {("operator_id" if key == "operator" else key): value for key, value in pending.items()}
 
 
 def _same_card(published: ScoreCard, working: ScoreCard) -> bool:
@@ -154,7 +184,7 @@ def _same_card(published: ScoreCard, working: ScoreCard) -> bool:
 def draft_digest(project: Project) -> str:
     """A digest of everything publishing the project now would make public: its facts, its
     working ratings with their evidence, its working card and its state."""
-    project = Project.objects.get(pk=project.pk)
+    project = Project.objects.get(pk=project.pk).apply_pending()
     card = ScoreCard.objects.filter(pk=project.current_score_id).first()
     ratings = ratings_snapshot(project_id=project.pk, methodology=card.methodology) if card else []
     draft = {
@@ -200,9 +230,11 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
             if locked.publication_id
             else None
         )
+        facts = fact_changes(locked)
         if (
             previous is not None
             and locked.state == PublicationState.PUBLISHED
+            and not facts
             and _same_card(previous.score, card)
             and _content(previous.frozen_ratings) == _content(ratings)
         ):
@@ -227,9 +259,12 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
                 before_card=previous.score.card if previous else None,
                 ratings=ratings,
                 card=card.card,
+                facts=facts,
             ),
         )
         Project.objects.filter(pk=project.pk).update(
+            **_apply_pending_facts(locked),
+            pending_facts={},
             state=PublicationState.PUBLISHED,
             published_at=now,
             publication=publication,
@@ -245,9 +280,7 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
             publication=publication,
             actor=actor,
         )
-    project.refresh_from_db(
-        fields=["state", "published_at", "publication", "published_score", "published_net", "updated_at"]
-    )
+    project.refresh_from_db()
     return publication
 
 
@@ -305,7 +338,7 @@ def project_withdraw(*, project: Project, note: str) -> Publication:
 
 def draft_changes(project: Project) -> dict | None:
     """What publishing now would change (the same form as a publication's ``changes``), or None
-    when the working ratings and card are those published."""
+    when the working facts, ratings and card are those published."""
     card = ScoreCard.objects.filter(pk=project.current_score_id).first()
     if card is None:
         return None
@@ -313,10 +346,12 @@ def draft_changes(project: Project) -> dict | None:
     previous = (
         Publication.objects.select_related("score", "ratings_of").filter(pk=project.publication_id).first()
     )
+    facts = fact_changes(Project.objects.get(pk=project.pk))
     # A withdrawn project always has something to publish: publishing shows it again.
     if (
         previous is not None
         and project.state == PublicationState.PUBLISHED
+        and not facts
         and _same_card(previous.score, card)
         and _content(previous.frozen_ratings) == _content(ratings)
     ):
@@ -326,4 +361,5 @@ def draft_changes(project: Project) -> dict | None:
         before_card=previous.score.card if previous else None,
         ratings=ratings,
         card=card.card,
+        facts=facts,
     )

@@ -13,6 +13,7 @@ import pytest
 from projects.interchange.importer import projects_import
 from projects.management.commands.import_projects import read_interchange_file
 from projects.management.commands.load_demo import DEMO_FILE
+from tests.support.actors import reviewer_user
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from fixtures
 # are still synchronous and safe here.
@@ -50,7 +51,12 @@ def browser(playwright):
 @pytest.fixture
 def demo_site(live_server):
     """The 14 demo missions, published; served by the live server."""
-    projects_import(read_interchange_file(str(DEMO_FILE)), publish=True, note="Test publication.")
+    projects_import(
+        read_interchange_file(str(DEMO_FILE)),
+        publish=True,
+        reviewer=reviewer_user(),
+        note="Test publication.",
+    )
     return live_server
 
 

@@ -202,15 +202,19 @@ def test_envelope_is_checked():
     assert import_errors([]) == ['The file must hold a JSON object with "format" and "projects".']
 
 
-def test_operator_is_upserted_by_name():
+def test_an_import_names_operators_by_name_and_never_changes_an_existing_one():
+    """Operators are shared by every project that names them: only the admin changes one."""
     projects_import(interchange(project_record("alpha")))
-    projects_import(
-        interchange(
-            project_record("alpha", operator={"name": "Test Operator", "country": "US", "kind": "agency"})
+    with pytest.raises(InterchangeError, match="'Test Operator' exists with country 'JP', kind 'company'"):
+        projects_import(
+            interchange(
+                project_record("alpha", operator={"name": "Test Operator", "country": "US", "kind": "agency"})
+            )
         )
-    )
     operator = Operator.objects.get()
-    assert (operator.country, operator.kind) == ("US", "agency")
+    assert (operator.country, operator.kind) == ("JP", "company")
+    projects_import(interchange(project_record("beta")))  # the same description: the same operator
+    assert Operator.objects.count() == 1
 
 
 def test_command_reports_errors_and_malformed_json(tmp_path):

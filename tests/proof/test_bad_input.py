@@ -29,6 +29,7 @@ from urllib.parse import quote
 import hypothesis
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -43,7 +44,7 @@ from projects.interchange.exporter import projects_export
 from projects.interchange.importer import InterchangeError, projects_import
 from projects.models import ApiKey, Assessment, Operator, Project, Publication, ScoreCard
 from projects.vocabularies import EvidenceGrade, OperatorKind, Origin, Phase, Resource, TargetBody
-from tests.support.actors import key_owner, reviewer_user
+from tests.support.actors import key_owner, reviewer_user, staff_user
 
 pytestmark = [
     pytest.mark.django_db(transaction=False),
@@ -171,7 +172,13 @@ def seed_demo() -> None:
         assert not Project.objects.exists()
         call_command("load_demo", stdout=io.StringIO())
         _demo_rows.update({model: list(model._base_manager.order_by("pk").values()) for model in DEMO_MODELS})
+        _demo_rows["users"] = dict(get_user_model().objects.values_list("pk", "username"))
         return
+    # The demo's people (its analyst and reviewer) come back by name, with the rows naming them.
+    users = {pk: staff_user(username).pk for pk, username in _demo_rows["users"].items()}
+    for model, column in ((Assessment, "assessed_by_id"), (Publication, "published_by_id")):
+        for row in _demo_rows[model]:
+            row[column] = users.get(row[column])
     restored = {}
     # Projects first without their cards and publication: those point back to projects.
     links = {"current_score_id": None, "published_score_id": None, "publication_id": None}
@@ -874,7 +881,9 @@ def test_a_corrupted_interchange_file_is_refused_naming_project_and_field_and_no
     publish = data.draw(st.booleans(), label="--publish")
     with nothing_changes(world):
         with pytest.raises(InterchangeError) as refused:
-            projects_import(json.loads(raw), publish=publish, note="Test publication.")
+            projects_import(
+                json.loads(raw), publish=publish, reviewer=reviewer_user(), note="Test publication."
+            )
         assert_names_place(refused.value.errors, bad)
     with nothing_changes(world):
         world.file.write_bytes(raw)

@@ -25,7 +25,7 @@ from projects.models import Assessment, Criterion, Methodology, Project, Publica
 from projects.selectors import methodology_current
 from projects.services import rescoring
 from projects.services import scoring as scoring_service
-from projects.services.methodology import MethodRefused, methodology_publish
+from projects.services.methodology import MethodRefused
 from projects.services.publication import scored_parts
 from projects.services.rescoring import (
     AUTOMATIC_NOTE,
@@ -37,7 +37,12 @@ from projects.services.rescoring import (
 from projects.services.scoring import method_spec, project_rescore
 from projects.tasks import rescore_chunk
 from tests.conftest import interchange, project_record, rated
-from tests.support.actors import publish_as_reviewer, reviewer_user, withdraw_as_reviewer
+from tests.support.actors import (
+    publish_as_reviewer,
+    release_as_administrator,
+    reviewer_user,
+    withdraw_as_reviewer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +143,7 @@ def queued_chunks(settings, django_capture_on_commit_callbacks, draft, *, chunk=
     settings.TASKS = DUMMY
     settings.RESCORE_CHUNK = chunk
     with django_capture_on_commit_callbacks(execute=True):
-        job = methodology_publish(methodology=draft)
+        job = release_as_administrator(methodology=draft)
     return job, list(default_task_backend.results)
 
 
@@ -221,7 +226,7 @@ def test_with_the_immediate_backend_publishing_runs_the_whole_job_on_commit(
     settings.RESCORE_CHUNK = 4
     draft = new_method()
     with django_capture_on_commit_callbacks(execute=True):
-        job = methodology_publish(methodology=draft)
+        job = release_as_administrator(methodology=draft)
         assert not ScoreCard.objects.filter(methodology=draft).exists()  # nothing before commit
     job.refresh_from_db()
     assert (job.state, job.done, job.chunks_done, job.republished) == ("done", 6, 2, 4)
@@ -370,7 +375,8 @@ def test_published_projects_get_an_automatic_publication_with_the_frozen_ratings
         assert publication.number == before.number + 1, slug
         assert publication.note == "Rescored under method 1.1; no rating changed (automatic)."
         assert publication.note == AUTOMATIC_NOTE.format(version="1.1")
-        assert publication.published_by is None
+        # Automatic, not a review: the releasing administrator's, kind "republication".
+        assert (publication.kind, publication.published_by_name) == ("republication", "test-administrator")
         assert publication.methodology == draft
         assert (
             publication.frozen_ratings == before.frozen_ratings
@@ -397,7 +403,7 @@ def test_a_withdrawn_and_a_draft_project_get_no_publication(settings, django_cap
     withdrawn = Project.objects.get(pk=world["withdrawn"].pk)
     assert withdrawn.state == "draft"
     assert withdrawn.publication_id == withdrawn_publication
-    assert withdrawn.publications.count() == 1
+    assert list(withdrawn.publications.values_list("kind", flat=True)) == ["withdrawal", "publication"]
     assert withdrawn.published_score.methodology.version == "1.0"  # what was public stays as it was
     assert withdrawn.current_score.methodology == draft
     never = Project.objects.get(pk=world["draft"].pk)
@@ -598,13 +604,13 @@ def test_an_edit_between_scoring_and_the_republication_read_is_not_overwritten(
 
 def test_a_published_method_is_refused(method):
     with pytest.raises(MethodRefused, match=r"^Method 1\.0 is published already\.$"):
-        methodology_publish(methodology=method)
+        release_as_administrator(methodology=method)
 
 
 def test_a_method_without_criteria_is_refused():
     empty = Methodology.objects.create(version="2.0", parameters=methodology_current().parameters)
     with pytest.raises(MethodRefused, match=r"^Method 2\.0 has no criteria\.$"):
-        methodology_publish(methodology=empty)
+        release_as_administrator(methodology=empty)
     empty.refresh_from_db()
     assert empty.state == "draft" and not RescoreJob.objects.exists()
 
@@ -614,7 +620,7 @@ def test_a_method_the_engine_refuses_is_refused_and_nothing_moves():
     draft = new_method(caps={"risk_level_high": "Z", "severe_rating": "D"})
     assessments = Assessment.objects.count()
     with pytest.raises(MethodRefused, match=r"^Method 1\.1 cannot score: cap 'Z' is not a grade$"):
-        methodology_publish(methodology=draft)
+        release_as_administrator(methodology=draft)
     draft.refresh_from_db()
     assert draft.state == "draft" and methodology_current().version == "1.0"
     assert Assessment.objects.count() == assessments and not RescoreJob.objects.exists()
@@ -630,7 +636,7 @@ def test_chunk_tasks_are_enqueued_only_when_the_transaction_commits(
     settings.RESCORE_CHUNK = 4
     draft = new_method()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = methodology_publish(methodology=draft)
+        job = release_as_administrator(methodology=draft)
     assert default_task_backend.results == []  # nothing queued before the commit
     assert len(callbacks) == 1
     draft.refresh_from_db()
@@ -652,7 +658,7 @@ def test_a_rolled_back_publication_enqueues_nothing(settings, django_capture_on_
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        methodology_publish(methodology=draft)
+        release_as_administrator(methodology=draft)
         raise RuntimeError("something else failed")
     assert callbacks == [] and default_task_backend.results == []
     draft.refresh_from_db()
@@ -741,7 +747,7 @@ def test_the_rescore_command_with_two_processes_on_postgresql(settings):
     settings.TASKS = DUMMY
     call_command("generate_projects", "30", "--seed", "3", stdout=io.StringIO(), stderr=io.StringIO())
     draft = new_method()
-    methodology_publish(methodology=draft)
+    release_as_administrator(methodology=draft)
     output = rescore("--jobs", "2", "--chunk", "7", "--no-progress")
     assert SUMMARY.search(output).groups() == ("30", "1.1", "30", "30")
     assert_every_card_is_what_project_rescore_computes(draft)

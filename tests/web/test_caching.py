@@ -79,7 +79,7 @@ def test_a_cached_page_is_served_without_rendering_again(client, projects, djang
 
 def test_unpublishing_removes_the_project_from_cached_lists(client, projects):
     assert b"Beta" in client.get("/en/").content
-    withdraw_as_reviewer(project=Project.objects.get(slug="beta", note="Withdrawn."))
+    withdraw_as_reviewer(project=Project.objects.get(slug="beta"), note="Withdrawn.")
     assert b"Beta" not in client.get("/en/").content
     assert client.get("/en/projects/beta/").status_code == 404
 
