@@ -5,6 +5,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from projects.changes import change_line
+from projects.models import Operator
 from projects.vocabularies import Dimension, PublicationState
 
 
@@ -89,6 +90,14 @@ def score_history_html(cards) -> str:
     )
 
 
+def _fact_text(value) -> str:
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
 def draft_html(project, changes: dict | None) -> str:
     """The working draft beside the published version: what publishing now would change."""
     if project.current_score_id is None:
@@ -111,6 +120,21 @@ def draft_html(project, changes: dict | None) -> str:
     ]
     if changes["evidence"]:
         moves.append((", ".join(changes["evidence"]), _("evidence revised"), _("rating unchanged")))
+    # Facts that wait for this publication: the reviewer sees each old and new value in full.
+    facts = changes.get("facts", [])
+    operators = dict(
+        Operator.objects.filter(
+            pk__in=[item[end] for item in facts if item["field"] == "operator" for end in ("from", "to")]
+        ).values_list("pk", "name")
+    )
+    moves = [
+        (
+            item["field"],
+            _fact_text(operators.get(item["from"]) if item["field"] == "operator" else item["from"]),
+            _fact_text(operators.get(item["to"]) if item["field"] == "operator" else item["to"]),
+        )
+        for item in facts
+    ] + moves
     figures = [
         (_("net score"), _number(published.net_score if published else None), _number(working.net_score)),
         (_("grade"), (published.grade if published else "") or "—", working.grade or "—"),
@@ -131,7 +155,7 @@ def draft_html(project, changes: dict | None) -> str:
         _("published"),
         _("draft"),
         format_html_join("", row, figures),
-        _("Ratings changed since the last publication"),
+        _("Facts and ratings changed since the last publication"),
         _("criterion"),
         _("published"),
         _("draft"),

@@ -107,7 +107,7 @@ def test_the_preview_shows_the_change_line_and_the_published_and_draft_figures(
     assert figures["grade"] == [published.grade, working.grade]
     assert figures["status"] == [published.status, working.status]
     assert figures["method"] == ["1.0", "1.0"]
-    assert table(preview, "Ratings changed since the last publication") == {"S9.1": ["2", "4"]}
+    assert table(preview, "Facts and ratings changed since the last publication") == {"S9.1": ["2", "4"]}
     assert tree.find("textarea", name="note")
     assert not preview.find_all(class_="errornote")  # the analyst edited, so this reviewer may publish
 
@@ -207,7 +207,7 @@ def test_the_change_page_shows_unpublished_changes_and_the_rating_move(client, a
     )
     alpha.refresh_from_db()
     assert change_line(draft_changes(alpha)) in draft.clean_text
-    assert table(draft, "Ratings changed since the last publication") == {"S9.1": ["2", "4"]}
+    assert table(draft, "Facts and ratings changed since the last publication") == {"S9.1": ["2", "4"]}
     history = tree.find("div", class_="field-publications").find("tbody").find_all("tr")
     assert [[td.clean_text for td in row.find_all("td")][::3] for row in history] == [
         ["1", "first publication; net 28.1; grade D"]

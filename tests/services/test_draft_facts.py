@@ -172,3 +172,31 @@ def test_a_backup_keeps_published_and_pending_facts_apart(tmp_path):
     backup_restore(data, user=boss)
     restored = Project.objects.get(slug="alpha")
     assert (restored.name, restored.pending_facts) == ("Alpha Ice", {"name": "Alpha Ice II"})
+
+
+def test_an_admin_edit_of_a_fact_waits_and_the_reviewer_sees_it_in_the_preview(client):
+    from django.contrib.auth.models import Group
+
+    from tests.admin.pages import ProjectPage, parse
+
+    project = published()
+    analyst = staff_user("admin-analyst")
+    analyst.groups.add(Group.objects.get(name="analyst"))
+    client.force_login(analyst)
+    url = f"/admin/projects/project/{project.pk}/change/"
+    page = ProjectPage.of(client.get(url))
+    page.data["summary"] = ["Now drilling at the south pole."]
+    assert client.post(url, page.post_data()).status_code == 302
+    assert ProjectPage.of(client.get(url)).data["summary"] == ["Now drilling at the south pole."]  # the draft
+    assert client.get("/api/v1/projects/alpha").json()["summary"] == "A test project."  # the public
+
+    reviewer = staff_user("admin-reviewer")
+    reviewer.groups.add(Group.objects.get(name="reviewer"))
+    client.force_login(reviewer)
+    preview = parse(client.get(f"/admin/projects/project/{project.pk}/publish/").content)
+    rows = {
+        row.find("th").clean_text: [cell.clean_text for cell in row.find_all("td")]
+        for row in preview.find_all("tr")
+        if row.find("th") and row.find_all("td")
+    }
+    assert rows["summary"] == ["A test project.", "Now drilling at the south pole."]
