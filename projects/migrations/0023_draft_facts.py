@@ -1,5 +1,5 @@
-"""Draft facts: a published project's changed facts wait in pending_facts for the next
-publication; former slugs redirect to the project."""
+"""Draft facts: a published project's changed facts, and a public operator's changes, wait in
+pending_facts for a reviewer's publication; former slugs redirect to the project."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -9,6 +9,11 @@ class Migration(migrations.Migration):
     dependencies = [("projects", "0022_provenance")]
 
     operations = [
+        migrations.AddField(
+            model_name="operator",
+            name="pending_facts",
+            field=models.JSONField(blank=True, default=dict, editable=False, verbose_name="unpublished changes"),
+        ),
         migrations.AddField(
             model_name="project",
             name="pending_facts",

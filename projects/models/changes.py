@@ -154,3 +154,17 @@ def editors_since_review(project_id: int) -> set[int]:
     if last_review is not None:
         edits = edits.filter(id__gt=last_review["id"])
     return set(edits.exclude(actor=None).values_list("actor_id", flat=True).distinct())
+
+
+def operator_editors_since_review(operator_id: int) -> set[int]:
+    """Ids of the users who changed the operator since a reviewer last published it."""
+    last_review = (
+        Change.objects.filter(operator_id=operator_id, kind=Change.Kind.PUBLICATION)
+        .order_by("-id")
+        .values("id")
+        .first()
+    )
+    edits = Change.objects.filter(operator_id=operator_id, kind=Change.Kind.OPERATOR)
+    if last_review is not None:
+        edits = edits.filter(id__gt=last_review["id"])
+    return set(edits.exclude(actor=None).values_list("actor_id", flat=True).distinct())

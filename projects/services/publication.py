@@ -22,9 +22,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from projects import actors
+from projects.freshness import site_changed
 from projects.interchange.exporter import assessment_record
-from projects.models import Assessment, Methodology, Project, Publication, ScoreCard, SlugRedirect
-from projects.models.changes import Change, editors_since_review, record
+from projects.models import Assessment, Methodology, Operator, Project, Publication, ScoreCard, SlugRedirect
+from projects.models.changes import Change, editors_since_review, operator_editors_since_review, record
 from projects.models.publications import MAX_NOTE
 from projects.vocabularies import PublicationState
 
@@ -363,3 +364,34 @@ def draft_changes(project: Project) -> dict | None:
         card=card.card,
         facts=facts,
     )
+
+
+def operator_publish(*, operator: Operator, note: str) -> dict:
+    """Make an operator's pending changes public, as the stated actor: a reviewer who made none
+    of them (four eyes, as for projects). Returns what changed: {field: {"from", "to"}}."""
+    actor = actors.required("publication of an operator")
+    note = (note or "").strip()
+    if not note:
+        raise PublicationRefused(f"{operator.name}: note: say why; a note is required.")
+    with transaction.atomic():
+        locked = Operator.objects.select_for_update().get(pk=operator.pk)
+        if not actor.user.has_perm(REVIEWER_PERMISSION):
+            raise PublicationRefused(f"{locked.name}: publishing is for reviewers.")
+        if actor.user.pk in operator_editors_since_review(locked.pk):
+            raise PublicationRefused(f"{locked.name}: you changed it; another reviewer must publish it.")
+        pending = locked.pending_facts or {}
+        if not pending:
+            raise NothingToPublish(f"{locked.name}: no unpublished changes.")
+        moved = {field: {"from": getattr(locked, field), "to": value} for field, value in pending.items()}
+        Operator.objects.filter(pk=locked.pk).update(**pending, pending_facts={})
+        Project.objects.filter(operator_id=locked.pk).update(updated_at=timezone.now())  # for syncs
+        record(
+            kind=Change.Kind.PUBLICATION,
+            subject="operator",
+            new={"note": note, "changes": moved},
+            operator_id=locked.pk,
+            actor=actor,
+        )
+        site_changed()
+    operator.refresh_from_db()
+    return moved

@@ -22,6 +22,7 @@ from projects.services.publication import (
     PreviewOutdated,
     PublicationRefused,
     draft_digest,
+    operator_publish,
     project_publish,
     project_withdraw,
 )
@@ -207,9 +208,9 @@ def test_an_administrator_who_cleared_a_rating_cannot_publish_it():
 
 def test_an_analyst_may_not_publish_at_all():
     project = published()
-    with actors.acting(staff_user("analyst-only"), actors.Channel.ADMIN):
-        with pytest.raises(PublicationRefused, match="for reviewers"):
-            project_withdraw(project=project, note="No.")
+    analyst = staff_user("analyst-only")
+    with actors.acting(analyst, actors.Channel.ADMIN), pytest.raises(PublicationRefused, match="for reviewers"):
+        project_withdraw(project=project, note="No.")
 
 
 def test_a_method_release_does_not_reset_four_eyes():
@@ -333,17 +334,48 @@ def test_a_write_key_cannot_rewrite_a_shared_operator():
     assert not Change.objects.filter(kind="operator", channel="api").exists()
 
 
-def test_an_operator_edit_is_logged_and_moves_its_projects_for_syncs():
+def test_a_public_operators_edit_is_logged_and_waits_for_a_second_person(client):
+    """Operator edits are audited and published like project facts."""
     project = published()
     before = project.updated_at
     operator = project.operator
-    with actors.acting(superuser("editor"), actors.Channel.ADMIN):
+    editor = superuser("editor")
+    with actors.acting(editor, actors.Channel.ADMIN):
+        operator.apply_pending()
         operator.country = "US"
         operator.save()
     entry = Change.objects.get(kind="operator", operator=operator, subject="country", channel="admin")
-    assert (entry.old, entry.new, entry.channel) == ("JP", "US", "admin")
+    assert (entry.old, entry.new, entry.actor) == ("JP", "US", editor)
+    assert client.get("/api/v1/projects/alpha").json()["operator"]["country"] == "JP"  # not yet public
+    with (
+        actors.acting(editor, actors.Channel.ADMIN),
+        pytest.raises(PublicationRefused, match="you changed it"),
+    ):
+        operator_publish(operator=operator, note="Mine.")
+    with actors.acting(staff_user("analyst-x"), actors.Channel.ADMIN), pytest.raises(PublicationRefused):
+        operator_publish(operator=operator, note="Not a reviewer.")
+    with actors.acting(reviewer("reviewer9"), actors.Channel.ADMIN):
+        assert operator_publish(operator=operator, note="Registered in the US.") == {
+            "country": {"from": "JP", "to": "US"}
+        }
+    assert client.get("/api/v1/projects/alpha").json()["operator"]["country"] == "US"
     project.refresh_from_db()
-    assert project.updated_at > before
+    assert project.updated_at > before  # an incremental sync sees its projects move
+
+
+def test_the_operator_publish_action_in_the_admin(client):
+    project = published()
+    operator = project.operator
+    with actors.acting(superuser("editor2"), actors.Channel.ADMIN):
+        operator.kind = "agency"
+        operator.save()
+    client.force_login(reviewer("reviewer10"))
+    data = {"action": "publish", "_selected_action": [operator.pk]}
+    preview = client.post("/admin/projects/operator/", data)
+    assert b"agency" in preview.content and b"company" in preview.content
+    response = client.post("/admin/projects/operator/", {**data, "note": "Reclassified."}, follow=True)
+    assert b"1 operator published." in response.content
+    assert Operator.objects.get(pk=operator.pk).kind == "agency"
 
 
 # --- the logs, for staff ------------------------------------------------------------------------
