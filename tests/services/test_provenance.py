@@ -209,7 +209,10 @@ def test_an_administrator_who_cleared_a_rating_cannot_publish_it():
 def test_an_analyst_may_not_publish_at_all():
     project = published()
     analyst = staff_user("analyst-only")
-    with actors.acting(analyst, actors.Channel.ADMIN), pytest.raises(PublicationRefused, match="for reviewers"):
+    with (
+        actors.acting(analyst, actors.Channel.ADMIN),
+        pytest.raises(PublicationRefused, match="for reviewers"),
+    ):
         project_withdraw(project=project, note="No.")
 
 
