@@ -23,14 +23,19 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
-def etag_for(data) -> str:
+def etag_for(data, version: int | None = None) -> str:
     """A strong ETag of a representation: the same data always gives the same tag (the JSON is
-    written in the representation's own key order, which each serializer fixes)."""
-    return _tag(dumps(data))
+    written in the representation's own key order, which each serializer fixes). With a version
+    (a project's, to keys that see drafts), the tag moves with it too: a change of what the
+    representation does not show (a rating's evidence) then moves it as well."""
+    return _tag(dumps(data), version)
 
 
-def _tag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+def _tag(body: bytes, version: int | None = None) -> str:
+    digest = hashlib.sha256(body)
+    if version is not None:
+        digest.update(b"\0version:%d" % version)
+    return '"' + digest.hexdigest()[:32] + '"'
 
 
 def _matches(header: str, etag: str) -> bool:
@@ -53,10 +58,12 @@ def require_if_match(request, current_etag: str | None) -> None:
 class ConditionalMixin:
     """ETag, Last-Modified and Cache-Control on successful reads, and 304 when unchanged.
 
-    A view may set ``self.last_modified`` (a datetime) while it builds the response.
+    A view may set ``self.last_modified`` (a datetime) and ``self.etag_version`` (see etag_for)
+    while it builds the response.
     """
 
     last_modified = None
+    etag_version = None
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -67,7 +74,7 @@ class ConditionalMixin:
         # The ETag is the digest of the JSON the renderer writes: written once, kept for it.
         body = dumps(response.data)
         response.sdgscore_json = (response.data, body)
-        etag = _tag(body)
+        etag = _tag(body, self.etag_version)
         headers = {"ETag": etag, "Cache-Control": "max-age=0, must-revalidate"}
         if self.last_modified is not None:
             headers["Last-Modified"] = http_date(self.last_modified.timestamp())
