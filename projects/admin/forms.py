@@ -1,11 +1,12 @@
 """Admin forms: projects, and assessments that show each criterion's weight and level texts."""
 
 from django import forms
+from django.db.models import OuterRef, Subquery
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from projects.models import Assessment, Project
+from projects.models import Assessment, Change, Project
 from projects.models.assessments import rating_errors
 from projects.validators import validate_link
 from projects.vocabularies import Resource
@@ -27,6 +28,12 @@ class ProjectForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One http(s) address per line."),
     )
+    # The project's version as the page was loaded, and the last logged change then: a save
+    # from an older page is refused (another's change would be undone), naming what changed.
+    # (Not named "version": a model form may not name a model field that is not editable.)
+    loaded_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    changes_seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
 
     class Meta:
         model = Project
@@ -48,9 +55,56 @@ class ProjectForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["links"] = "\n".join(self.instance.links)
+            # Both in one statement, so that they describe the same moment.
+            last_change = Change.objects.filter(project=OuterRef("pk")).order_by("-id").values("id")[:1]
+            loaded = (
+                Project.objects.filter(pk=self.instance.pk)
+                .values("version", seen=Subquery(last_change))
+                .first()
+            )
+            if loaded is not None:
+                self.initial["loaded_version"] = loaded["version"]
+                self.initial["changes_seen"] = loaded["seen"] or 0
+
+    def clean(self):
+        cleaned = super().clean()
+        # The instance was read under a lock on the project's row (ProjectAdmin.get_object), held
+        # until the save commits: the version compared is the version the save changes.
+        if self.instance.pk and cleaned.get("loaded_version") != self.instance.version:
+            self.add_error(None, stale_form_message(self.instance, cleaned.get("changes_seen")))
+        return cleaned
+
 
     def clean_links(self):
         return [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
+
+
+def stale_form_message(project: Project, seen: int | None) -> str:
+    """Why a save from an older page is refused: who changed what since, from the change log."""
+    since = Change.objects.filter(
+        project=project, kind__in=[Change.Kind.FACT, Change.Kind.RATING], id__gt=seen or 0
+    ).order_by("id")
+    fields, codes, people = {}, {}, {}  # in order, each once
+    for kind, subject, actor in since.values_list("kind", "subject", "actor_name"):
+        if kind == Change.Kind.RATING:
+            codes[subject] = None
+        else:
+            fields[str(Project._meta.get_field(subject).verbose_name)] = None
+        people[actor] = None
+    if codes:
+        fields[_("ratings (%(codes)s)") % {"codes": ", ".join(codes)}] = None
+    if not fields or seen is None:
+        what = _("Someone else changed this project after you opened this page.")
+    else:
+        what = _("%(people)s changed this project after you opened this page: %(fields)s.") % {
+            "people": ", ".join(people),
+            "fields": ", ".join(fields),
+        }
+    advice = _(
+        "Nothing was saved, so that their changes are not undone. Your input is kept below to copy "
+        "from: open the project again to see the current values, then make your changes there."
+    )
+    return f"{what} {advice}"
 
 
 class CriterionDisplay(forms.Widget):

@@ -154,6 +154,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                     "summary_ja",
                     "links",
                     "origin",
+                    ("loaded_version", "changes_seen"),  # hidden: see ProjectForm
                 ]
             },
         ),
@@ -173,6 +174,26 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
             {"fields": ["score_card", "score_history"]},
         ),
     ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        request.sdgscore_saving_project = request.method == "POST" and object_id is not None
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_object(self, request, object_id, from_field=None):
+        """For a save, the project read under a lock on its row, held until the save commits
+        (the change form runs in one transaction): the version ProjectForm checks is then the
+        version the save changes, and of two saves from one page only the first passes."""
+        project = super().get_object(request, object_id, from_field)
+        if project is not None and getattr(request, "sdgscore_saving_project", False):
+            locked = (
+                Project.objects.select_for_update()
+                .filter(pk=project.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
+            if locked != project.version:  # changed between the two reads: read it again
+                project = super().get_object(request, object_id, from_field)
+        return project
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)

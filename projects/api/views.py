@@ -162,7 +162,7 @@ class ProjectViewSet(
 
     def row(self) -> dict:
         """The project named in the URL as a row (404 when the client may not see it)."""
-        extra = ("updated_at", "operator__updated_at")
+        extra = ("updated_at", "operator__updated_at", "version")
         projects = self.get_queryset()
         if self.request.query_params:  # filters apply to a single project too (or are refused)
             return get_object_or_404(
@@ -175,12 +175,21 @@ class ProjectViewSet(
         self.last_modified = latest(
             row["updated_at"], row["operator__updated_at"], row.get("draft_computed_at")
         )
+        self.etag_version = self.version_of(row)
         return Response(self.get_serializer(row).data)
 
+    def version_of(self, row: dict) -> int | None:
+        """What the project's ETag carries besides its representation: to keys that see drafts
+        (and write), its version, which every change of its facts or working ratings moves."""
+        return row["version"] if may_see_drafts(self.request) else None
+
+    def etag(self, row: dict) -> str:
+        return etag_for(self.get_serializer(row).data, self.version_of(row))
+
     def create(self, request, *args, **kwargs):
-        row = self._save(project_validate_record(record=request.data, expected_slug=None))
+        row = self._save(project_validate_record(record=request.data, expected_slug=None), create=True)
         data = self.get_serializer(row).data
-        headers = {"ETag": etag_for(data), "Location": f"/api/v1/projects/{row['slug']}"}
+        headers = {"ETag": self.etag(row), "Location": f"/api/v1/projects/{row['slug']}"}
         return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
     def update(self, request, *args, partial=False, **kwargs):
@@ -198,14 +207,14 @@ class ProjectViewSet(
             record.setdefault("slug", project.slug)
             # A bad body is a 400 whatever If-Match says; a good one must name the current version.
             clean = project_validate_record(record=record, expected_slug=project.slug)
-            require_if_match(request, etag_for(self.get_serializer(self.row()).data))
+            require_if_match(request, self.etag(self.row()))
             row = self._save(clean)
         data = self.get_serializer(row).data
-        return Response(data, headers={"ETag": etag_for(data)})
+        return Response(data, headers={"ETag": self.etag(row)})
 
-    def _save(self, clean: dict) -> dict:
-        project = project_save_record(clean=clean, user=None)
-        return self.rows(visible_projects(self.request)).get(pk=project.pk)
+    def _save(self, clean: dict, *, create: bool = False) -> dict:
+        project = project_save_record(clean=clean, user=None, create=create)
+        return self.rows(visible_projects(self.request), extra=("version",)).get(pk=project.pk)
 
 
 @extend_schema(summary="Rated projects ranked by net score", description="Filterable like /projects.")

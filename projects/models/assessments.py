@@ -42,6 +42,11 @@ def rating_errors(*, level, not_applicable: bool, justification: str, evidence_g
     return errors
 
 
+def project_version_bump(*, project_id: int) -> None:
+    """One more version of the project: its working ratings changed (Project.version)."""
+    Project.objects.filter(pk=project_id).update(version=models.F("version") + 1)
+
+
 class Assessment(models.Model):
     # No index of its own: the unique (project, criterion) index starts with it. A method version's
     # publication copies every rating (2.5 million at 100,000 projects); each index is one more
@@ -129,6 +134,7 @@ class Assessment(models.Model):
 
         project_id = self.project_id
         with transaction.atomic():
+            project_version_bump(project_id=project_id)
             result = super().delete(*args, **kwargs)
             project_rescore(project_id=project_id)
         return result

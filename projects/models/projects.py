@@ -160,6 +160,11 @@ class Project(models.Model):
     # are read in order straight off an index instead of sorting every project by a joined
     # table's column (at 100,000 projects, 0.2 s a page).
     published_net = models.FloatField(_("published net score"), null=True, blank=True, editable=False)
+    # Moves on every change to the facts or to any working rating (evidence included), whoever
+    # makes it: the API's ETag and the admin form carry it, so a write made from an older
+    # reading is refused instead of silently undoing another's. Computed columns (cards,
+    # publication) are written with .update() and leave it alone.
+    version = models.PositiveBigIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 

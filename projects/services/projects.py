@@ -5,6 +5,8 @@ way, with the same checks, whichever door it came in by. Records are validated b
 projects.interchange.schema; these functions assume clean input.
 """
 
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from projects.models import Assessment, Criterion, Operator, Project
@@ -31,6 +33,28 @@ def operator_upsert(*, name: str, country: str, kind: str) -> Operator:
         # Every project shows its operator: a change to it is a change to them, for syncs.
         Project.objects.filter(operator=operator).update(updated_at=timezone.now())
     return operator
+
+
+class ProjectExists(ValueError):
+    """A project with the record's slug exists already: a create never changes it."""
+
+
+def project_create(*, record: dict, operator: Operator) -> Project:
+    """Insert the project of the record; ProjectExists when its slug is taken. The unique index
+    decides, not a read before the write: of concurrent creates of one slug, exactly one wins."""
+    values = {name: record.get(name) for name in PROJECT_FIELDS}
+    project = Project(slug=record["slug"], operator=operator, **values)
+    project.full_clean(exclude=["current_score"], validate_unique=False)
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction goes on after a refusal
+            project.save(force_insert=True)
+    except (IntegrityError, ValidationError):
+        # Taken by a create that committed first: before this insert (the model's own check
+        # of the slug), or while it waited on the unique index.
+        if Project.objects.filter(slug=record["slug"]).exists():
+            raise ProjectExists(record["slug"]) from None
+        raise
+    return project
 
 
 def project_upsert(*, record: dict, operator: Operator) -> tuple[Project, str]:
