@@ -34,7 +34,6 @@ class ProjectForm(forms.ModelForm):
     loaded_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     changes_seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-
     class Meta:
         model = Project
         fields = [
@@ -73,7 +72,6 @@ class ProjectForm(forms.ModelForm):
         if self.instance.pk and cleaned.get("loaded_version") != self.instance.version:
             self.add_error(None, stale_form_message(self.instance, cleaned.get("changes_seen")))
         return cleaned
-
 
     def clean_links(self):
         return [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]

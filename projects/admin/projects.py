@@ -16,13 +16,16 @@ from projects.models import Assessment, Project
 from projects.models.publications import MAX_NOTE
 from projects.selectors import criteria_of, methodology_current
 from projects.services.publication import (
+    PreviewOutdated,
     PublicationRefused,
     draft_changes,
-    editors_since_publication,
+    draft_digest,
     project_publish,
-    project_unpublish,
+    project_withdraw,
+    review_refusal,
 )
 from projects.services.scoring import project_rescore, rescoring_deferred
+from projects.validators import validate_text
 from projects.vocabularies import Dimension
 
 from .forms import AssessmentForm, ProjectForm
@@ -34,6 +37,7 @@ class PublicationForm(forms.Form):
         label=_("Note"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         max_length=MAX_NOTE,
+        validators=[validate_text],
         help_text=_("Why this is published: shown with the change on the public page and in the API."),
     )
 
@@ -139,7 +143,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    actions = ["publish", "unpublish"]
+    actions = ["publish", "withdraw"]
     fieldsets = [
         (
             None,
@@ -180,9 +184,10 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_object(self, request, object_id, from_field=None):
-        """For a save, the project read under a lock on its row, held until the save commits
-        (the change form runs in one transaction): the version ProjectForm checks is then the
-        version the save changes, and of two saves from one page only the first passes."""
+        """The draft: the published facts with the pending changes over them. For a save, read
+        under a lock on its row, held until the save commits (the change form runs in one
+        transaction): the version ProjectForm checks is then the version the save changes, and
+        of two saves from one page only the first passes."""
         project = super().get_object(request, object_id, from_field)
         if project is not None and getattr(request, "sdgscore_saving_project", False):
             locked = (
@@ -193,7 +198,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
             )
             if locked != project.version:  # changed between the two reads: read it again
                 project = super().get_object(request, object_id, from_field)
-        return project
+        return project.apply_pending() if project is not None else None
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
@@ -296,13 +301,23 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         return self.publish_view(request, [project])
 
     def publish_view(self, request, projects):
+        """Preview (each project's change, with a digest of its draft), then publish with a note
+        exactly what was previewed: a project whose draft moved meanwhile is shown again."""
         form = PublicationForm(request.POST if "note" in request.POST else None)
+        outdated = []
         if form.is_bound and form.is_valid():
             count = 0
             for project in projects:
                 try:
-                    project_publish(project=project, note=form.cleaned_data["note"], user=request.user)
+                    project_publish(
+                        project=project,
+                        note=form.cleaned_data["note"],
+                        digest=request.POST.get(f"digest-{project.pk}", "-"),
+                    )
                     count += 1
+                except PreviewOutdated as refused:
+                    outdated.append(project)
+                    self.message_user(request, str(refused), messages.ERROR)
                 except PublicationRefused as refused:
                     self.message_user(request, str(refused), messages.ERROR)
             self.message_user(
@@ -310,7 +325,9 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                 ngettext("%d project published.", "%d projects published.", count) % count,
                 messages.SUCCESS if count else messages.WARNING,
             )
-            return HttpResponseRedirect(reverse("admin:projects_project_changelist"))
+            if not outdated:
+                return HttpResponseRedirect(reverse("admin:projects_project_changelist"))
+            projects, form = outdated, PublicationForm(initial={"note": form.cleaned_data["note"]})
         rows = []
         for project in Project.objects.filter(pk__in=[p.pk for p in projects]).select_related(
             "current_score__methodology", "published_score__methodology", "publication"
@@ -319,33 +336,60 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
             refusal = None
             if changes is None:
                 refusal = _("Nothing changed since its last publication.")
-            elif request.user.pk in editors_since_publication(project):
-                refusal = _("You changed it since its last publication: another reviewer must publish it.")
+            else:
+                refusal = review_refusal(project=project, user=request.user)
             rows.append(
                 {
                     "project": project,
                     "line": change_line(changes) if changes else "",
                     "draft": draft_html(project, changes),
                     "refusal": refusal,
+                    "digest": draft_digest(project),
                 }
             )
+        return self._review_page(request, projects, rows, form, action="publish", title=_("Publish"))
+
+    def _review_page(self, request, projects, rows, form, *, action, title):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _("Publish"),
+            "title": title,
             "rows": rows,
             "form": form,
             "selected": [project.pk for project in projects],
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "single": len(projects) == 1 and "action" not in request.POST,
         }
-        return TemplateResponse(request, "admin/projects/project/publish.html", context)
+        return TemplateResponse(request, f"admin/projects/project/{action}.html", context)
 
-    @admin.action(description=_("Withdraw the selected projects from publication"), permissions=["publish"])
-    def unpublish(self, request, queryset):
-        count = sum(1 for project in queryset if project_unpublish(project=project, user=request.user))
-        self.message_user(
-            request,
-            ngettext("%d project withdrawn.", "%d projects withdrawn.", count) % count,
-            messages.SUCCESS,
-        )
+    @admin.action(description=_("Withdraw the selected projects from publication…"), permissions=["publish"])
+    def withdraw(self, request, queryset):
+        """A confirmation page asking for the note; each withdrawal is a publication of its own."""
+        projects = list(queryset.order_by("name"))
+        form = PublicationForm(request.POST if "note" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            count = 0
+            for project in projects:
+                try:
+                    project_withdraw(project=project, note=form.cleaned_data["note"])
+                    count += 1
+                except PublicationRefused as refused:
+                    self.message_user(request, str(refused), messages.ERROR)
+            self.message_user(
+                request,
+                ngettext("%d project withdrawn.", "%d projects withdrawn.", count) % count,
+                messages.SUCCESS if count else messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:projects_project_changelist"))
+        rows = [
+            {
+                "project": project,
+                "refusal": (
+                    _("It is not published.")
+                    if not project.is_published
+                    else review_refusal(project=project, user=request.user)
+                ),
+            }
+            for project in projects
+        ]
+        return self._review_page(request, projects, rows, form, action="withdraw", title=_("Withdraw"))

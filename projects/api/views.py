@@ -2,17 +2,23 @@
 
 import csv
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 from django.db import connections, transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, generics, mixins, renderers, status, viewsets
 from rest_framework.response import Response
 
-from projects import routing
+from projects import actors, routing
 from projects.filters import ProjectFilter
 from projects.interchange.exporter import FormulaSafeWriter, project_record, projects_export
 from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
@@ -26,7 +32,7 @@ from .backends import StrictFilterBackend
 from .conditional import ConditionalMixin, etag_for, require_if_match
 from .pagination import PagePagination, SyncPagination
 from .parsers import SafeJSONRenderer
-from .permissions import may_see_drafts
+from .permissions import api_key_of, may_see_drafts
 
 
 def visible_projects(request):
@@ -89,13 +95,22 @@ class ApiViewMixin(ConditionalMixin):
     modified_field = "updated_at"  # the field whose newest value dates a list
 
     def dispatch(self, request, *args, **kwargs):
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        finally:
-            routing.read_from_the_primary()
+        with ExitStack() as self.acting:
+            try:
+                return super().dispatch(request, *args, **kwargs)
+            finally:
+                routing.read_from_the_primary()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        # Writes (a write key, checked above) are the key owner's changes, through the API.
+        api_key = api_key_of(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and api_key is not None:
+            if api_key.owner is None or not api_key.owner.is_active:
+                raise exceptions.PermissionDenied(
+                    "This API key has no active owner; its writes could not be attributed."
+                )
+            self.acting.enter_context(actors.acting(api_key.owner, actors.Channel.API, api_key=api_key))
         # Once the key is checked (on the primary): reads that tolerate a replica's lag.
         if request.method in ("GET", "HEAD") and not may_see_drafts(request):
             request._request.sdgscore_replica = routing.read_from_a_replica()
@@ -204,7 +219,8 @@ class ProjectViewSet(
                 record.update(body)
             else:
                 record = dict(body)
-            record.setdefault("slug", project.slug)
+            # The address names the project (its published slug, a rename waiting or not).
+            record["slug"] = body.get("slug", project.slug)
             # A bad body is a 400 whatever If-Match says; a good one must name the current version.
             clean = project_validate_record(record=record, expected_slug=project.slug)
             require_if_match(request, self.etag(self.row()))
@@ -213,7 +229,7 @@ class ProjectViewSet(
         return Response(data, headers={"ETag": self.etag(row)})
 
     def _save(self, clean: dict, *, create: bool = False) -> dict:
-        project = project_save_record(clean=clean, user=None, create=create)
+        project = project_save_record(clean=clean, create=create)
         return self.rows(visible_projects(self.request), extra=("version",)).get(pk=project.pk)
 
 
@@ -252,17 +268,33 @@ class RankingView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
         return rows
 
 
-@extend_schema(summary="All projects in order of last change, for full syncs (cursor paging)")
+@extend_schema(
+    summary="All projects in order of last change, for full syncs (cursor paging)",
+    description="Projects withdrawn from publication appear as tombstones (`withdrawn: true`), so that an "
+    "incremental sync removes them.",
+    responses=PolymorphicProxySerializer(
+        component_name="SyncItem",
+        serializers=[api.SyncProjectSerializer, api.TombstoneSerializer],
+        resource_type_field_name=None,
+        many=True,
+    ),
+)
 class SyncView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
     serializer_class = api.SyncProjectSerializer
     pagination_class = SyncPagination
     filterset_class = None
 
     def get_queryset(self):
-        return visible_projects(self.request)
+        if may_see_drafts(self.request):
+            return visible_projects(self.request)
+        # Published projects, and withdrawn ones as tombstones: an incremental sync sees them go.
+        return Project.objects.filter(
+            Q(state=PublicationState.PUBLISHED) | Q(publication__kind=Publication.Kind.WITHDRAWAL)
+        )
 
     def rows(self, projects, extra: tuple[str, ...] = ()):
-        return super().rows(projects, extra=("updated_at", *extra))  # the cursor's position
+        # The cursor's position, and whether the project was withdrawn.
+        return super().rows(projects, extra=("updated_at", "publication__kind", *extra))
 
 
 class ProjectChildMixin(ApiViewMixin):

@@ -10,6 +10,7 @@ import re
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from projects.models import Assessment, Operator, Project, Publication
@@ -88,6 +89,49 @@ class OperatorRecord(ClosedSerializer):
     name = model_text(Operator, "name")
     country = model_text(Operator, "country")
     kind = StrictChoiceField(choices=OperatorKind.choices)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "description": "The slug of an existing operator, e.g. nasa."},
+            {
+                "type": "object",
+                "description": "A new operator, or an existing one exactly as it is.",
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                    "kind": {"type": "string", "enum": list(OperatorKind.values)},
+                },
+                "required": ["name", "country", "kind"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+)
+class OperatorReference(serializers.Field):
+    """An existing operator by its slug, or a description {name, country, kind}: a new operator,
+    or one that exists exactly so (a record never changes an operator)."""
+
+    default_error_messages = {
+        "unknown": _("No operator has the slug '{slug}'; give its name, country and kind to create one."),
+        "invalid": _("Give an operator's slug, or an object with its name, country and kind."),
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            operator = Operator.objects.filter(slug=data).first()
+            if operator is None:
+                self.fail("unknown", slug=data[:100])
+            return {"name": operator.name, "country": operator.country, "kind": operator.kind}
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        record = OperatorRecord(data=data)
+        record.is_valid(raise_exception=True)
+        return record.validated_data
+
+    def to_representation(self, value):
+        return value
 
 
 class AssessmentRecord(ClosedSerializer):
@@ -251,7 +295,7 @@ class ProjectRecord(ClosedSerializer):
 
     slug = model_text(Project, "slug")
     name = model_text(Project, "name")
-    operator = OperatorRecord()
+    operator = OperatorReference()
     target_body = StrictChoiceField(choices=TargetBody.choices)
     resources = serializers.ListField(
         child=StrictChoiceField(choices=Resource.choices), required=False, default=list, max_length=20

@@ -14,10 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from projects.validators import LINK_MAX_LENGTH, validate_link, validate_text
 from projects.vocabularies import EvidenceGrade
 
+from . import changes
 from .methodology import Criterion
 from .projects import Project
 
 MAX_LEVEL = 4
+# What a rating is, as logged and compared: each change to one is logged with its actor (Change).
+RATING_FIELDS = ["level", "not_applicable", "justification", "evidence_grade", "source_url"]
 MAX_JUSTIFICATION = 4000
 
 
@@ -122,19 +125,52 @@ class Assessment(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def rating(self) -> dict:
+        return {name: getattr(self, name) for name in RATING_FIELDS}
+
     def save(self, *args, **kwargs):
+        """Save and rescore the project, logging the change with its actor (who is also
+        recorded as the assessor); refused, with nothing written, when no actor was stated."""
         from projects.services.scoring import project_rescore
 
         with transaction.atomic():
+            before = None
+            if not self._state.adding:
+                before = Assessment.objects.filter(pk=self.pk).values(*RATING_FIELDS).first()
+            after = self.rating()
+            actor = changes.actors.required("rating change") if before != after else None
+            if actor is not None:
+                self.assessed_by = actor.user
+            if before != after:
+                # Before the rating's own write: the project's row is then always locked first.
+                project_version_bump(project_id=self.project_id)
             super().save(*args, **kwargs)
             project_rescore(project_id=self.project_id)
+            if actor is not None:
+                changes.record(
+                    kind=changes.Change.Kind.RATING,
+                    subject=self.criterion.code,
+                    old=before,
+                    new=after,
+                    project_id=self.project_id,
+                    actor=actor,
+                )
 
     def delete(self, *args, **kwargs):
         from projects.services.scoring import project_rescore
 
-        project_id = self.project_id
+        actor = changes.actors.required("rating removal")
+        project_id, code, before = self.project_id, self.criterion.code, self.rating()
         with transaction.atomic():
             project_version_bump(project_id=project_id)
             result = super().delete(*args, **kwargs)
             project_rescore(project_id=project_id)
+            changes.record(
+                kind=changes.Change.Kind.RATING,
+                subject=code,
+                old=before,
+                new=None,
+                project_id=project_id,
+                actor=actor,
+            )
         return result

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, OrderBy
 from django.utils.translation import gettext_lazy as _
 
@@ -15,10 +15,26 @@ from projects.validators import (  # noqa: F401  validate_visible_url: named by 
 )
 from projects.vocabularies import Origin, Phase, PublicationState, Resource, TargetBody
 
+from . import changes
 from .operators import Operator
 
 MAX_LINKS = 20
 MAX_SUMMARY = 10_000
+
+# The descriptive facts of a project: each change to one is logged with its actor (Change).
+FACT_FIELDS = [
+    "slug",
+    "name",
+    "operator_id",
+    "target_body",
+    "resources",
+    "phase",
+    "launch_year",
+    "summary",
+    "summary_ja",
+    "links",
+    "origin",
+]
 
 
 def validate_resources(value) -> None:
@@ -160,6 +176,11 @@ class Project(models.Model):
     # are read in order straight off an index instead of sorting every project by a joined
     # table's column (at 100,000 projects, 0.2 s a page).
     published_net = models.FloatField(_("published net score"), null=True, blank=True, editable=False)
+    # The draft of the facts of a project that has been published: {fact: working value} for
+    # each fact that differs from the published value in its column (the public sees columns).
+    pending_facts = models.JSONField(
+        _("unpublished changes of facts"), default=dict, blank=True, editable=False
+    )
     # Moves on every change to the facts or to any working rating (evidence included), whoever
     # makes it: the API's ETag and the admin form carry it, so a write made from an older
     # reading is refused instead of silently undoing another's. Computed columns (cards,
@@ -208,6 +229,112 @@ class Project(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        """Save, logging each changed fact with its actor (``projects.actors``); refused, with
+        nothing written, when a fact changes and no actor was stated.
+
+        Once a project has been published, what the public sees of it changes only with a
+        publication: a changed fact is kept in ``pending_facts`` (the draft) and the columns keep
+        the published value until a reviewer publishes (see ``services.publication``). The
+        instance keeps showing the working values."""
+        update_fields = kwargs.get("update_fields")
+        facts = [
+            name
+            for name in FACT_FIELDS
+            if update_fields is None or name in update_fields or name.removesuffix("_id") in update_fields
+        ]
+        if not facts:  # computed columns only (cards, publication state): no editorial change
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            stored = None
+            if not self._state.adding:
+                # Locked before the change is logged: a publication (which locks it too) sees
+                # every change logged before it, and none after.
+                stored = (
+                    Project.objects.select_for_update()
+                    .filter(pk=self.pk)
+                    .values(*FACT_FIELDS, "pending_facts", "publication_id")
+                    .first()
+                )
+            if stored is None:
+                self._check_slug_free(self.slug)
+                changes.actors.required("change of a project")
+                super().save(*args, **kwargs)
+                created = {"kind": changes.Change.Kind.CREATED, "new": self.facts(), "project_id": self.pk}
+                changes.record_many([created])
+                return
+            pending = dict(stored["pending_facts"] or {})
+            working = {name: pending.get(name.removesuffix("_id"), stored[name]) for name in facts}
+            rows = [
+                {
+                    "kind": changes.Change.Kind.FACT,
+                    "subject": name.removesuffix("_id"),
+                    "old": working[name],
+                    "new": getattr(self, name),
+                    "project_id": self.pk,
+                }
+                for name in facts
+                if getattr(self, name) != working[name]
+            ]
+            if rows:
+                changes.actors.required("change of a project")
+            if any(row["subject"] == "slug" for row in rows):
+                self._check_slug_free(self.slug)
+            # Counted by the database, never written from memory: a stale instance's version
+            # must not undo another writer's bump.
+            written = [name for name in (update_fields or self._stored()) if name != "version"]
+            intended = {name: getattr(self, name) for name in facts}
+            if stored["publication_id"] is not None:
+                for name in facts:
+                    key = name.removesuffix("_id")
+                    if intended[name] == stored[name]:
+                        pending.pop(key, None)
+                    else:
+                        pending[key] = intended[name]
+                    setattr(self, name, stored[name])
+                self.pending_facts = pending
+                written = [*written, "pending_facts"] if "pending_facts" not in written else written
+            kwargs["update_fields"] = written
+            try:
+                super().save(*args, **kwargs)
+            finally:
+                for name, value in intended.items():
+                    setattr(self, name, value)
+            if rows:
+                Project.objects.filter(pk=self.pk).update(version=F("version") + 1)
+                self.refresh_from_db(fields=["version"])
+            changes.record_many(rows)
+
+    def _check_slug_free(self, slug: str) -> None:
+        """A slug names one project, for good: not another's, nor another's pending or former one."""
+        others = Project.objects.exclude(pk=self.pk)
+        taken = (
+            others.filter(models.Q(slug=slug) | models.Q(pending_facts__slug=slug)).exists()
+            or SlugRedirect.objects.filter(old_slug=slug).exclude(project_id=self.pk).exists()
+        )
+        if taken:
+            raise ValidationError({"slug": _("The slug %(slug)s names another project.") % {"slug": slug}})
+
+    def apply_pending(self) -> "Project":
+        """Show the working (draft) facts on this instance: the published columns with the
+        pending changes over them. Saving it again keeps them pending."""
+        for key, value in (self.pending_facts or {}).items():
+            setattr(self, "operator_id" if key == "operator" else key, value)
+        return self
+
+    def _stored(self) -> list[str]:
+        """What a plain save writes of an existing project: its loaded columns but the key."""
+        deferred = self.get_deferred_fields()
+        return [
+            field.name
+            for field in self._meta.concrete_fields
+            if not field.primary_key and field.attname not in deferred
+        ]
+
+    def facts(self) -> dict:
+        """The descriptive facts, as logged and compared."""
+        return {name.removesuffix("_id"): getattr(self, name) for name in FACT_FIELDS}
+
     @property
     def is_published(self) -> bool:
         return self.state == PublicationState.PUBLISHED
@@ -215,3 +342,20 @@ class Project(models.Model):
     @property
     def is_illustrative(self) -> bool:
         return is_illustrative(self.origin)
+
+
+class SlugRedirect(models.Model):
+    """A project's former slug: its old addresses answer with a permanent redirect, forever."""
+
+    old_slug = models.SlugField(_("former slug"), max_length=100, unique=True)
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="former_slugs", verbose_name=_("project")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("former slug")
+        verbose_name_plural = _("former slugs")
+
+    def __str__(self) -> str:
+        return f"{self.old_slug} → {self.project_id}"

@@ -45,9 +45,7 @@ class Publication(models.Model):
         _("kind"), max_length=15, choices=Kind.choices, db_default=Kind.PUBLICATION, db_index=True
     )
     # The reviewer's user name as it was: attribution survives a restore without the account.
-    published_by_name = models.CharField(
-        _("published by (name)"), max_length=150, blank=True, db_default=""
-    )
+    published_by_name = models.CharField(_("published by (name)"), max_length=150, blank=True, db_default="")
     note = models.TextField(
         _("note"),
         max_length=MAX_NOTE,

@@ -7,7 +7,6 @@ projects.interchange.schema; these functions assume clean input.
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from projects.models import Assessment, Criterion, Operator, Project
 
@@ -24,14 +23,27 @@ PROJECT_FIELDS = [
 ]
 
 
+class OperatorConflict(ValueError):
+    """A record describes an existing operator differently: operators are shared by every
+    project that names them, so writes about a project never change one (the admin does)."""
+
+    def __init__(self, operator: Operator, differences: list[str]):
+        self.operator, self.differences = operator, differences
+        super().__init__(
+            f"{operator.name!r} exists with {', '.join(differences)}; a project's record does not change "
+            f"an operator (refer to it as it is, by its slug {operator.slug!r}, or change it in the admin)."
+        )
+
+
 def operator_upsert(*, name: str, country: str, kind: str) -> Operator:
-    """The operator of that name, created or brought up to date."""
+    """The operator of that name, created when new; an existing one is never changed here
+    (OperatorConflict when the record describes it differently)."""
     operator, created = Operator.objects.get_or_create(name=name, defaults={"country": country, "kind": kind})
-    if not created and (operator.country, operator.kind) != (country, kind):
-        operator.country, operator.kind = country, kind
-        operator.save(update_fields=["country", "kind", "updated_at"])
-        # Every project shows its operator: a change to it is a change to them, for syncs.
-        Project.objects.filter(operator=operator).update(updated_at=timezone.now())
+    if not created:
+        described = [("country", operator.country, country), ("kind", operator.kind, kind)]
+        differences = [f"{field} {stored!r}" for field, stored, given in described if stored != given]
+        if differences:
+            raise OperatorConflict(operator, differences)
     return operator
 
 
@@ -61,6 +73,8 @@ def project_upsert(*, record: dict, operator: Operator) -> tuple[Project, str]:
     """Create or update the project with the record's slug: "created", "updated" or "unchanged"."""
     values = {name: record.get(name) for name in PROJECT_FIELDS}
     project = Project.objects.filter(slug=record["slug"]).first()
+    if project is not None:
+        project.apply_pending()  # compared with, and changing, the draft
     if project is None:
         project = Project(slug=record["slug"], operator=operator, **values)
         project.full_clean(exclude=["current_score"])
@@ -91,7 +105,7 @@ def assessment_values(item: dict) -> dict:
 
 
 def assessment_set(
-    *, project: Project, criterion: Criterion, item: dict, user=None, assessment: Assessment | None = None
+    *, project: Project, criterion: Criterion, item: dict, assessment: Assessment | None = None
 ) -> tuple[Assessment, bool]:
     """Store one rating (the score card follows in the same transaction); True when it changed."""
     values = assessment_values(item)
@@ -103,12 +117,11 @@ def assessment_set(
         return assessment, False
     for name, value in values.items():
         setattr(assessment, name, value)
-    assessment.assessed_by = user if getattr(user, "pk", None) else None
     assessment.save()
     return assessment, True
 
 
-def assessments_replace(*, project: Project, items: list[dict], criteria: dict, user=None) -> bool:
+def assessments_replace(*, project: Project, items: list[dict], criteria: dict) -> bool:
     """Make the project's ratings under the method of ``criteria`` exactly ``items``."""
     stored = {
         assessment.criterion.code: assessment
@@ -120,7 +133,7 @@ def assessments_replace(*, project: Project, items: list[dict], criteria: dict, 
     for item in items:
         code = item["criterion"]
         _, item_changed = assessment_set(
-            project=project, criterion=criteria[code], item=item, user=user, assessment=stored.pop(code, None)
+            project=project, criterion=criteria[code], item=item, assessment=stored.pop(code, None)
         )
         changed = changed or item_changed
     for assessment in stored.values():  # not listed any more: missing again

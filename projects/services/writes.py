@@ -7,7 +7,14 @@ from projects.interchange.schema import ProjectRecord
 from projects.models import Project
 from projects.selectors import criteria_of, methodology_current
 
-from .projects import ProjectExists, assessments_replace, operator_upsert, project_create, project_upsert
+from .projects import (
+    OperatorConflict,
+    ProjectExists,
+    assessments_replace,
+    operator_upsert,
+    project_create,
+    project_upsert,
+)
 from .scoring import project_rescore, rescoring_deferred
 
 
@@ -47,12 +54,15 @@ def project_validate_record(*, record, expected_slug: str | None) -> dict:
     return clean
 
 
-def project_save_record(*, clean: dict, user=None, create: bool = False) -> Project:
+def project_save_record(*, clean: dict, create: bool = False) -> Project:
     """Create (SlugTaken when the slug is taken, never an overwrite) or update a project from a
     validated record, with its ratings, and rescore it."""
     criteria = {criterion.code: criterion for criterion in criteria_of(methodology_current())}
     with transaction.atomic(), rescoring_deferred():
-        operator = operator_upsert(**clean["operator"])
+        try:
+            operator = operator_upsert(**clean["operator"])
+        except OperatorConflict as conflict:
+            raise exceptions.ValidationError({"operator": [str(conflict)]}) from None
         if create:
             try:
                 project = project_create(record=clean, operator=operator)
@@ -61,6 +71,6 @@ def project_save_record(*, clean: dict, user=None, create: bool = False) -> Proj
         else:
             project, _ = project_upsert(record=clean, operator=operator)
         if "assessments" in clean:
-            assessments_replace(project=project, items=clean["assessments"], criteria=criteria, user=user)
+            assessments_replace(project=project, items=clean["assessments"], criteria=criteria)
         project_rescore(project_id=project.pk)
     return project

@@ -90,7 +90,7 @@ def test_write_keys_and_writes_stay_on_the_primary(client, replica):
         )
     assert (read.status_code, written.status_code) == (200, 200)
     assert copy_.captured_queries == []
-    assert Project.objects.get(slug="one").name == "One, renamed"
+    assert Project.objects.get(slug="one").apply_pending().name == "One, renamed"
 
 
 def test_public_pages_read_the_primary(client, replica):

@@ -33,7 +33,8 @@ def record(slug="hera-rover", **changes) -> dict:
 def snapshot(slug: str) -> dict:
     project = Project.objects.select_related("operator", "current_score").get(slug=slug)
     return {
-        "fields": Project.objects.filter(slug=slug).values().get(),
+        # The working facts: the published columns with the draft's pending changes over them.
+        "fields": {**Project.objects.filter(slug=slug).values().get(), **project.pending_facts},
         "operator": (project.operator.name, project.operator.country, project.operator.kind),
         "card": project.current_score.card,
         "history": ScoreCard.objects.filter(project=project).count(),
@@ -203,7 +204,8 @@ def test_put_with_the_current_etag_replaces_the_project_and_rescores_its_working
     assert writer.get(f"{URL}/alpha")["ETag"] == response["ETag"]
     following = anon.get(f"{URL}/alpha").json()
     assert following["score"] == published_card
-    assert following["name"] == "Selene II"  # the project's facts are not part of a publication
+    # The facts are part of the draft too: the public keeps the published ones.
+    assert (following["name"], following["phase"]) == ("Selene Ice Prospector", "demonstration")
     assert Project.objects.get(slug="alpha").current_score.card == body["draft_score"]
 
 

@@ -408,3 +408,15 @@ def test_the_admin_records_changes_as_the_signed_in_user(client):
     entry = Change.objects.get(project=project, kind="rating", subject="S7.1", actor=boss)
     assert entry.channel == "admin" and entry.new["justification"] == "Rewritten in the admin."
     assert Publication.objects.filter(project=project).count() == 1
+
+
+def test_a_write_refers_to_an_existing_operator_by_its_slug():
+    published()
+    client = api_client(key_owner())
+    response = client.post(
+        "/api/v1/projects", project_record("delta", operator="test-operator"), format="json"
+    )
+    assert response.status_code == 201, response.content[:300]
+    assert Project.objects.get(slug="delta").operator == Operator.objects.get(slug="test-operator")
+    unknown = client.post("/api/v1/projects", project_record("epsilon", operator="no-such"), format="json")
+    assert unknown.status_code == 400 and "No operator has the slug 'no-such'" in json.dumps(unknown.json())
