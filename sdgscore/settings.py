@@ -179,6 +179,10 @@ TASKS = {
     }
 }
 RESCORE_CHUNK = env_int("RESCORE_CHUNK", 2000)
+# A chunk whose worker shows no sign of life for RESCORE_LEASE seconds is run again, at most
+# RESCORE_ATTEMPTS times (see docs/deploy.md, "Workers").
+RESCORE_LEASE = env_int("RESCORE_LEASE", 60)
+RESCORE_ATTEMPTS = env_int("RESCORE_ATTEMPTS", 3)
 # Server-side cache of public pages and API reads, keyed on the site generation (see
 # projects/freshness.py); 0 turns it off (bench/http.py's "uncached" runs).
 RESPONSE_CACHE = env_bool("RESPONSE_CACHE", True)

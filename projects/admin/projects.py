@@ -144,6 +144,17 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         "updated_at",
     ]
     actions = ["publish", "withdraw"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Published once, part of the public record: withdrawn, never deleted (Project.delete).
+        if obj is not None and obj.publication_id is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a bulk delete would skip the rule above
+        return actions
     fieldsets = [
         (
             None,

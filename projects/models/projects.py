@@ -305,6 +305,16 @@ class Project(models.Model):
                 self.refresh_from_db(fields=["version"])
             changes.record_many(rows)
 
+    def delete(self, *args, **kwargs):
+        """A project that has ever been published is part of the public record: it is withdrawn
+        (by a reviewer, with a note), never deleted."""
+        if Project.objects.filter(pk=self.pk, publication__isnull=False).exists():
+            raise ValidationError(
+                _("%(name)s has been published: withdraw it instead of deleting it.") % {"name": self.name}
+            )
+        changes.actors.required("deletion of a project")
+        return super().delete(*args, **kwargs)
+
     def _check_slug_free(self, slug: str) -> None:
         """A slug names one project, for good: not another's, nor another's pending or former one."""
         others = Project.objects.exclude(pk=self.pk)

@@ -78,8 +78,8 @@ class World:
 
 def new_project(world: World, oracle: dict) -> Project:
     slug = f"inv-{next(_serial)}"
-    ratings = {code: 2 for code in CODES}
-    record = project_record(slug, assessments=[rated(code, level) for code, level in ratings.items()])
+    ratings = {code: {"level": 2, "evidence": "Illustrative evidence."} for code in CODES}
+    record = project_record(slug, assessments=[rated(code, 2) for code in CODES])
     projects_import(interchange(record), user=world.users["ana"])
     oracle.update(
         slug=slug,
@@ -96,7 +96,9 @@ def apply_edit(world: World, oracle: dict, who: str, channel: str, change) -> No
     slug = oracle["slug"]
     working = copy.deepcopy(oracle["working"])
     if kind == "rating":
-        working["ratings"][subject] = level
+        # Through the API the evidence is rewritten too; elsewhere only the level moves.
+        evidence = f"Evidence {level}." if channel == "api" else working["ratings"][subject]["evidence"]
+        working["ratings"][subject] = {"level": level, "evidence": evidence}
     else:
         working["summary"] = subject
     if channel == "api":
@@ -115,7 +117,10 @@ def apply_edit(world: World, oracle: dict, who: str, channel: str, change) -> No
         record = project_record(
             slug,
             summary=working["summary"],
-            assessments=[rated(code, value) for code, value in working["ratings"].items()],
+            assessments=[
+                rated(code, value["level"], evidence=value["evidence"])
+                for code, value in working["ratings"].items()
+            ],
         )
         projects_import(interchange(record), user=world.users[who])
     else:
@@ -165,7 +170,10 @@ def check(world: World, oracle: dict) -> None:
     slug = oracle["slug"]
     project = Project.objects.get(slug=slug).apply_pending()
     # Nothing acknowledged lost: the working state is every acknowledged edit.
-    stored = {a.criterion.code: a.level for a in project.assessments.select_related("criterion")}
+    stored = {
+        a.criterion.code: {"level": a.level, "evidence": a.justification}
+        for a in project.assessments.select_related("criterion")
+    }
     assert {"summary": project.summary, "ratings": stored} == oracle["working"]
     # Every logged change has an actor and a channel.
     assert not Change.objects.filter(project=project, actor__isnull=True).exists()
@@ -177,12 +185,14 @@ def check(world: World, oracle: dict) -> None:
         return
     assert public.status_code == 200 and public.json()["summary"] == oracle["published"]["summary"]
     ratings = world.anonymous.get(f"/api/v1/projects/{slug}/assessments").json()
-    assert {item["criterion"]: item["rating"] for item in ratings} == oracle["published"]["ratings"]
+    assert {
+        item["criterion"]: {"level": item["rating"], "evidence": item["evidence"]} for item in ratings
+    } == (oracle["published"]["ratings"])
 
 
 @pytest.mark.django_db
 @settings(
-    max_examples=30,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -420,3 +420,14 @@ def test_a_write_refers_to_an_existing_operator_by_its_slug():
     assert Project.objects.get(slug="delta").operator == Operator.objects.get(slug="test-operator")
     unknown = client.post("/api/v1/projects", project_record("epsilon", operator="no-such"), format="json")
     assert unknown.status_code == 400 and "No operator has the slug 'no-such'" in json.dumps(unknown.json())
+
+
+def test_a_published_project_is_withdrawn_never_deleted(client):
+    from django.core.exceptions import ValidationError
+
+    project = published()
+    with pytest.raises(ValidationError, match="withdraw it instead"):
+        project.delete()
+    client.force_login(superuser("deleter"))
+    assert client.post(f"/admin/projects/project/{project.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Project.objects.filter(pk=project.pk).exists()
