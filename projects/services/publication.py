@@ -202,6 +202,30 @@ def _number_after(project_id: int) -> int:
     return (Publication.objects.filter(project_id=project_id).aggregate(n=Max("number"))["n"] or 0) + 1
 
 
+def _review(*, project_id: int, actor: actors.Actor, kind: str, moment, note: str, **fields) -> Publication:
+    """A reviewer's publication or withdrawal, numbered after the last, and its log entry."""
+    publication = Publication.objects.create(
+        project_id=project_id,
+        number=_number_after(project_id),
+        kind=kind,
+        published_at=moment,
+        published_by=actor.user,
+        published_by_name=actor.user.get_username(),
+        note=note,
+        **fields,
+    )
+    change = Change.Kind.WITHDRAWAL if kind == Publication.Kind.WITHDRAWAL else Change.Kind.PUBLICATION
+    record(
+        kind=change,
+        subject=str(publication.number),
+        new={"note": note},
+        project_id=project_id,
+        publication=publication,
+        actor=actor,
+    )
+    return publication
+
+
 def project_publish(*, project: Project, note: str, digest: str | None = None) -> Publication:
     """Publish the project's working facts, ratings and card, with a note saying why, as the
     stated actor (``projects.actors``), who must be a reviewer who changed none of it.
@@ -243,13 +267,11 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
                 f"{project.name}: nothing changed since publication #{previous.number}; nothing to publish."
             )
         now = timezone.now()
-        publication = Publication.objects.create(
+        publication = _review(
             project_id=project.pk,
-            number=_number_after(project.pk),
+            actor=actor,
             kind=Publication.Kind.PUBLICATION,
-            published_at=now,
-            published_by=actor.user,
-            published_by_name=actor.user.get_username(),
+            moment=now,
             note=note,
             methodology=card.methodology,
             ratings=ratings,
@@ -273,14 +295,6 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
             published_net=card.net_score,
             updated_at=now,
         )
-        record(
-            kind=Change.Kind.PUBLICATION,
-            subject=str(publication.number),
-            new={"note": note},
-            project_id=project.pk,
-            publication=publication,
-            actor=actor,
-        )
     project.refresh_from_db()
     return publication
 
@@ -299,13 +313,11 @@ def project_withdraw(*, project: Project, note: str) -> Publication:
         previous = Publication.objects.select_related("score", "ratings_of").get(pk=locked.publication_id)
         now = timezone.now()
         card = previous.score.card
-        publication = Publication.objects.create(
+        publication = _review(
             project_id=project.pk,
-            number=_number_after(project.pk),
+            actor=actor,
             kind=Publication.Kind.WITHDRAWAL,
-            published_at=now,
-            published_by=actor.user,
-            published_by_name=actor.user.get_username(),
+            moment=now,
             note=note,
             methodology=previous.methodology,
             ratings=[],
@@ -324,14 +336,6 @@ def project_withdraw(*, project: Project, note: str) -> Publication:
         )
         Project.objects.filter(pk=project.pk).update(
             state=PublicationState.DRAFT, publication=publication, updated_at=now
-        )
-        record(
-            kind=Change.Kind.WITHDRAWAL,
-            subject=str(publication.number),
-            new={"note": note},
-            project_id=project.pk,
-            publication=publication,
-            actor=actor,
         )
     project.refresh_from_db(fields=["state", "publication", "updated_at"])
     return publication

@@ -42,6 +42,14 @@ def read_interchange_file(path: str) -> object:
         raise CommandError(f"{path}: not readable as JSON: {exc}.") from None
 
 
+def refusal(file: str, exc: InterchangeError, what: str) -> CommandError:
+    """The command's error for a refused file: every problem, up to MAX_ERRORS_SHOWN of them."""
+    shown = exc.errors[:MAX_ERRORS_SHOWN]
+    more = len(exc.errors) - len(shown)
+    lines = shown + ([f"… and {more} more."] if more > 0 else [])
+    return CommandError(f"{file}: nothing was {what}; {len(exc.errors)} problem(s):\n  " + "\n  ".join(lines))
+
+
 def staff_user_named(username: str, *, option: str):
     """The active staff user of that name (CommandError naming the option otherwise)."""
     user = get_user_model().objects.filter(username=username).first()
@@ -83,12 +91,7 @@ class Command(BaseCommand):
         try:
             result = projects_import(data, user=importer, publish=publish, reviewer=publisher, note=note)
         except InterchangeError as exc:
-            shown = exc.errors[:MAX_ERRORS_SHOWN]
-            more = len(exc.errors) - len(shown)
-            lines = shown + ([f"… and {more} more."] if more > 0 else [])
-            raise CommandError(
-                f"{file}: nothing was imported; {len(exc.errors)} problem(s):\n  " + "\n  ".join(lines)
-            ) from None
+            raise refusal(file, exc, "imported") from None
         self.stdout.write(
             f"{len(result.created)} created, {len(result.updated)} updated, "
             f"{len(result.unchanged)} unchanged, {len(result.published)} published."

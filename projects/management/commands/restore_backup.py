@@ -5,11 +5,11 @@ facts, ratings, every score card and publication exactly as they were, with the 
 even where their accounts do not exist here. For administrators (--user); plain imports refuse
 history."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from projects.interchange.importer import InterchangeError, backup_restore
 
-from .import_projects import MAX_ERRORS_SHOWN, read_interchange_file, staff_user_named
+from .import_projects import read_interchange_file, refusal, staff_user_named
 
 
 class Command(BaseCommand):
@@ -25,12 +25,7 @@ class Command(BaseCommand):
         try:
             result = backup_restore(data, user=administrator)
         except InterchangeError as exc:
-            shown = exc.errors[:MAX_ERRORS_SHOWN]
-            more = len(exc.errors) - len(shown)
-            lines = shown + ([f"… and {more} more."] if more > 0 else [])
-            raise CommandError(
-                f"{file}: nothing was restored; {len(exc.errors)} problem(s):\n  " + "\n  ".join(lines)
-            ) from None
+            raise refusal(file, exc, "restored") from None
         self.stdout.write(
             f"{len(result.created)} projects restored, {len(result.restored)} with their history."
         )
