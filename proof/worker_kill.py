@@ -349,7 +349,10 @@ class Proof:
             f"({overall:.1f} s in all)"
         )
         print(f"cards checked     {verdict['checked']} working and public cards against the engine")
-        print(f"tasks left running in the task database: {verdict['tasks_running']}")
+        print(
+            f"chunk tasks left running in the task database: {verdict['tasks_running']}"
+            f" (watchdog rounds cut short by the end: {verdict.get('watchdogs_running', 0)})"
+        )
         if failures:
             print(f"\nworker kill: FAILED, {len(failures)} problems:")
             for problem in failures[:30]:
@@ -437,10 +440,18 @@ def verify_state(path: str, job_id: int) -> None:
         "chunks": chunks,
         "checked": checked,
         "problems": problems,
-        "tasks_running": DBTaskResult.objects.filter(status="RUNNING").count(),
+        # Chunk tasks of dead workers must have been marked lost. A watchdog round (rescore_watch)
+        # that a stopping worker was running when the proof ended is counted apart: it has no
+        # cards to lose and is re-armed by the next job.
+        "tasks_running": DBTaskResult.objects.filter(
+            status="RUNNING", task_path__endswith="rescore_chunk"
+        ).count(),
+        "watchdogs_running": DBTaskResult.objects.filter(
+            status="RUNNING", task_path__endswith="rescore_watch"
+        ).count(),
     }
     if state["tasks_running"]:
-        problems.append(f"{state['tasks_running']} tasks still marked running in the task database")
+        problems.append(f"{state['tasks_running']} chunk tasks still marked running in the task database")
     Path(path).write_text(json.dumps(state))
 
 
