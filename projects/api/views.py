@@ -106,11 +106,12 @@ class ApiViewMixin(ConditionalMixin):
         # Writes (a write key, checked above) are the key owner's changes, through the API.
         api_key = api_key_of(request)
         if request.method not in ("GET", "HEAD", "OPTIONS") and api_key is not None:
-            if api_key.owner is None or not api_key.owner.is_active:
+            owner = api_key.owner
+            if owner is None or not (owner.is_active and owner.is_staff):
                 raise exceptions.PermissionDenied(
-                    "This API key has no active owner; its writes could not be attributed."
+                    "This API key's owner is not an active staff member: its writes cannot be attributed."
                 )
-            self.acting.enter_context(actors.acting(api_key.owner, actors.Channel.API, api_key=api_key))
+            self.acting.enter_context(actors.acting(owner, actors.Channel.API, api_key=api_key))
         # Once the key is checked (on the primary): reads that tolerate a replica's lag.
         if request.method in ("GET", "HEAD") and not may_see_drafts(request):
             request._request.sdgscore_replica = routing.read_from_a_replica()

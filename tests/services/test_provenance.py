@@ -143,6 +143,9 @@ def test_a_key_without_an_owner_cannot_be_issued_and_an_ownerless_key_cannot_wri
     owner.save()
     response = rate_through_the_api(client, "alpha", "S7.1", 3)
     assert response.status_code == 403 and "owner" in response.json()["detail"]
+    owner.is_active, owner.is_staff = True, False  # no longer staff: the same
+    owner.save()
+    assert rate_through_the_api(client, "alpha", "S7.1", 3).status_code == 403
     assert Project.objects.get(slug="alpha").assessments.get(criterion__code="S7.1").level == 2
 
 
