@@ -155,6 +155,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # a bulk delete would skip the rule above
         return actions
+
     fieldsets = [
         (
             None,
