@@ -31,10 +31,6 @@ class Actor:
     channel: str
     api_key: object | None = None  # the ApiKey of an API write
 
-    @property
-    def label(self) -> str:
-        return f"{self.user.get_username()} ({self.channel})"
-
 
 class NoActor(Exception):
     """A change was attempted with no actor stated: nothing was written."""

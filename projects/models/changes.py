@@ -143,28 +143,24 @@ def record_many(rows: list[dict]) -> None:
     Change.objects.bulk_create([Change(**row, **columns) for row in rows])
 
 
+def _editors_since_review(*, edits: list[str], reviews: list[str], **subject) -> set[int]:
+    """Ids of the actors of ``edits`` to ``subject`` since its last change of a kind in ``reviews``."""
+    last_review = Change.objects.filter(**subject, kind__in=reviews).order_by("-id").values("id").first()
+    changes = Change.objects.filter(**subject, kind__in=edits)
+    if last_review is not None:
+        changes = changes.filter(id__gt=last_review["id"])
+    return set(changes.exclude(actor=None).values_list("actor_id", flat=True).distinct())
+
+
 def editors_since_review(project_id: int) -> set[int]:
     """Ids of the users who changed the project (facts or ratings, through any channel) since
     it was last published or withdrawn by a reviewer. An automatic republication under a new
     method is no review: it does not clear anyone's changes."""
-    last_review = (
-        Change.objects.filter(project_id=project_id, kind__in=REVIEWS).order_by("-id").values("id").first()
-    )
-    edits = Change.objects.filter(project_id=project_id, kind__in=EDITS)
-    if last_review is not None:
-        edits = edits.filter(id__gt=last_review["id"])
-    return set(edits.exclude(actor=None).values_list("actor_id", flat=True).distinct())
+    return _editors_since_review(project_id=project_id, edits=EDITS, reviews=REVIEWS)
 
 
 def operator_editors_since_review(operator_id: int) -> set[int]:
     """Ids of the users who changed the operator since a reviewer last published it."""
-    last_review = (
-        Change.objects.filter(operator_id=operator_id, kind=Change.Kind.PUBLICATION)
-        .order_by("-id")
-        .values("id")
-        .first()
+    return _editors_since_review(
+        operator_id=operator_id, edits=[Change.Kind.OPERATOR], reviews=[Change.Kind.PUBLICATION]
     )
-    edits = Change.objects.filter(operator_id=operator_id, kind=Change.Kind.OPERATOR)
-    if last_review is not None:
-        edits = edits.filter(id__gt=last_review["id"])
-    return set(edits.exclude(actor=None).values_list("actor_id", flat=True).distinct())
