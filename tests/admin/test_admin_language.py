@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from tests.admin.pages import LIST_URL, form_data, imported, parse
+from tests.admin.pages import LIST_URL, form_data, imported, parse, ratings, score_card_rows, score_card_text
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +127,21 @@ def test_the_project_page_in_japanese_shows_japanese_labels_and_dates(admin_clie
     assert "スコアカード" in html and "公開履歴" in html
     created = parse(page.content).find("div", class_="field-created_at").find("div", class_="readonly")
     assert f"{project.created_at.year}年" in created.clean_text  # Django's Japanese DATETIME_FORMAT
+    history = parse(page.content).find("div", class_="field-score_history").find("tbody")
+    assert f"{project.current_score.computed_at.year}年" in history.clean_text  # not strftime's 2026-12-04
+
+
+def test_the_score_card_and_the_list_show_levels_and_status_in_japanese(admin_client):
+    project = imported("alpha", assessments=ratings())  # every criterion at 2: risks elevated
+    client = in_japanese(admin_client)
+    page = parse(client.get(reverse("admin:projects_project_change", args=[project.pk])).content)
+    card = score_card_text(page)
+    assert "状態 評価済み" in card and "信頼度 高" in card
+    assert {row[3] for row in score_card_rows(page).values()} == {"", "やや高"}
+    list_page = parse(client.get(LIST_URL).content).find("table", id="result_list")
+    row = list_page.find("tbody").find("tr")
+    assert row.find(class_="field-debris_level").clean_text == "やや高"
+    assert row.find(class_="field-status").clean_text == "評価済み"
 
 
 def test_validation_messages_follow_the_language(admin_client):

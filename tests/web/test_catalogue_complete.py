@@ -27,6 +27,7 @@ MO_FILE = PO_FILE.with_suffix(".mo")
 SOURCES = ["projects", "sdgscore"]
 SKIPPED_DIRECTORIES = shutil.ignore_patterns("migrations", "__pycache__", "static")
 EXTENSIONS = ["html", "txt", "py", "svg"]
+GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
 UPDATE = "run `make messages`, translate the new entries in locale/ja/LC_MESSAGES/django.po, run it again"
 
 pytestmark = pytest.mark.skipif(
@@ -124,6 +125,32 @@ def test_every_extracted_msgid_has_a_japanese_translation(extracted):
         pytest.fail(
             f"{len(missing)} msgid(s) without a Japanese translation ({UPDATE}):\n" + "\n".join(missing)
         )
+
+
+def test_no_string_is_marked_where_makemessages_cannot_see_it(extracted):
+    """xgettext does not look inside f-strings: ``f"{_('severe')}"`` is never extracted, so its
+    string would stay English unless it happens to be marked elsewhere too."""
+    found = {entry.msgid for entry in extracted}
+    hidden = []
+    for name in SOURCES:
+        for path in sorted((ROOT / name).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.JoinedStr):
+                    for call in ast.walk(node):
+                        msgid = _marked_string(call)
+                        if msgid is not None and msgid not in found:
+                            hidden.append(f"{msgid!r} — {path.relative_to(ROOT)}:{call.lineno}")
+    assert hidden == [], "mark these outside the f-string (assign the gettext call to a name first)"
+
+
+def _marked_string(node) -> str | None:
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name in GETTEXT_NAMES and isinstance(node.args[0].value, str):
+            return node.args[0].value
+    return None
 
 
 def test_the_catalogue_has_no_fuzzy_entries():
