@@ -24,24 +24,70 @@ RATING_FIELDS = ["level", "not_applicable", "justification", "evidence_grade", "
 MAX_JUSTIFICATION = 4000
 
 
-def rating_errors(*, level, not_applicable: bool, justification: str, evidence_grade: str) -> dict:
-    """The rules for one rating that every entry path shares (admin, import, API).
+# Grades that say where the evidence was published: A (independent or official verification) and
+# B (published by the operator) must cite it; C (secondary reporting) and D (analyst judgement)
+# may have no link.
+GRADES_NEEDING_A_SOURCE = frozenset({EvidenceGrade.A, EvidenceGrade.B})
+
+
+def rating_errors(
+    *,
+    level,
+    not_applicable: bool,
+    justification: str,
+    evidence_grade: str,
+    source_url: str,
+    as_published_before: bool = False,
+) -> dict:
+    """The rules for one rating that every entry path shares (admin, import, API, shell: the
+    model's ``clean`` and ``save`` apply them). The format of a source link is checked apart, by
+    the field's validator (``validate_link``), the one every link passes.
+
+    A rated criterion has a level 0–4, a justification and an evidence grade; grades A and B
+    need a source link. A criterion marked not applicable has no level and no grade (a grade
+    would be refused, never dropped) and needs a justification: why it cannot apply.
+
+    ``as_published_before``: a rating frozen in a past publication (a backup's history) is taken
+    as it was published; only the rules the database has always held apply to it.
 
     Returns {field: message} — empty when the rating is acceptable.
     """
     errors: dict[str, str] = {}
+    justified = bool((justification or "").strip())
     if not_applicable:
         if level is not None:
             errors["level"] = _("A criterion marked not applicable has no level.")
+        if as_published_before:
+            return errors
+        if evidence_grade:
+            errors["evidence_grade"] = _(
+                "A criterion marked not applicable has no evidence grade: clear the grade, or give "
+                "a level instead of “not applicable”."
+            )
+        if not justified:
+            errors["justification"] = _(
+                "A criterion marked not applicable needs a justification: say why it cannot apply "
+                "to this project."
+            )
         return errors
     if level is None:
         errors["level"] = _("Give a level from 0 to 4, or mark the criterion not applicable.")
     elif isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= MAX_LEVEL:
         errors["level"] = _("The level must be a whole number from 0 to 4.")
-    if not (justification or "").strip():
+    if not justified:
         errors["justification"] = _("A rated criterion needs a justification.")
     if evidence_grade not in EvidenceGrade.values:
         errors["evidence_grade"] = _("A rated criterion needs an evidence grade (A, B, C or D).")
+    elif (
+        evidence_grade in GRADES_NEEDING_A_SOURCE
+        and not as_published_before
+        and not (source_url or "").strip()
+    ):
+        errors["source_url"] = _(
+            "Evidence grade %(grade)s needs a source link: the page that shows the evidence "
+            "(A: independent or official verification; B: published by the operator). Without "
+            "one, grade it C or D."
+        ) % {"grade": evidence_grade}
     return errors
 
 
@@ -121,7 +167,33 @@ class Assessment(models.Model):
             not_applicable=self.not_applicable,
             justification=self.justification,
             evidence_grade=self.evidence_grade,
+            source_url=self.source_url,
         )
+        if errors:
+            raise ValidationError(errors)
+
+    def rules_check(self) -> None:
+        """The rating's rules and its fields' own (text, link format, length), as ``full_clean``
+        would check them but without its queries: ``save`` runs it, so that a shell's
+        ``assessment.save()`` is held to what the admin, the import and the API refuse."""
+        errors: dict[str, list] = {}
+        for name in RATING_FIELDS:
+            field = self._meta.get_field(name)
+            value = getattr(self, field.attname)
+            if value in field.empty_values:
+                continue
+            try:
+                field.run_validators(value)
+            except ValidationError as error:
+                errors[name] = error.error_list
+        for name, message in rating_errors(
+            level=self.level,
+            not_applicable=self.not_applicable,
+            justification=self.justification,
+            evidence_grade=self.evidence_grade,
+            source_url=self.source_url,
+        ).items():
+            errors.setdefault(name, []).append(ValidationError(message))
         if errors:
             raise ValidationError(errors)
 
@@ -130,7 +202,8 @@ class Assessment(models.Model):
 
     def save(self, *args, **kwargs):
         """Save and rescore the project, logging the change with its actor (who is also
-        recorded as the assessor); refused, with nothing written, when no actor was stated."""
+        recorded as the assessor); refused, with nothing written, when no actor was stated or
+        when a changed rating breaks the rules (ValidationError naming the fields)."""
         from projects.services.scoring import project_rescore
 
         with transaction.atomic():
@@ -138,6 +211,8 @@ class Assessment(models.Model):
             if not self._state.adding:
                 before = Assessment.objects.filter(pk=self.pk).values(*RATING_FIELDS).first()
             after = self.rating()
+            if before != after:
+                self.rules_check()  # a changed rating meets today's rules; a stored one is kept
             actor = changes.actors.required("rating change") if before != after else None
             if actor is not None:
                 self.assessed_by = actor.user
