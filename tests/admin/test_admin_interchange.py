@@ -146,6 +146,7 @@ def test_the_preview_shows_each_project_and_writes_nothing(client, analyst, stor
     assert counts() == before
     assert list(Change.objects.values_list("id", flat=True)) == log
     tree = parse(response.content)
+    assert [h1.clean_text for h1 in tree.find_all("h1")][-1:] == ["Import: what the file would change"]
     assert "Dry run: 1 new, 1 changed, 1 unchanged." in tree.find("p", id="import-summary").clean_text
     assert "Beta Space" in tree.find("p", id="import-new-operators").clean_text
     alpha = section(tree, "alpha")
@@ -156,6 +157,7 @@ def test_the_preview_shows_each_project_and_writes_nothing(client, analyst, stor
     beta = section(tree, "beta")
     assert "new project" in beta.find("h2").clean_text
     assert table_rows(beta, "import-ratings") == {"S9.1": ["—", "3 (evidence C)"]}
+    assert beta.find("p", class_="import-score").clean_text == "Working score card: — → Insufficient data"
     gamma = section(tree, "gamma")
     assert "no change" in gamma.find("h2").clean_text
     assert not table_rows(gamma, "import-facts") and not table_rows(gamma, "import-ratings")
