@@ -1,0 +1,191 @@
+"""Every admin page the role walks visit, in English and Japanese at 1366 × 768: axe finds no
+violation, nothing scrolls sideways, the page logs no error, and a screenshot is kept
+(tests/artifacts/admin-<page>-<lang>.png).
+
+Pages whose templates are being rewritten elsewhere (projects, methodology) are expected to fail
+while that work lands: their cases are marked xfail (not strict) with what was found, so they turn
+into passes without an edit here once fixed.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django_otp.oath import totp
+
+from projects.models import Assessment, Methodology, Project
+from tests.browser import admin_support
+from tests.browser.admin_support import (
+    LANGUAGES,
+    authenticator,
+    axe_check,
+    overflow,
+    role_user,
+    shot,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+admin_page = admin_support.admin_page  # the fixture
+
+DEMO_SLUG = "interlune-he3"
+
+
+def draft_of(slug: str) -> Project:
+    """A demo project with a draft waiting for a reviewer: its summary and one rating changed by
+    ``tester`` (the analyst the tests act as), so a reviewer may publish it."""
+    project = Project.objects.get(slug=slug)
+    project.summary = f"{project.summary} Revised after the operator's 2025 update."
+    project.save()
+    assessment = (
+        Assessment.objects.filter(project=project, level__isnull=False, not_applicable=False)
+        .order_by("criterion__code")
+        .first()
+    )
+    assessment.level = (assessment.level + 1) % 5
+    assessment.save()
+    return Project.objects.get(pk=project.pk)
+
+
+def demo_project() -> Project:
+    return Project.objects.get(slug=DEMO_SLUG)
+
+
+@dataclass
+class AdminPage:
+    """One admin page to check: who looks at it, how to reach it, and whether its files are ours
+    to fix (``others``: the engineer now rewriting them, and what axe found there)."""
+
+    name: str
+    role: str | None  # None: signed out
+    path: object  # a str, or a callable returning the path (after making what it needs)
+    others: str = ""
+    second_factor: bool = True
+    then: object = None  # an action on the page once loaded (e.g. posting a form)
+    xfail: dict = field(default_factory=dict)  # lang → why
+
+    def url(self) -> str:
+        return self.path() if callable(self.path) else self.path
+
+
+def renew_recovery_codes(page) -> None:
+    """From the two-factor page: new recovery codes, for a fresh code (the page they show on)."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="walk-reviewer")
+    page.locator("#id_renew-code").fill(f"{totp(authenticator(user).bin_key):06d}")
+    page.locator("#id_renew-code").press("Enter")
+    page.wait_for_load_state()
+
+
+def both(reason: str) -> dict:
+    return dict.fromkeys(LANGUAGES, reason)
+
+
+PROJECTS = "projects admin (projects/admin/projects.py, project templates; engineers on the sheet/workflow)"
+METHOD = "methodology admin (engineer 'method')"
+
+PAGES = [
+    AdminPage("index", "administrator", "/admin/"),
+    AdminPage("login", None, "/admin/login/?next=/admin/"),
+    AdminPage("project-list", "analyst", "/admin/projects/project/", others=PROJECTS),
+    AdminPage(
+        "project-add",
+        "analyst",
+        "/admin/projects/project/add/",
+        others=PROJECTS,
+        xfail=both(
+            "aria-input-field-name: the operator's autocomplete (select2) has no accessible name "
+            "while nothing is chosen (.select2-selection, #select2-id_operator-container)"
+        ),
+    ),
+    AdminPage(
+        "project-change",
+        "analyst",
+        lambda: f"/admin/projects/project/{demo_project().pk}/change/",
+        others=PROJECTS,
+    ),
+    AdminPage(
+        "project-publish-preview",
+        "reviewer",
+        lambda: f"/admin/projects/project/{draft_of(DEMO_SLUG).pk}/publish/",
+        others=PROJECTS,
+        xfail=both("empty-table-header: the preview table's first column header is empty"),
+    ),
+    AdminPage("operator-list", "analyst", "/admin/projects/operator/"),
+    AdminPage(
+        "operator-change",
+        "analyst",
+        lambda: f"/admin/projects/operator/{demo_project().operator_id}/change/",
+    ),
+    AdminPage(
+        "methodology-list",
+        "administrator",
+        "/admin/projects/methodology/",
+        others=METHOD,
+        xfail={
+            "ja": "link-in-text-block: breadcrumb links told apart by colour only (the methodology "
+            "admin does not load projects/admin.css, which underlines them)"
+        },
+    ),
+    AdminPage(
+        "methodology-change",
+        "administrator",
+        lambda: f"/admin/projects/methodology/{Methodology.objects.order_by('pk').first().pk}/change/",
+        others=METHOD,
+    ),
+    AdminPage("changes", "reviewer", "/admin/projects/change/"),
+    AdminPage("api-keys", "administrator", "/admin/projects/apikey/"),
+    AdminPage("two-factor-setup", "reviewer", "/admin/two-factor/", second_factor=False),
+    AdminPage("two-factor-manage", "reviewer", "/admin/two-factor/"),
+    AdminPage("two-factor-recovery-codes", "reviewer", "/admin/two-factor/", then=renew_recovery_codes),
+]
+
+CASES = [
+    pytest.param(
+        admin_page_case,
+        lang,
+        id=f"{admin_page_case.name}-{lang}",
+        marks=[pytest.mark.xfail(reason=admin_page_case.xfail[lang], strict=False)]
+        if lang in admin_page_case.xfail
+        else [],
+    )
+    for admin_page_case in PAGES
+    for lang in LANGUAGES
+]
+
+
+@pytest.mark.parametrize(("case", "lang"), CASES)
+def test_admin_page_is_axe_clean_fits_1366_and_logs_no_error(admin_page, demo_site, case, lang):
+    user = role_user(case.role) if case.role else None
+    page = admin_page(user, lang, second_factor=case.second_factor)
+    response = page.goto(case.url())
+    assert response.status == 200, f"{case.name}: HTTP {response.status} at {page.url}"
+    if case.then is not None:
+        case.then(page)
+    page.wait_for_load_state("networkidle")
+    shot(page, case.name)
+    assert page.locator("html").get_attribute("lang") == lang
+
+    problems = {
+        "axe": axe_check(page),
+        "sideways": overflow(page) if not admin_support.fits(page) else [],
+        "console": page.problems.console_errors,
+        "other hosts": page.problems.other_hosts,
+        "failed requests": page.problems.failed_requests,
+    }
+    found = {kind: items for kind, items in problems.items() if items}
+    owner = f" (owned by {case.others})" if case.others else ""
+    assert not found, f"{case.name} in {lang}{owner}: {found}"
+
+
+def test_the_second_factor_pages_are_reached_as_a_person_would(admin_page, demo_site):
+    """The setup page is where a reviewer without a second factor lands, whatever admin page
+    they asked for; with one, the login form asks for its code and lets them in."""
+    reviewer = role_user("reviewer", password=admin_support.PASSWORD)
+    page = admin_page(reviewer, "en", second_factor=False)
+    page.goto("/admin/projects/project/")
+    assert page.url.endswith("/admin/two-factor/")
+
+    page = admin_page(None, "en")
+    admin_support.log_in_with_code(page, reviewer)
+    assert reviewer.get_username() in page.locator("#user-tools").inner_text().lower()
