@@ -9,8 +9,9 @@ the one test that must go through it.
 
 Every page counts, in its tab's sessionStorage (so the count survives page loads), the mouse clicks
 a person makes (trusted ``pointerdown``s: a click on a label that ticks its radio is one click) and
-the choices made in drop-down lists (Playwright's ``select_option`` clicks nothing, a person clicks
-to open the list and to choose: each choice counts as one). ``clicks(page)`` reads the total;
+the choices made in drop-down lists by Playwright's ``select_option`` (it clicks nothing; a person
+clicks to open the list and to choose: each choice counts as one; a list moved with the keyboard,
+a trusted change, counts none). ``clicks(page)`` reads the total;
 ``page.loads`` lists the pages loaded in the main frame.
 """
 
@@ -43,7 +44,7 @@ CLICK_COUNTER = """
     if (event.isTrusted && event.button === 0) bump();
   }, true);
   document.addEventListener("change", (event) => {
-    if (event.target instanceof HTMLSelectElement) bump();
+    if (!event.isTrusted && event.target instanceof HTMLSelectElement) bump();
   }, true);
 })();
 """.replace("__KEY__", json.dumps(CLICKS_KEY))

@@ -105,6 +105,29 @@ PAGES = [
         others=PROJECTS,
     ),
     AdminPage(
+        "project-change-draft",
+        "reviewer",
+        lambda: f"/admin/projects/project/{draft_of(DEMO_SLUG).pk}/change/",
+        others=PROJECTS,
+        xfail=both("empty-table-header: the draft-beside-published table's first column header is empty"),
+    ),
+    AdminPage(
+        "project-ratings",
+        "analyst",
+        lambda: f"/admin/projects/project/{demo_project().pk}/ratings/",
+        others=PROJECTS,
+    ),
+    AdminPage(
+        "project-import",
+        "analyst",
+        "/admin/projects/project/import/",
+        others=PROJECTS,
+        xfail=both(
+            "console: the inline <style> in admin/projects/project/import.html is refused by the CSP "
+            "(style-src 'self'): its styles never apply; move them to a static .css file"
+        ),
+    ),
+    AdminPage(
         "project-publish-preview",
         "reviewer",
         lambda: f"/admin/projects/project/{draft_of(DEMO_SLUG).pk}/publish/",
@@ -189,3 +212,21 @@ def test_the_second_factor_pages_are_reached_as_a_person_would(admin_page, demo_
     page = admin_page(None, "en")
     admin_support.log_in_with_code(page, reviewer)
     assert reviewer.get_username() in page.locator("#user-tools").inner_text().lower()
+
+
+def test_the_click_counter_counts_a_persons_clicks_across_page_loads(admin_page, demo_site):
+    """The harness's counter: mouse clicks and drop-down choices count, wherever the page goes next;
+    the keyboard does not."""
+    page = admin_page(role_user("analyst"), "en")
+    page.goto("/admin/")
+    admin_support.reset_clicks(page)
+    page.locator("#content-main a[href$='/admin/projects/operator/']").first.click()  # 1, a new page
+    page.wait_for_url("**/admin/projects/operator/")
+    page.locator("#language-select").select_option("ja")  # 2: a choice from the list
+    page.locator("#language-select").press("ArrowUp")  # the keyboard: not a click
+    page.locator("#searchbar").click()  # 3
+    assert admin_support.clicks(page) == 3
+    assert [url.split(page.url.split("/admin/")[0])[-1] for url in page.loads] == [
+        "/admin/",
+        "/admin/projects/operator/",
+    ]
