@@ -10,7 +10,7 @@ PORT ?= 8000
 -include .env
 export
 
-.PHONY: run test install lint format check-deploy clean
+.PHONY: run test install lint format check-deploy messages clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed" or 0)'
@@ -47,6 +47,15 @@ format: install
 check-deploy: install
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	ALLOWED_HOSTS=sdgscore.example $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# The Japanese catalogue: extract every string marked for translation into
+# locale/ja/LC_MESSAGES/django.po, then compile it (needs GNU gettext). Translate the new or
+# changed entries (tests/web/test_catalogue_complete.py lists them), then run it again.
+messages: install
+	DEBUG=1 $(BIN)/python manage.py makemessages -l ja --no-obsolete --no-location --no-wrap \
+	  --extension=html,txt,py,svg --ignore='.venv/*' --ignore='tests/*' --ignore='bench/*' \
+	  --ignore='proof/*' --ignore='docs/*' --ignore='projects/migrations/*' --ignore='staticfiles/*'
+	msgfmt --check --statistics -o locale/ja/LC_MESSAGES/django.mo locale/ja/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis

@@ -98,7 +98,7 @@ class Editor:
                 "not_applicable": False,
                 "evidence": f"{marker} Re-assessed by the analyst: level {level}.",
                 "evidence_grade": self.rng.choice("ABCD"),
-                "source_url": "",
+                "source_url": "https://example.org/proof-evidence",  # grades A and B need one
             }
             with transaction.atomic(), rescoring_deferred():
                 project = Project.objects.get(slug=slug)

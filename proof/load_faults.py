@@ -916,7 +916,12 @@ class Proof:
         if rng.random() < 0.1:
             return {"not_applicable": True, "evidence": f"{tag} Load proof: not applicable."}
         level, grade = rng.randint(0, 4), rng.choice("ABCD")
-        return {"rating": level, "evidence": f"{tag} Load proof: level {level}.", "evidence_grade": grade}
+        return {
+            "rating": level,
+            "evidence": f"{tag} Load proof: level {level}.",
+            "evidence_grade": grade,
+            "source_url": "https://example.org/proof-evidence",  # grades A and B need one
+        }
 
     def put_rating(self, index: int, rng: random.Random, seq, slug: str, code: str) -> None:
         path = f"/api/v1/projects/{slug}/assessments/{code}"

@@ -128,7 +128,9 @@ WSGI_APPLICATION = "sdgscore.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # projects/templates ahead of every app's, so that it can override the admin's own
+        # templates (admin/base_site.html: the language selector), which come first otherwise.
+        "DIRS": [BASE_DIR / "templates", BASE_DIR / "projects" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -275,6 +277,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env_int("NUM_PROXIES", 0)
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+# The lockout page in the admin's look, saying when to retry and whom to ask (administrators
+# unlock under Access attempts); a second-factor code is never kept in the attempts' form data.
+AXES_LOCKOUT_CALLABLE = "projects.admin.refusals.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 
 # Audit trail (django-auditlog): every change to the registered models, field by field, with
 # who made it; models are registered in projects/audit.py.

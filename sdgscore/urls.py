@@ -19,6 +19,7 @@ urlpatterns = [
 if settings.BENCH_FLOOR:  # bench/http.py's constant view, off unless asked for
     urlpatterns.append(path("bench/floor", floor, name="bench_floor"))
 handler400 = "projects.views.bad_request"
+handler403 = "projects.admin.refusals.permission_denied"  # the admin look for admin URLs
 handler404 = "projects.views.page_not_found"
 handler500 = "projects.views.server_error"
 

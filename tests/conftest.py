@@ -1,9 +1,21 @@
 """Fixtures shared by the Django tests."""
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from projects.selectors import methodology_current
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a request in Japanese leaves Japanese active in
+    its thread (LocaleMiddleware activates, nothing deactivates), which would leak into messages
+    a later test reads outside a request."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
@@ -113,5 +125,15 @@ def project_record(slug="test-project", *, assessments=None, **fields) -> dict:
     return record
 
 
-def rated(code, rating, grade="B", evidence="Illustrative evidence.") -> dict:
-    return {"criterion": code, "rating": rating, "evidence": evidence, "evidence_grade": grade}
+EVIDENCE_SOURCE = "https://example.org/evidence"
+
+
+def rated(code, rating, grade="B", evidence="Illustrative evidence.", source_url=None) -> dict:
+    """A rating in the interchange format; grades A and B cite a source (as the rules ask) unless
+    ``source_url`` says otherwise ("" for none)."""
+    item = {"criterion": code, "rating": rating, "evidence": evidence, "evidence_grade": grade}
+    if source_url is None:
+        source_url = EVIDENCE_SOURCE if grade in ("A", "B") else ""
+    if source_url:
+        item["source_url"] = source_url
+    return item

@@ -14,6 +14,10 @@ from projects.models.api_keys import key_digest
 @admin.register(ApiKey)
 class ApiKeyAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     show_auditlog_history_link = True  # each object's changes, field by field, with who and when
+
+    class Media:
+        css = {"all": ["projects/admin.css"]}  # breadcrumb links told apart by more than colour
+
     list_display = [
         "name",
         "key_prefix",

@@ -41,6 +41,9 @@ class ChangeAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_per_page = 100
 
+    class Media:
+        css = {"all": ["projects/admin.css"]}  # breadcrumb links told apart by more than colour
+
     @admin.display(description=_("before"))
     def before(self, change):
         return _value(change.old)

@@ -7,7 +7,6 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Assessment, Change, Project
-from projects.models.assessments import rating_errors
 from projects.validators import validate_link
 from projects.vocabularies import Resource
 
@@ -195,21 +194,18 @@ class AssessmentForm(forms.ModelForm):
             return cleaned
         not_applicable = rating == NOT_APPLICABLE
         level = None if not_applicable else int(rating)
+        # The rating's rules are the model's (Assessment.clean, run by _post_clean): one copy.
         self.instance.level = level
         self.instance.not_applicable = not_applicable
-        errors = rating_errors(
-            level=level,
-            not_applicable=not_applicable,
-            justification=cleaned.get("justification", ""),
-            evidence_grade=cleaned.get("evidence_grade", ""),
-        )
-        for field, message in errors.items():
-            self.add_error("rating" if field == "level" else field, message)
         return cleaned
 
     def _update_errors(self, errors):
-        # The model speaks of "level"; in this form the level is chosen in "rating".
-        level_errors = getattr(errors, "error_dict", {}).pop("level", None)
-        if level_errors and "rating" not in self.errors:
-            errors.error_dict["rating"] = level_errors
+        # The model speaks of "level"; in this form the level is chosen in "rating". A field whose
+        # own value was refused already says so: the rating's rules do not add to it.
+        error_dict = getattr(errors, "error_dict", {})
+        level_errors = error_dict.pop("level", None)
+        if level_errors:
+            error_dict["rating"] = level_errors
+        for name in [name for name in error_dict if name in self.errors]:
+            del error_dict[name]
         super()._update_errors(errors)

@@ -12,9 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from projects.changes import change_line
-from projects.models import Assessment, Project
+from projects.models import Project
 from projects.models.publications import MAX_NOTE
-from projects.selectors import criteria_of, methodology_current
 from projects.services.publication import (
     PreviewOutdated,
     PublicationRefused,
@@ -24,11 +23,11 @@ from projects.services.publication import (
     project_withdraw,
     review_refusal,
 )
-from projects.services.scoring import project_rescore, rescoring_deferred
 from projects.validators import validate_text
-from projects.vocabularies import Dimension
 
-from .forms import AssessmentForm, ProjectForm
+from .forms import ProjectForm
+from .interchange import export_csv, export_json, interchange_urls
+from .rating_sheet import rating_sheet_url, rating_sheet_view, ratings_summary_html
 from .score_card import draft_html, publications_html, score_card_html, score_history_html
 
 
@@ -45,66 +44,10 @@ class PublicationForm(forms.Form):
 HISTORY_ROWS = 20
 
 
-class DimensionAssessmentInline(admin.TabularInline):
-    """The ratings of one dimension under the current method: one row per criterion."""
-
-    model = Assessment
-    form = AssessmentForm
-    dimension: str = ""
-    fields = ["criterion", "rating", "justification", "evidence_grade", "source_url"]
-
-    class Media:
-        css = {"all": ["projects/admin.css"]}
-
-    def _criteria(self, request):
-        cache = getattr(request, "_sdgscore_criteria", None)
-        if cache is None:
-            methodology = methodology_current()
-            cache = list(criteria_of(methodology)) if methodology else []
-            request._sdgscore_criteria = cache
-        return [criterion for criterion in cache if criterion.dimension == self.dimension]
-
-    def missing_criteria(self, request, obj):
-        assessed = set()
-        if obj is not None and obj.pk:
-            assessed = set(
-                self.get_queryset(request).filter(project=obj).values_list("criterion_id", flat=True)
-            )
-        return [criterion for criterion in self._criteria(request) if criterion.pk not in assessed]
-
-    def get_queryset(self, request):
-        codes = [criterion.pk for criterion in self._criteria(request)]
-        return super().get_queryset(request).filter(criterion_id__in=codes).select_related("criterion")
-
-    def get_formset(self, request, obj=None, **kwargs):
-        criteria = {criterion.pk: criterion for criterion in self._criteria(request)}
-        kwargs["form"] = type("DimensionAssessmentForm", (AssessmentForm,), {"criteria": criteria})
-        return super().get_formset(request, obj, **kwargs)
-
-    def get_extra(self, request, obj=None, **kwargs):
-        return len(self.missing_criteria(request, obj))
-
-    def get_max_num(self, request, obj=None, **kwargs):
-        return len(self._criteria(request))
-
-
-def _inline_for(dimension: Dimension) -> type[DimensionAssessmentInline]:
-    return type(
-        f"{dimension.name.title()}AssessmentInline",
-        (DimensionAssessmentInline,),
-        {
-            "dimension": dimension.value,
-            "verbose_name": _("rating"),
-            "verbose_name_plural": dimension.label,
-        },
-    )
-
-
 @admin.register(Project)
 class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     show_auditlog_history_link = True  # each object's changes, field by field, with who and when
     form = ProjectForm
-    inlines = [_inline_for(dimension) for dimension in Dimension]
     list_display = [
         "name",
         "operator",
@@ -120,6 +63,10 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     ]
     list_select_related = ["operator", "current_score"]
     change_form_template = "admin/projects/project/change_form.html"
+
+    class Media:
+        css = {"all": ["projects/admin.css"]}  # the ratings summary
+
     list_filter = [
         "target_body",
         "phase",
@@ -134,6 +81,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["operator"]
     # Publication goes through the publish action (reviewers, four eyes), never the form.
     readonly_fields = [
+        "ratings_summary",
         "state",
         "draft_and_published",
         "publications",
@@ -143,7 +91,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    actions = ["publish", "withdraw"]
+    actions = ["publish", "withdraw", export_json, export_csv]
 
     def has_delete_permission(self, request, obj=None):
         # Published once, part of the public record: withdrawn, never deleted (Project.delete).
@@ -174,6 +122,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        (_("Ratings"), {"fields": ["ratings_summary"]}),
         (
             _("Publication"),
             {
@@ -212,23 +161,16 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                 project = super().get_object(request, object_id, from_field)
         return project.apply_pending() if project is not None else None
 
-    def get_formset_kwargs(self, request, obj, inline, prefix):
-        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
-        if isinstance(inline, DimensionAssessmentInline):
-            kwargs["initial"] = [{"criterion": c.pk} for c in inline.missing_criteria(request, obj)]
-        return kwargs
+    def response_add(self, request, obj, post_url_continue=None):
+        """A new project is rated next: plain "Save" opens its rating sheet."""
+        if any(key in request.POST for key in ("_continue", "_addanother", "_popup")):
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, _("“%(name)s” was added: rate it now.") % {"name": obj.name})
+        return HttpResponseRedirect(rating_sheet_url(obj))
 
-    def save_formset(self, request, form, formset, change):
-        for assessment_form in formset.forms:
-            if assessment_form.has_changed():
-                assessment_form.instance.assessed_by = request.user
-        super().save_formset(request, form, formset, change)
-
-    def save_related(self, request, form, formsets, change):
-        # All rating changes of one save make one new score card, computed once at the end.
-        with rescoring_deferred():
-            super().save_related(request, form, formsets, change)
-            project_rescore(project_id=form.instance.pk)
+    @admin.display(description=_("ratings"))
+    def ratings_summary(self, project):
+        return ratings_summary_html(project)
 
     @admin.display(description=_("score card"))
     def score_card(self, project):
@@ -282,7 +224,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         card = project.current_score
         if card is None:
             return "—"
-        level = getattr(card, f"{dimension}_level") or "—"
+        level = getattr(card, f"get_{dimension}_level_display")() or "—"  # in the active language
         return f"{level} ⚠" if getattr(card, f"{dimension}_severe") else level
 
     def has_publish_permission(self, request):
@@ -300,9 +242,17 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                 "<int:object_id>/publish/",
                 self.admin_site.admin_view(self.publish_one_view),
                 name="projects_project_publish",
-            )
+            ),
+            path(
+                "<int:object_id>/ratings/",
+                self.admin_site.admin_view(self.rating_sheet_view),
+                name="projects_project_ratings",
+            ),
         ]
-        return custom + urls
+        return custom + interchange_urls(self) + urls
+
+    def rating_sheet_view(self, request, object_id):
+        return rating_sheet_view(self, request, object_id)
 
     def publish_one_view(self, request, object_id):
         project = self.get_object(request, str(object_id))

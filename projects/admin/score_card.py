@@ -1,12 +1,25 @@
 """The score card and its history as read-only HTML tables on the project page."""
 
+from datetime import UTC
+
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from projects.changes import change_line
 from projects.models import Operator
-from projects.vocabularies import Dimension, PublicationState
+from projects.vocabularies import Confidence, Dimension, PublicationState, RiskLevel, ScoreStatus
+
+
+def _label(choices, value) -> str:
+    """A stored value (``"elevated"``) in the active language (``"やや高"``); unknown ones as stored."""
+    return choices(value).label if value in choices.values else (value or "")
+
+
+def _when(moment) -> str:
+    """A time in UTC (the tables say so) in the active language's date format."""
+    return date_format(moment.astimezone(UTC), "DATETIME_FORMAT")
 
 
 def _number(value) -> str:
@@ -30,11 +43,12 @@ def score_card_html(card: dict | None) -> str:
     rows = []
     for key, label in Dimension.choices:
         dim = card["dimensions"][key]
-        level = dim.get("level") or ("" if "level" not in dim else "—")
+        level = _label(RiskLevel, dim.get("level")) or ("" if "level" not in dim else "—")
         if dim.get("severe"):
             level = f"{level} ⚠ {_('severe')}"
         if not dim.get("applicable", True):
-            level = f"{level} ({_('all criteria not applicable')})".strip()
+            none_apply = _("all criteria not applicable")  # outside the f-string, where xgettext finds it
+            level = f"{level} ({none_apply})".strip()
         rows.append((label, _number(dim["value"]), _range(dim), f"{dim['coverage']:.0%}", level))
     body = format_html_join(
         "", '<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>', rows
@@ -51,9 +65,9 @@ def score_card_html(card: dict | None) -> str:
         _("range"),
         _range(overall),
         _("status"),
-        card["status"],
+        _label(ScoreStatus, card["status"]),
         _("confidence"),
-        card["confidence"] or "—",
+        _label(Confidence, card["confidence"]) or "—",
         f"{_('Method')} {card['methodology']} {cap}".strip(),
         _("dimension"),
         _("score"),
@@ -67,7 +81,7 @@ def score_card_html(card: dict | None) -> str:
 def score_history_html(cards) -> str:
     rows = [
         (
-            f"{card.computed_at:%Y-%m-%d %H:%M}",
+            _when(card.computed_at),
             card.methodology.version,
             card.grade or "—",
             _number(card.net_score),
@@ -175,7 +189,7 @@ def publications_html(publications) -> str:
     rows = [
         (
             publication.number,
-            f"{publication.published_at:%Y-%m-%d %H:%M}",
+            _when(publication.published_at),
             getattr(publication.published_by, "username", "") or "—",
             change_line(publication.changes),
             publication.note,

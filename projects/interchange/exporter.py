@@ -123,14 +123,16 @@ def assessment_record(assessment) -> dict:
     return item
 
 
-def projects_export(*, published_only: bool = False, history: bool = False) -> Iterator[str]:
+def projects_export(*, published_only: bool = False, history: bool = False, pks=None) -> Iterator[str]:
     """The interchange document, in pieces of text that concatenate to valid JSON.
 
     ``published_only``: what the public sees (published projects, their last publication);
     otherwise every project with its working ratings and card, and with ``history`` its score
-    cards and publications too."""
+    cards and publications too. ``pks``: only these projects (the admin's selection)."""
     methodology = methodology_current()
     projects = project_list_for_export(methodology=methodology, published_only=published_only)
+    if pks is not None:
+        projects = projects.filter(pk__in=list(pks))
     head = {"format": FORMAT, "methodology": methodology.version if methodology else None}
     yield "{\n" + "".join(f"  {json.dumps(k)}: {json.dumps(v)},\n" for k, v in head.items())
     yield '  "projects": ['

@@ -3,16 +3,23 @@
 A file with any invalid project changes nothing, and each error names the project, the field
 and the reason, e.g. ``projects[3] "hera": assessments[2].rating: Ensure this value is less
 than or equal to 4.``
+
+A dry run (``dry_run=True``) is the same import, rolled back at the end: what it reports is
+what the editorial log would hold, read from the rows the import itself wrote.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from projects import actors
-from projects.models import Change, Methodology, Project, Publication, ScoreCard
+from projects.models import Change, Methodology, Operator, Project, Publication, ScoreCard
 from projects.selectors import criteria_of, methodology_current
 from projects.services.projects import OperatorConflict, assessments_replace, operator_upsert, project_upsert
 from projects.services.publication import (
@@ -24,7 +31,7 @@ from projects.services.publication import (
     scored_parts,
 )
 from projects.services.scoring import project_rescore, rescoring_deferred
-from projects.vocabularies import PublicationState
+from projects.vocabularies import PublicationState, ScoreStatus
 
 from . import FORMAT
 from .schema import ProjectRecord, flatten_errors
@@ -41,6 +48,25 @@ class InterchangeError(ValueError):
         self.errors = errors
 
 
+class StaleImport(InterchangeError):
+    """The projects or operators the file names changed since its dry run: what would be
+    imported is no longer what was previewed, so nothing was."""
+
+
+@dataclass
+class ProjectReport:
+    """What importing one project of the file changed (or, in a dry run, would change), as the
+    editorial log records it: each fact and rating old → new, and the working card's move."""
+
+    index: int  # position in the file's "projects"
+    slug: str
+    name: str
+    outcome: str  # "created", "updated" or "unchanged"
+    facts: list[dict] = field(default_factory=list)  # {"field", "old", "new"}; none for a new project
+    ratings: list[dict] = field(default_factory=list)  # {"criterion", "old", "new"}: rating dicts or None
+    score: dict | None = None  # {"old", "new"}: {"grade", "net", "status"} or None, when it moved
+
+
 @dataclass
 class ImportResult:
     created: list[str] = field(default_factory=list)
@@ -48,6 +74,27 @@ class ImportResult:
     unchanged: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)  # history restored (new projects only)
+    dry_run: bool = False  # nothing was written
+    report: list[ProjectReport] = field(default_factory=list)  # with dry_run or report=True
+    new_operators: list[str] = field(default_factory=list)  # with dry_run or report=True
+    # A digest of what the import started from (the file's projects and operators as stored):
+    # a later import given it as ``expected_state`` is refused if they moved in between.
+    state: str = ""
+
+
+def interchange_loads(raw: bytes) -> object:
+    """The JSON document in ``raw`` (UTF-8), or InterchangeError saying where it is not one."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        message = f"not UTF-8 text (byte {exc.start})."
+    except json.JSONDecodeError as exc:
+        message = f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+    except RecursionError:
+        message = "nested too deeply to be an interchange file."
+    except ValueError as exc:  # e.g. a number too long for Python to read
+        message = f"not readable as JSON: {exc}."
+    raise InterchangeError([message])
 
 
 def _validate_envelope(data, version: str) -> list[str]:
@@ -72,6 +119,11 @@ def _validate_envelope(data, version: str) -> list[str]:
     elif len(projects) > MAX_PROJECTS:
         errors.append(f"projects: at most {MAX_PROJECTS} projects per file, not {len(projects)}.")
     return errors
+
+
+def project_label(index: int, raw) -> str:
+    """How errors name the file's project at ``index``: ``projects[3] 'hera'``."""
+    return _label(index, raw)
 
 
 def _label(index: int, raw) -> str:
@@ -121,7 +173,17 @@ def projects_validate(data) -> list[dict]:
     return records
 
 
-def projects_import(data, *, user=None, publish: bool = False, reviewer=None, note: str = "") -> ImportResult:
+def projects_import(
+    data,
+    *,
+    user=None,
+    publish: bool = False,
+    reviewer=None,
+    note: str = "",
+    dry_run: bool = False,
+    report: bool = False,
+    expected_state: str | None = None,
+) -> ImportResult:
     """Upsert the file's projects by slug, atomically, as ``user`` (default: the stated actor)
     through the import channel; score cards are recomputed in the same transaction. Without
     ``publish`` only the working facts, ratings and cards change: new projects are drafts, and
@@ -132,6 +194,11 @@ def projects_import(data, *, user=None, publish: bool = False, reviewer=None, no
     A project's "assessments", when present, are its complete set of ratings: criteria not
     listed become missing. Without the key, its stored ratings are left as they are. History
     (cards and publications) enters only through ``backup_restore``.
+
+    ``dry_run``: the same import, rolled back at the end; the result says what it would have
+    done, project by project (``result.report``, also given by ``report``), and carries the
+    ``state`` it started from. ``expected_state``: refuse (StaleImport, nothing written) unless
+    the file's projects and operators are still as they were at the dry run that gave it.
     """
     if publish and not (note or "").strip():
         raise InterchangeError(["note: publishing needs a note saying why (import_projects --note)."])
@@ -147,7 +214,17 @@ def projects_import(data, *, user=None, publish: bool = False, reviewer=None, no
     ]
     if errors:
         raise InterchangeError(errors)
-    return _import(data, user=user, publish=publish, reviewer=reviewer, note=note, restore=False)
+    return _import(
+        data,
+        user=user,
+        publish=publish,
+        reviewer=reviewer,
+        note=note,
+        restore=False,
+        dry_run=dry_run,
+        report=report or dry_run,
+        expected_state=expected_state,
+    )
 
 
 def backup_restore(data, *, user) -> ImportResult:
@@ -166,14 +243,40 @@ def _raw_projects(data) -> list:
     return projects if isinstance(projects, list) else []
 
 
-def _import(data, *, user, restore: bool, publish=False, reviewer=None, note="") -> ImportResult:
+class _RollBack(Exception):
+    """Ends a dry run's transaction, undoing everything it wrote."""
+
+
+def _import(
+    data,
+    *,
+    user,
+    restore: bool,
+    publish=False,
+    reviewer=None,
+    note="",
+    dry_run=False,
+    report=False,
+    expected_state=None,
+) -> ImportResult:
     importer = user if user is not None else actors.required("import").user
     records = projects_validate(data)
     methodology = methodology_current()
     criteria = {criterion.code: criterion for criterion in criteria_of(methodology)}
-    result = ImportResult()
+    result = ImportResult(dry_run=dry_run)
     try:
         with transaction.atomic():
+            if report or expected_state is not None:
+                result.state = _state(records, methodology)
+                if expected_state is not None and expected_state != result.state:
+                    raise StaleImport(
+                        [
+                            "The projects or operators in the file changed since its dry run; "
+                            "nothing was imported. Preview it again."
+                        ]
+                    )
+            before = _cards(records) if report else {}
+            watermark = Change.objects.aggregate(last=Max("id"))["last"] or 0
             with actors.acting(importer, actors.Channel.IMPORT):
                 _write(records, criteria, result, restore=restore)
                 if restore:
@@ -181,6 +284,12 @@ def _import(data, *, user, restore: bool, publish=False, reviewer=None, note="")
             if publish:
                 with actors.acting(reviewer, actors.Channel.IMPORT):
                     _publish(result, note=note)
+            if report:
+                _report(records, criteria, result, before=before, watermark=watermark)
+            if dry_run:
+                raise _RollBack
+    except _RollBack:
+        pass
     except DjangoValidationError as exc:  # a model check the file schema did not anticipate
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
         raise InterchangeError(
@@ -329,3 +438,172 @@ def _write(records: list[dict], criteria: dict, result: ImportResult, *, restore
                     outcome = "updated"
             getattr(result, outcome).append(project.slug)
             project_rescore(project_id=project.pk)
+
+
+# --- dry runs: the state an import starts from, and its report -----------------------------
+
+CHUNK = 500
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _state(records: list[dict], methodology) -> str:
+    """A digest of what importing ``records`` starts from: the method, each named project's
+    version (it moves with every change to its draft facts or ratings; the rows stay locked
+    until the import ends) and each named operator as stored."""
+    slugs = sorted({record["slug"] for record in records})
+    names = sorted({record["operator"]["name"] for record in records})
+    projects, operators = [], []
+    for chunk in _chunks(slugs):
+        projects += (
+            Project.objects.select_for_update().filter(slug__in=chunk).values_list("slug", "pk", "version")
+        )
+    for chunk in _chunks(names):
+        operators += Operator.objects.filter(name__in=chunk).values_list("name", "pk", "country", "kind")
+    state = {
+        "method": methodology.version,
+        "projects": sorted(projects),
+        "operators": sorted(operators),
+    }
+    text = json.dumps(state, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _card_summary(grade, net, status) -> dict | None:
+    if status is None:
+        return None
+    return {"grade": grade, "net": net, "status": status}
+
+
+def _cards(records: list[dict]) -> dict:
+    """Each named project's working card (grade, net, status), and the named operators that exist."""
+    slugs = [record["slug"] for record in records]
+    names = sorted({record["operator"]["name"] for record in records})
+    cards, operators = {}, set()
+    for chunk in _chunks(slugs):
+        rows = Project.objects.filter(slug__in=chunk).values_list(
+            "slug", "current_score__grade", "current_score__net_score", "current_score__status"
+        )
+        cards.update({slug: _card_summary(*card) for slug, *card in rows})
+    for chunk in _chunks(names):
+        operators.update(Operator.objects.filter(name__in=chunk).values_list("name", flat=True))
+    return {"cards": cards, "operators": operators}
+
+
+def _report(
+    records: list[dict], criteria: dict, result: ImportResult, *, before: dict, watermark: int
+) -> None:
+    """Fill ``result.report`` from the editorial log rows this import wrote (ids above
+    ``watermark``, on the file's projects: their rows stay locked until it ends)."""
+    outcomes = {slug: kind for kind in ("created", "updated", "unchanged") for slug in getattr(result, kind)}
+    after = _cards(records)
+    result.new_operators = sorted(after["operators"] - before["operators"])
+    position = {code: criterion.position for code, criterion in criteria.items()}
+    operator_ids, reports = set(), {}
+    for index, chunk in _indexed_chunks(records):
+        ids = dict(Project.objects.filter(slug__in=[r["slug"] for r in chunk]).values_list("pk", "slug"))
+        for offset, record in enumerate(chunk):
+            reports[record["slug"]] = ProjectReport(
+                index=index + offset,
+                slug=record["slug"],
+                name=record["name"],
+                outcome=outcomes[record["slug"]],
+            )
+        changes = Change.objects.filter(
+            id__gt=watermark, project_id__in=list(ids), kind__in=[Change.Kind.FACT, Change.Kind.RATING]
+        ).order_by("id")
+        for change in changes.values("project_id", "kind", "subject", "old", "new"):
+            entry = reports[ids[change["project_id"]]]
+            if change["kind"] == Change.Kind.FACT:
+                if change["subject"] == "operator":
+                    operator_ids.update({change["old"], change["new"]})
+                entry.facts.append({"field": change["subject"], "old": change["old"], "new": change["new"]})
+            else:
+                entry.ratings.append(
+                    {"criterion": change["subject"], "old": change["old"], "new": change["new"]}
+                )
+    names = dict(Operator.objects.filter(pk__in=operator_ids - {None}).values_list("pk", "name"))
+    for slug, entry in reports.items():
+        for fact in entry.facts:
+            if fact["field"] == "operator":
+                fact["old"], fact["new"] = (
+                    names.get(fact["old"], fact["old"]),
+                    names.get(fact["new"], fact["new"]),
+                )
+        entry.ratings.sort(key=lambda item: position.get(item["criterion"], 0))
+        old, new = before["cards"].get(slug), after["cards"].get(slug)
+        if old != new:
+            entry.score = {"old": old, "new": new}
+    result.report = [reports[record["slug"]] for record in records]
+
+
+def _indexed_chunks(records: list[dict]):
+    for start in range(0, len(records), CHUNK):
+        yield start, records[start : start + CHUNK]
+
+
+TEXT_PREVIEW = 80
+
+
+def value_text(value, *, limit: int = TEXT_PREVIEW) -> str:
+    """A fact's value on one line: "—" for none, lists joined, long texts cut with "…"."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def rating_text(value: dict | None) -> str:
+    """A logged rating on one line: "—" (missing), "not applicable", or "3 (evidence B)"."""
+    if value is None:
+        return "—"
+    if value.get("not_applicable"):
+        return _("not applicable")
+    grade = value.get("evidence_grade")
+    if not grade:
+        return str(value.get("level"))
+    return _("%(level)s (evidence %(grade)s)") % {"level": value.get("level"), "grade": grade}
+
+
+def rating_evidence_revised(item: dict) -> bool:
+    """True when a rating's evidence text or source changed (its level and grade may not have)."""
+    old, new = item["old"] or {}, item["new"] or {}
+    return bool(old and new) and any(
+        old.get(name) != new.get(name) for name in ("justification", "source_url")
+    )
+
+
+def card_text(card: dict | None) -> str:
+    if card is None:
+        return "—"
+    if card["net"] is None:  # not scored: its status says why ("insufficient data")
+        status = card["status"]
+        return str(ScoreStatus(status).label) if status in ScoreStatus.values else str(status)
+    return f"{card['grade'] or '—'} {card['net']:.1f}"
+
+
+def report_lines(result: ImportResult) -> list[str]:
+    """The report as text (import_projects --dry-run prints it), one project at a time."""
+    lines = [f"New operator: {name}" for name in result.new_operators]
+    for entry in result.report:
+        lines.append(f"projects[{entry.index}] {entry.slug!r} ({entry.name}): {entry.outcome}")
+        for fact in entry.facts:
+            lines.append(f"  {fact['field']}: {value_text(fact['old'])} → {value_text(fact['new'])}")
+        for item in entry.ratings:
+            revised = f" ({_('evidence revised')})" if rating_evidence_revised(item) else ""
+            lines.append(
+                f"  {item['criterion']}: {rating_text(item['old'])} → {rating_text(item['new'])}{revised}"
+            )
+        if entry.score is not None:
+            lines.append(f"  {_('score')}: {card_text(entry.score['old'])} → {card_text(entry.score['new'])}")
+    counts = (
+        f"{len(result.created)} created, {len(result.updated)} updated, "
+        f"{len(result.unchanged)} unchanged, {len(result.published)} published"
+    )
+    lines.append(f"Dry run: {counts}; nothing was written." if result.dry_run else f"{counts}.")
+    return lines

@@ -142,6 +142,8 @@ class AssessmentRecord(ClosedSerializer):
     evidence_grade = StrictChoiceField(choices=EvidenceGrade.choices, required=False)
     source_url = link_field(required=False, allow_blank=True, default="")
 
+    as_published_before = False  # see rating_errors
+
     def validate(self, attrs):
         level = attrs.get("rating")
         not_applicable = attrs["not_applicable"]
@@ -154,6 +156,8 @@ class AssessmentRecord(ClosedSerializer):
             not_applicable=not_applicable,
             justification=attrs["evidence"],
             evidence_grade=attrs.get("evidence_grade", ""),
+            source_url=attrs["source_url"],
+            as_published_before=self.as_published_before,
         )
         if errors:
             names = {"level": "rating", "justification": "evidence"}
@@ -227,6 +231,8 @@ class HistoricCardRecord(ClosedSerializer):
 
 class PublishedRatingRecord(AssessmentRecord):
     updated_at = StrictDateTimeField(required=False)
+
+    as_published_before = True  # a past publication is restored as it was published
 
 
 CHANGES_KEYS = {"first", "ratings", "evidence", "methodology", "status", "net", "grade"}

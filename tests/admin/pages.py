@@ -1,8 +1,8 @@
 """Reading admin pages as a browser would: a small HTML tree, form data, and test-data builders.
 
-The admin tests post back exactly what the page offers (field names, inline prefixes, hidden
-management-form values), read from the rendered HTML rather than guessed, so a renamed prefix
-or a missing field makes a test fail instead of silently posting something else.
+The admin tests post back exactly what the page offers (field names, the rating sheet's
+per-criterion prefixes, hidden values), read from the rendered HTML rather than guessed, so a
+renamed prefix or a missing field makes a test fail instead of silently posting something else.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from projects.interchange.importer import projects_import
-from projects.models import Criterion, Project
+from projects.models import Project
 from tests.conftest import interchange, project_record, rated
 
 VOID_TAGS = {
@@ -149,7 +149,8 @@ def form_data(form: Element) -> dict[str, list[str]]:
                 continue
             if kind in ("checkbox", "radio"):
                 if "checked" in element.attrs:
-                    add(name, element.attrs.get("value") or "on")
+                    value = element.attrs.get("value")
+                    add(name, "on" if value is None else value)  # value="" sends ""
                 continue
             add(name, element.attrs.get("value") or "")
         elif element.tag == "textarea":
@@ -178,19 +179,35 @@ class ProjectPage:
         tree = parse(response.content)
         return cls(tree, form_data(tree.find("form", id="project_form")))
 
-    def row_prefix(self, code: str) -> str:
-        """The inline form prefix (e.g. ``assessments-2-3``) of the row that rates ``code``."""
-        pk = str(criterion_pk(code))
-        rows = [
-            name.removesuffix("-criterion")
-            for name, values in self.data.items()
-            if name.endswith("-criterion") and values == [pk]
-        ]
-        assert len(rows) == 1, f"{code}: expected one row on the page, found {rows}"
-        return rows[0]
+    def post_data(self) -> dict[str, list[str]]:
+        return {**self.data, "_save": ["Save"]}
 
-    def rate(self, code: str, rating, *, justification="Seen in the operator's report.", grade="B", url=""):
-        prefix = self.row_prefix(code)
+
+@dataclass
+class SheetPage:
+    """A rendered rating sheet (every criterion of the method) and the form data it would submit."""
+
+    tree: Element
+    data: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, response) -> SheetPage:
+        assert response.status_code == 200, response.status_code
+        tree = parse(response.content)
+        return cls(tree, form_data(tree.find("form", id="rating_sheet")))
+
+    @staticmethod
+    def prefix(code: str) -> str:
+        """The prefix of a criterion's fields (``S7_1`` for S7.1)."""
+        return code.replace(".", "_")
+
+    def rate(self, code: str, rating, *, justification="Seen in the operator's report.", grade="B", url=None):
+        """Choose ``rating`` (0–4, "na" or "" for not assessed) with its evidence; grades A and B
+        cite a source (the rules ask for one) unless ``url`` says otherwise ("" for none)."""
+        if url is None:
+            url = "https://example.org/evidence" if grade in ("A", "B") else ""
+        prefix = self.prefix(code)
+        assert f"{prefix}-justification" in self.data, f"{code} is not on the sheet"
         self.data[f"{prefix}-rating"] = [str(rating)]
         self.data[f"{prefix}-justification"] = [justification]
         self.data[f"{prefix}-evidence_grade"] = [grade]
@@ -198,21 +215,24 @@ class ProjectPage:
         return prefix
 
     def clear(self, code: str) -> str:
-        prefix = self.row_prefix(code)
+        """Choose "not assessed"."""
+        prefix = self.prefix(code)
         self.data[f"{prefix}-rating"] = [""]
         return prefix
 
-    def post_data(self) -> dict[str, list[str]]:
-        return {**self.data, "_save": ["Save"]}
+    def rating(self, code: str) -> list[str]:
+        return self.data.get(f"{self.prefix(code)}-rating", [])
 
-    def row(self, prefix: str) -> Element:
-        return self.tree.find("tr", id=prefix)
+    def post_data(self, button: str = "_save") -> dict[str, list[str]]:
+        return {**self.data, button: ["Save"]}
+
+    def criterion(self, code: str) -> Element:
+        """The criterion's fieldset: its texts, its fields and their errors."""
+        return self.tree.find("fieldset", id=f"criterion-{self.prefix(code)}")
 
 
-def criterion_pk(code: str) -> int:
-    from projects.selectors import methodology_current
-
-    return Criterion.objects.get(methodology=methodology_current(), code=code).pk
+def sheet_url(project: Project) -> str:
+    return f"/admin/projects/project/{project.pk}/ratings/"
 
 
 def errors_in(element: Element) -> list[str]:
@@ -231,10 +251,6 @@ def field_errors(tree: Element, name: str) -> list[str]:
 def field_label(tree: Element, name: str) -> str:
     widget = tree.find(name=name)
     return tree.find("label", **{"for": widget.attrs["id"]}).clean_text
-
-
-def cell(row: Element, field_name: str) -> Element:
-    return row.find(class_=f"field-{field_name}")
 
 
 def score_card_text(tree: Element) -> str:

@@ -80,9 +80,9 @@ def test_list_shows_grade_net_score_status_and_risk_levels(admin_client, three_p
     rows = list_rows(admin_client.get(LIST_URL))
     alpha, beta, gamma = rows["Alpha Lunar Ice"], rows["Beta Mars Oxygen"], rows["Gamma Asteroid Metals"]
     assert (alpha["grade"], alpha["net_score"], alpha["status"]) == ("D", "28.1", "Rated")
-    assert (alpha["debris_level"], alpha["equity_level"]) == ("elevated", "elevated")
+    assert (alpha["debris_level"], alpha["equity_level"]) == ("Elevated", "Elevated")
     assert (gamma["grade"], gamma["net_score"], gamma["status"]) == ("A", "100.0", "Rated")
-    assert (gamma["debris_level"], gamma["equity_level"]) == ("low", "low")
+    assert (gamma["debris_level"], gamma["equity_level"]) == ("Low", "Low")
     assert (beta["grade"], beta["net_score"], beta["status"]) == ("—", "—", "Insufficient data")
 
 
@@ -92,7 +92,7 @@ def test_list_marks_a_severe_risk_next_to_its_level(admin_client, three_projects
     )
     delta = list_rows(admin_client.get(LIST_URL))["Delta"]
     # debris 25·(2·3 + 4·2 + 2·5)/10 = 60 -> high, with the severe flag
-    assert delta["debris_level"].startswith("high") and "⚠" in delta["debris_level"]
+    assert delta["debris_level"].startswith("High") and "⚠" in delta["debris_level"]
     assert "⚠" not in delta["equity_level"]
 
 

@@ -47,8 +47,8 @@ def test_project_page_shows_grade_net_score_range_status_and_confidence(admin_cl
     assert "Grade D" in text
     assert "net score 85.0" in text
     assert "78.1 – 85.0" in text
-    assert "status rated" in text
-    assert "confidence medium" in text
+    assert "status Rated" in text
+    assert "confidence Medium" in text
     assert "capped: a risk criterion is rated 4" in text
 
 
@@ -66,9 +66,9 @@ def test_a_risk_criterion_rated_4_shows_a_severe_flag_and_at_least_high_level(ad
     project = capped_project()
     rows = score_card_rows(ProjectPage.of(admin_client.get(change_url(project))).tree)
     debris_level, equity_level = rows[DEBRIS][3], rows[EQUITY][3]
-    assert debris_level.startswith("high")
+    assert debris_level.startswith("High")
     assert "severe" in debris_level
-    assert equity_level == "low"
+    assert equity_level == "Low"
 
 
 def test_score_card_is_read_only_on_the_project_page(admin_client):
@@ -100,7 +100,7 @@ def test_insufficient_data_shows_no_grade_but_the_ranges(admin_client):
     text = score_card_text(page.tree)
     assert "Grade —" in text
     assert "net score —" in text
-    assert "status insufficient_data" in text
+    assert "status Insufficient data" in text
     assert score_card_rows(page.tree)[SDG7][:3] == ["—", "15.0 – 85.0", "30%"]
 
 

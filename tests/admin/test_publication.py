@@ -17,7 +17,18 @@ from projects.services.publication import draft_changes
 from tests.conftest import interchange, project_record
 from tests.support.actors import reviewer_user
 
-from .pages import LIST_URL, Element, ProjectPage, change_url, field_errors, parse, publish_via, ratings
+from .pages import (
+    LIST_URL,
+    Element,
+    ProjectPage,
+    SheetPage,
+    change_url,
+    field_errors,
+    parse,
+    publish_via,
+    ratings,
+    sheet_url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -54,12 +65,12 @@ def publish_url(project: Project) -> str:
 
 
 def edit_in_the_admin(client, user, project: Project, code="S9.1", level=4, **evidence) -> None:
-    """``user`` re-rates ``code`` through the project's change form (``evidence``: ProjectPage.rate's
+    """``user`` re-rates ``code`` on the project's rating sheet (``evidence``: SheetPage.rate's
     justification, grade and url)."""
     client.force_login(user)
-    page = ProjectPage.of(client.get(change_url(project)))
+    page = SheetPage.of(client.get(sheet_url(project)))
     page.rate(code, level, **evidence)
-    response = client.post(change_url(project), page.post_data())
+    response = client.post(sheet_url(project), page.post_data())
     assert response.status_code == 302, response.status_code
 
 

@@ -131,7 +131,12 @@ def new_record(slug="new-project"):
     }
 
 
-RATING = {"rating": 3, "evidence": "Checked.", "evidence_grade": "A"}
+RATING = {
+    "rating": 3,
+    "evidence": "Checked.",
+    "evidence_grade": "A",
+    "source_url": "https://example.org/evidence",
+}
 WRITES = [
     ("post", "/api/v1/projects", new_record()),
     ("put", "/api/v1/projects/alpha", {**new_record("alpha"), "name": "Overwritten"}),

@@ -87,7 +87,12 @@ def test_the_etag_changes_when_a_new_score_is_published(anon, writer, published)
     rating = writer.get("/api/v1/projects/alpha/assessments/S7.1")
     response = writer.put(
         "/api/v1/projects/alpha/assessments/S7.1",
-        {"rating": 0, "evidence": "Re-assessed.", "evidence_grade": "A"},
+        {
+            "rating": 0,
+            "evidence": "Re-assessed.",
+            "evidence_grade": "A",
+            "source_url": "https://example.org/evidence",
+        },
         format="json",
         HTTP_IF_MATCH=rating["ETag"],
     )
@@ -109,7 +114,12 @@ def test_list_etags_change_when_a_listed_score_is_published(anon, writer, publis
     rating = writer.get("/api/v1/projects/alpha/assessments/S7.1")
     writer.put(
         "/api/v1/projects/alpha/assessments/S7.1",
-        {"rating": 1, "evidence": "Re-assessed.", "evidence_grade": "A"},
+        {
+            "rating": 1,
+            "evidence": "Re-assessed.",
+            "evidence_grade": "A",
+            "source_url": "https://example.org/evidence",
+        },
         format="json",
         HTTP_IF_MATCH=rating["ETag"],
     )

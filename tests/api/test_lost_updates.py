@@ -62,7 +62,12 @@ def created(writer) -> str:
 def revise_evidence(client, code: str = "S7.1", text: str = "Revised after the flight review.") -> None:
     """Another partner changes one rating's evidence only: the working card does not move."""
     tag = client.get(rating_url(code))["ETag"]
-    revised = {"rating": 2, "evidence": text, "evidence_grade": "B"}
+    revised = {
+        "rating": 2,
+        "evidence": text,
+        "evidence_grade": "B",
+        "source_url": "https://example.org/evidence",
+    }
     response = client.put(rating_url(code), revised, format="json", HTTP_IF_MATCH=tag)
     assert response.status_code == 200, response.content[:500]
 
@@ -183,7 +188,12 @@ def test_a_rating_write_through_the_api_moves_the_projects_etag(writer, method):
     tag = created(writer)
     current = writer.get(rating_url("D3"))["ETag"]
     if method == "put":
-        body = {"rating": 2, "evidence": "Seen again.", "evidence_grade": "B"}
+        body = {
+            "rating": 2,
+            "evidence": "Seen again.",
+            "evidence_grade": "B",
+            "source_url": "https://example.org/evidence",
+        }
         response = writer.put(rating_url("D3"), body, format="json", HTTP_IF_MATCH=current)
     else:
         response = writer.delete(rating_url("D3"), HTTP_IF_MATCH=current)
@@ -215,7 +225,7 @@ def test_a_fact_change_moves_the_version_and_a_stale_instance_never_writes_it_ba
     assert Project.objects.get(pk=project.pk).version == 2
     stale = Project.objects.get(pk=project.pk)
     Assessment.objects.create(
-        project=project, criterion=criterion("S7.1"), level=3, justification="Seen.", evidence_grade="B"
+        project=project, criterion=criterion("S7.1"), level=3, justification="Seen.", evidence_grade="C"
     )
     assert Project.objects.get(pk=project.pk).version == 3
     stale.name = "Hera Rover II"

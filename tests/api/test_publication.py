@@ -74,7 +74,12 @@ def publish(slug: str, note: str = "Why"):
 
 def rate(writer, slug: str, code: str, level: int) -> None:
     url = f"/api/v1/projects/{slug}/assessments/{code}"
-    body = {"rating": level, "evidence": "Re-assessed.", "evidence_grade": "A"}
+    body = {
+        "rating": level,
+        "evidence": "Re-assessed.",
+        "evidence_grade": "A",
+        "source_url": "https://example.org/evidence",
+    }
     response = writer.put(url, body, format="json", HTTP_IF_MATCH=writer.get(url)["ETag"])
     assert response.status_code == 200, response.content[:500]
 

@@ -44,7 +44,7 @@ def test_assessments_list_every_rating_in_method_order(anon, published):
         "not_applicable": False,
         "evidence": "Illustrative evidence.",
         "evidence_grade": "A",
-        "source_url": "",
+        "source_url": "https://example.org/evidence",
         "methodology": "1.0",
         "updated_at": first["updated_at"],
     }
@@ -58,7 +58,7 @@ def test_assessments_of_a_partly_rated_project_list_only_its_ratings(anon, publi
 
 def test_one_assessment_carries_level_evidence_grade_and_source(anon, db):
     source = {**rated("D5", 2, "C", "Plume study."), "source_url": "https://example.org/plume"}
-    na = {"criterion": "E4", "not_applicable": True}
+    na = {"criterion": "E4", "not_applicable": True, "evidence": "No shared data."}
     projects_import(
         interchange(project_record("sourced", assessments=[source, na])),
         publish=True,

@@ -128,7 +128,8 @@ def test_a_sync_page_matches_its_schema(anon, openapi, published):
 
 def test_a_new_rating_response_matches_its_schema(writer, openapi, published):
     url = "/api/v1/projects/delta/assessments/S7.2"
-    response = writer.put(url, {"rating": 2, "evidence": "x", "evidence_grade": "B"}, format="json")
+    body = {"rating": 2, "evidence": "x", "evidence_grade": "B", "source_url": "https://example.org/evidence"}
+    response = writer.put(url, body, format="json")
     assert response.status_code == 201
     openapi.validate("put", url, 201, "application/json", response.json())
 

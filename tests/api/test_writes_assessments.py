@@ -8,7 +8,12 @@ from .conftest import assert_problem, error_fields
 
 pytestmark = pytest.mark.django_db
 
-RATING = {"rating": 3, "evidence": "Flight data published.", "evidence_grade": "A"}
+RATING = {
+    "rating": 3,
+    "evidence": "Flight data published.",
+    "evidence_grade": "A",
+    "source_url": "https://example.org/flight-data",
+}
 
 
 def url(slug: str, code: str) -> str:
@@ -77,7 +82,8 @@ def test_changing_a_rating_with_its_etag_rescores_the_working_card(writer, anon,
 
 def test_a_rating_can_be_marked_not_applicable(writer, anon, published):
     tag = writer.get(url("alpha", "D5"))["ETag"]
-    response = writer.put(url("alpha", "D5"), {"not_applicable": True}, format="json", HTTP_IF_MATCH=tag)
+    body = {"not_applicable": True, "evidence": "No debris."}
+    response = writer.put(url("alpha", "D5"), body, format="json", HTTP_IF_MATCH=tag)
     assert response.status_code == 200, response.content[:500]
     body = response.json()
     assert (body["not_applicable"], body["rating"], body["evidence_grade"]) == (True, None, None)
@@ -127,7 +133,14 @@ def test_the_etag_of_another_rating_does_not_match(writer, published):
         ({"rating": 2, "evidence": "x"}, {"evidence_grade"}),
         ({**RATING, "evidence_grade": "E"}, {"evidence_grade"}),
         ({**RATING, "source_url": "not a link"}, {"source_url"}),
-        ({"not_applicable": True, "rating": 1}, {"rating"}),
+        ({"not_applicable": True, "rating": 1, "evidence": "x"}, {"rating"}),
+        ({**RATING, "source_url": ""}, {"source_url"}),  # grade A cites its source
+        ({**RATING, "evidence_grade": "B", "source_url": ""}, {"source_url"}),
+        ({**RATING, "source_url": "ftp://example.org/data"}, {"source_url"}),
+        ({**RATING, "source_url": "example.org/data"}, {"source_url"}),
+        ({**RATING, "source_url": "https://"}, {"source_url"}),
+        ({"not_applicable": True, "evidence": "No orbit.", "evidence_grade": "A"}, {"evidence_grade"}),
+        ({"not_applicable": True, "source_url": "https://example.org/"}, {"evidence"}),
         ({"not_applicable": "yes"}, {"not_applicable"}),
         ({**RATING, "criterion": "S7.1"}, {"criterion"}),
         ({**RATING, "ratng": 2}, {"ratng"}),

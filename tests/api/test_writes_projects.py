@@ -113,15 +113,15 @@ def test_a_created_project_is_a_draft_even_if_the_body_asks_otherwise(writer, db
         ({"operator": {"name": "X", "country": "JP", "kind": "club"}}, {"operator.kind"}),
         ({"colour": "blue"}, {"colour"}),
         (
-            {"assessments": [{"criterion": "S7.1", "rating": 5, "evidence": "x", "evidence_grade": "B"}]},
+            {"assessments": [{"criterion": "S7.1", "rating": 5, "evidence": "x", "evidence_grade": "C"}]},
             {"assessments[0].rating"},
         ),
         (
-            {"assessments": [{"criterion": "S7.9", "rating": 2, "evidence": "x", "evidence_grade": "B"}]},
+            {"assessments": [{"criterion": "S7.9", "rating": 2, "evidence": "x", "evidence_grade": "C"}]},
             {"assessments[0].criterion"},
         ),
         (
-            {"assessments": [{"criterion": "S7.1", "rating": 2, "evidence": "", "evidence_grade": "B"}]},
+            {"assessments": [{"criterion": "S7.1", "rating": 2, "evidence": "", "evidence_grade": "C"}]},
             {"assessments[0].evidence"},
         ),
         (
@@ -129,7 +129,7 @@ def test_a_created_project_is_a_draft_even_if_the_body_asks_otherwise(writer, db
             {"assessments[0].evidence_grade"},
         ),
         (
-            {"assessments": [{"criterion": "D5", "not_applicable": True, "rating": 1}]},
+            {"assessments": [{"criterion": "D5", "not_applicable": True, "rating": 1, "evidence": "x"}]},
             {"assessments[0].rating"},
         ),
         (
@@ -329,14 +329,14 @@ def test_an_etag_of_another_project_does_not_match(writer, published):
         ({"launch_year": 2101}, {"launch_year"}),
         ({"links": ["not a url"]}, {"links[0]"}),
         (
-            {"assessments": [{"criterion": "S7.1", "rating": 2.5, "evidence": "x", "evidence_grade": "B"}]},
+            {"assessments": [{"criterion": "S7.1", "rating": 2.5, "evidence": "x", "evidence_grade": "C"}]},
             {"assessments[0].rating"},
         ),
         (
             {
                 "assessments": [
-                    {"criterion": "D1", "rating": 1, "evidence": "x", "evidence_grade": "B"},
-                    {"criterion": "D1", "rating": 2, "evidence": "x", "evidence_grade": "B"},
+                    {"criterion": "D1", "rating": 1, "evidence": "x", "evidence_grade": "C"},
+                    {"criterion": "D1", "rating": 2, "evidence": "x", "evidence_grade": "C"},
                 ]
             },
             {"assessments[1].criterion"},

@@ -132,7 +132,9 @@ def test_an_analyst_adds_a_project_and_rates_every_criterion_with_few_clicks(she
         assert assessment.source_url == f"https://example.org/{code}"
         assert assessment.assessed_by == user
     assert project.score_history.count() == 1
-    page.screenshot(path=str(ARTIFACTS / "rating_sheet_saved.png"), full_page=False)
+    summary = page.locator(".field-ratings_summary")
+    expect(summary.locator("a.rating-sheet-link")).to_have_text("Rate on the rating sheet (25 of 25 rated)")
+    summary.screenshot(path=str(ARTIFACTS / "rating_sheet_summary_on_project_page.png"))
 
 
 def test_the_sheet_fits_1366_by_768_without_sideways_scrolling(sheet_page):
@@ -159,3 +161,8 @@ def test_the_sheet_fits_1366_by_768_without_sideways_scrolling(sheet_page):
     page.locator("#criterion-E5").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "rating_sheet_1366x768_error.png"), full_page=False)
     assert page.problems.console_errors == []
+    # Every input named, errors tied to their fields, contrast: axe finds nothing in the sheet.
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page, context="#rating_sheet").response["violations"]
+    assert [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations] == []

@@ -33,7 +33,10 @@ def test_export_carries_the_score_card_and_the_ratings(tmp_path):
             project_record(
                 "alpha",
                 summary_ja="日本語の要約",
-                assessments=[rated("S7.1", 3, "A"), {"criterion": "D5", "not_applicable": True}],
+                assessments=[
+                    rated("S7.1", 3, "A"),
+                    {"criterion": "D5", "not_applicable": True, "evidence": "No surface work."},
+                ],
             )
         )
     )
@@ -42,8 +45,14 @@ def test_export_carries_the_score_card_and_the_ratings(tmp_path):
     (project,) = data["projects"]
     assert project["summary_ja"] == "日本語の要約"
     assert project["assessments"] == [
-        {"criterion": "S7.1", "rating": 3, "evidence": "Illustrative evidence.", "evidence_grade": "A"},
-        {"criterion": "D5", "not_applicable": True},
+        {
+            "criterion": "S7.1",
+            "rating": 3,
+            "evidence": "Illustrative evidence.",
+            "evidence_grade": "A",
+            "source_url": "https://example.org/evidence",
+        },
+        {"criterion": "D5", "not_applicable": True, "evidence": "No surface work."},
     ]
     assert project["score"]["status"] == "insufficient_data"
     assert project["score"]["dimensions"]["sdg7"]["coverage"] == 0.3

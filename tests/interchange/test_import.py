@@ -116,11 +116,11 @@ def test_an_invalid_project_changes_nothing():
             "assessments[0].rating: A valid integer is required.",
         ),
         (
-            {"criterion": "S7.9", "rating": 2, "evidence": "x", "evidence_grade": "B"},
+            {"criterion": "S7.9", "rating": 2, "evidence": "x", "evidence_grade": "C"},
             "assessments[0].criterion: Unknown criterion 'S7.9' in method 1.0.",
         ),
         (
-            {"criterion": "S7.1", "rating": 2, "evidence": "", "evidence_grade": "B"},
+            {"criterion": "S7.1", "rating": 2, "evidence": "", "evidence_grade": "C"},
             "assessments[0].evidence: A rated criterion needs a justification.",
         ),
         (
@@ -136,7 +136,7 @@ def test_an_invalid_project_changes_nothing():
             'assessments[0].rating: Give a rating from 0 to 4, or "not_applicable": true.',
         ),
         (
-            {"criterion": "D5", "not_applicable": True, "rating": 1},
+            {"criterion": "D5", "not_applicable": True, "rating": 1, "evidence": "x"},
             "assessments[0].rating: A criterion marked not applicable has no level.",
         ),
         (

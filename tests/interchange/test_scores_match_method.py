@@ -140,10 +140,16 @@ def as_assessments(ratings: dict) -> list[dict]:
     items = []
     for code, rating in ratings.items():
         if rating == "na":
-            items.append({"criterion": code, "not_applicable": True})
+            items.append({"criterion": code, "not_applicable": True, "evidence": "Cannot apply."})
         elif rating is not None:
             items.append(
-                {"criterion": code, "rating": rating[0], "evidence": "x", "evidence_grade": rating[1]}
+                {
+                    "criterion": code,
+                    "rating": rating[0],
+                    "evidence": "x",
+                    "evidence_grade": rating[1],
+                    "source_url": "https://example.org/evidence",  # grades A and B need one
+                }
             )
     return items
 

@@ -1077,7 +1077,12 @@ def test_a_corrupted_project_body_is_a_4xx_naming_the_field_and_nothing_changes(
 # API: rating bodies (PUT /projects/{slug}/assessments/{code})
 
 RATING_FAMILIES = {name: family for name, family in FAMILIES.items() if name != "duplicated_criterion"}
-NEW_RATING = {"rating": 2, "evidence": "Operator report, 2026.", "evidence_grade": "B"}
+NEW_RATING = {
+    "rating": 2,
+    "evidence": "Operator report, 2026.",
+    "evidence_grade": "B",
+    "source_url": "https://example.org/evidence",
+}
 
 
 @pytest.mark.parametrize("family", sorted(RATING_FAMILIES))

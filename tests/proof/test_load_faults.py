@@ -41,7 +41,12 @@ DEMO = (2, False, "Illustrative judgement.", "C", "")
 
 def value(writer, seq, level=3):
     return rating_value(
-        {"rating": level, "evidence": f"Load proof {tag_for(RUN, writer, seq)}: x.", "evidence_grade": "B"}
+        {
+            "rating": level,
+            "evidence": f"Load proof {tag_for(RUN, writer, seq)}: x.",
+            "evidence_grade": "B",
+            "source_url": "https://example.org/evidence",
+        }
     )
 
 

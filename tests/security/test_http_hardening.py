@@ -35,7 +35,7 @@ def bearer(key) -> dict:
 
 def new_project(slug="hera-rover") -> dict:
     levels = [
-        {"criterion": code, "rating": 2, "evidence": "Illustrative evidence.", "evidence_grade": "B"}
+        {"criterion": code, "rating": 2, "evidence": "Illustrative evidence.", "evidence_grade": "C"}
         for code in [f"S7.{i}" for i in range(1, 6)]
     ]
     return {

@@ -105,7 +105,12 @@ def apply_edit(world: World, oracle: dict, who: str, channel: str, change) -> No
         client = world.clients[who]
         if kind == "rating":
             url = f"/api/v1/projects/{slug}/assessments/{subject}"
-            body = {"rating": level, "evidence": f"Evidence {level}.", "evidence_grade": "B"}
+            body = {
+                "rating": level,
+                "evidence": f"Evidence {level}.",
+                "evidence_grade": "B",
+                "source_url": "https://example.org/evidence",
+            }
             response = client.put(url, body, format="json", HTTP_IF_MATCH=client.get(url)["ETag"])
         else:
             url = f"/api/v1/projects/{slug}"

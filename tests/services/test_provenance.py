@@ -26,7 +26,7 @@ from projects.services.publication import (
     project_publish,
     project_withdraw,
 )
-from tests.admin.pages import ProjectPage
+from tests.admin.pages import SheetPage, sheet_url
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import key_owner, publish_as_reviewer, reviewer_user, staff_user
 
@@ -68,7 +68,12 @@ def api_client(owner, scope="write") -> APIClient:
 def rate_through_the_api(client, slug: str, code: str, level: int):
     url = f"/api/v1/projects/{slug}/assessments/{code}"
     etag = client.get(url)["ETag"]
-    body = {"rating": level, "evidence": "Re-assessed from the operator's report.", "evidence_grade": "B"}
+    body = {
+        "rating": level,
+        "evidence": "Re-assessed from the operator's report.",
+        "evidence_grade": "B",
+        "source_url": "https://example.org/evidence",
+    }
     return client.put(url, body, format="json", HTTP_IF_MATCH=etag)
 
 
@@ -403,10 +408,10 @@ def test_the_admin_records_changes_as_the_signed_in_user(client):
     project = published()
     boss = superuser("admin-editor")
     client.force_login(boss)
-    page = ProjectPage.of(client.get(f"/admin/projects/project/{project.pk}/change/"))
+    page = SheetPage.of(client.get(sheet_url(project)))
     page.rate("S7.1", 2, justification="Rewritten in the admin.")
     with actors.nobody():  # the admin states its own actor
-        response = client.post(f"/admin/projects/project/{project.pk}/change/", page.post_data())
+        response = client.post(sheet_url(project), page.post_data())
     assert response.status_code == 302, response.content[:400]
     entry = Change.objects.get(project=project, kind="rating", subject="S7.1", actor=boss)
     assert entry.channel == "admin" and entry.new["justification"] == "Rewritten in the admin."

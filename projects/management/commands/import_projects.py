@@ -6,13 +6,11 @@ the last publication until a reviewer publishes. --publish needs a note and a re
 the importer, under the same four-eyes rule as the admin. History is never imported here: a
 backup is restored with restore_backup."""
 
-import json
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from projects.interchange.importer import InterchangeError, projects_import
+from projects.interchange.importer import InterchangeError, interchange_loads, projects_import, report_lines
 
 MAX_ERRORS_SHOWN = 100
 
@@ -29,17 +27,9 @@ def read_interchange_file(path: str) -> object:
             f"{path}: larger than the limit of {settings.IMPORT_MAX_BYTES} bytes (IMPORT_MAX_BYTES)."
         )
     try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise CommandError(f"{path}: not UTF-8 text (byte {exc.start}).") from None
-    except json.JSONDecodeError as exc:
-        raise CommandError(
-            f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-        ) from None
-    except RecursionError:
-        raise CommandError(f"{path}: nested too deeply to be an interchange file.") from None
-    except ValueError as exc:  # e.g. a number too long for Python to read
-        raise CommandError(f"{path}: not readable as JSON: {exc}.") from None
+        return interchange_loads(raw)
+    except InterchangeError as exc:
+        raise CommandError(f"{path}: {exc}") from None
 
 
 def refusal(file: str, exc: InterchangeError, what: str) -> CommandError:
@@ -75,8 +65,13 @@ class Command(BaseCommand):
             "--user", required=True, help="user name of the staff member whose changes these are"
         )
         parser.add_argument("--reviewer", help="user name of the reviewer who publishes (with --publish)")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="import, report what changed project by project, and roll it all back: nothing is written",
+        )
 
-    def handle(self, *args, file, publish, note, user, reviewer, **options):
+    def handle(self, *args, file, publish, note, user, reviewer, dry_run=False, **options):
         if publish and not note.strip():
             raise CommandError("--note: say why these projects are published; --publish needs a note.")
         importer = staff_user_named(user, option="--user")
@@ -89,9 +84,14 @@ class Command(BaseCommand):
             raise CommandError("--reviewer: only with --publish.")
         data = read_interchange_file(file)
         try:
-            result = projects_import(data, user=importer, publish=publish, reviewer=publisher, note=note)
+            result = projects_import(
+                data, user=importer, publish=publish, reviewer=publisher, note=note, dry_run=dry_run
+            )
         except InterchangeError as exc:
             raise refusal(file, exc, "imported") from None
+        if dry_run:
+            self.stdout.write("\n".join(report_lines(result)))
+            return
         self.stdout.write(
             f"{len(result.created)} created, {len(result.updated)} updated, "
             f"{len(result.unchanged)} unchanged, {len(result.published)} published."
