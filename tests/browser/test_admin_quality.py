@@ -122,10 +122,6 @@ PAGES = [
         "analyst",
         "/admin/projects/project/import/",
         others=PROJECTS,
-        xfail=both(
-            "console: the inline <style> in admin/projects/project/import.html is refused by the CSP "
-            "(style-src 'self'): its styles never apply; move them to a static .css file"
-        ),
     ),
     AdminPage(
         "project-publish-preview",
@@ -145,10 +141,6 @@ PAGES = [
         "administrator",
         "/admin/projects/methodology/",
         others=METHOD,
-        xfail={
-            "ja": "link-in-text-block: breadcrumb links told apart by colour only (the methodology "
-            "admin does not load projects/admin.css, which underlines them)"
-        },
     ),
     AdminPage(
         "methodology-change",
