@@ -1,6 +1,7 @@
 """Admin forms: projects, and assessments that show each criterion's weight and level texts."""
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import OuterRef, Subquery
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
@@ -209,3 +210,18 @@ class AssessmentForm(forms.ModelForm):
         for name in [name for name in error_dict if name in self.errors]:
             del error_dict[name]
         super()._update_errors(errors)
+
+
+class NamedAutocompleteSelect(AutocompleteSelect):
+    """The admin's autocomplete with a placeholder: Django sets an empty one (so that the choice
+    can be cleared), which leaves the select2 box without an accessible name while nothing is
+    chosen. The placeholder text names it, e.g. "Choose an operator"."""
+
+    def __init__(self, *args, placeholder="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.placeholder = placeholder
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs=extra_attrs)
+        attrs["data-placeholder"] = str(self.placeholder)
+        return attrs

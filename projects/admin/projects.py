@@ -25,7 +25,7 @@ from projects.services.publication import (
 )
 from projects.validators import validate_text
 
-from .forms import ProjectForm
+from .forms import NamedAutocompleteSelect, ProjectForm
 from .interchange import export_csv, export_json, interchange_urls
 from .rating_sheet import rating_sheet_url, rating_sheet_view, ratings_summary_html
 from .score_card import draft_html, publications_html, score_card_html, score_history_html
@@ -66,6 +66,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["projects/admin.css"]}  # the ratings summary
+        js = ["projects/autocomplete_names.js"]  # the operator's autocomplete box gets a name
 
     list_filter = [
         "target_body",
@@ -79,6 +80,13 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "slug", "summary", "operator__name"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["operator"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "operator":
+            kwargs["widget"] = NamedAutocompleteSelect(
+                db_field, self.admin_site, placeholder=_("Choose an operator"), using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
     # Publication goes through the publish action (reviewers, four eyes), never the form.
     readonly_fields = [
         "ratings_summary",

@@ -93,10 +93,6 @@ PAGES = [
         "analyst",
         "/admin/projects/project/add/",
         others=PROJECTS,
-        xfail=both(
-            "aria-input-field-name: the operator's autocomplete (select2) has no accessible name "
-            "while nothing is chosen (.select2-selection, #select2-id_operator-container)"
-        ),
     ),
     AdminPage(
         "project-change",
