@@ -120,6 +120,11 @@ class SdgscoreAdminSite(AdminSite):
 
         return super().admin_view(update_wrapper(second_factor_first, view), cacheable)
 
+    def index(self, request, extra_context=None):
+        from projects.admin.review import queues
+
+        return super().index(request, {"work_queues": queues(request), **(extra_context or {})})
+
     def logout(self, request, extra_context=None):
         return super().logout(request, extra_context)
 

@@ -28,6 +28,15 @@ from projects.validators import validate_text
 from .forms import NamedAutocompleteSelect, ProjectForm
 from .interchange import export_csv, export_json, interchange_urls
 from .rating_sheet import rating_sheet_url, rating_sheet_view, ratings_summary_html
+from .review import (
+    UnpublishedChangesFilter,
+    draft_card,
+    public_url,
+    published_card,
+    review_urls,
+    standing,
+    status_context,
+)
 from .score_card import draft_html, publications_html, score_card_html, score_history_html
 
 
@@ -53,15 +62,14 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         "operator",
         "target_body",
         "phase",
-        "state",
-        "grade",
-        "net_score",
-        "status",
+        standing,
+        published_card,
+        draft_card,
         "debris_level",
         "equity_level",
         "origin",
     ]
-    list_select_related = ["operator", "current_score"]
+    list_select_related = ["operator", "current_score", "published_score"]
     change_form_template = "admin/projects/project/change_form.html"
 
     class Media:
@@ -72,6 +80,8 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         "target_body",
         "phase",
         "state",
+        "review_state",
+        UnpublishedChangesFilter,
         "current_score__grade",
         "current_score__status",
         "operator__country",
@@ -87,6 +97,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                 db_field, self.admin_site, placeholder=_("Choose an operator"), using=kwargs.get("using")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     # Publication goes through the publish action (reviewers, four eyes), never the form.
     readonly_fields = [
         "ratings_summary",
@@ -147,6 +158,14 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
             {"fields": ["score_card", "score_history"]},
         ),
     ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            context["status"] = status_context(request, obj)  # first on the page
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def view_on_site(self, project):
+        return public_url(project)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         request.sdgscore_saving_project = request.method == "POST" and object_id is not None
@@ -257,7 +276,7 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                 name="projects_project_ratings",
             ),
         ]
-        return custom + interchange_urls(self) + urls
+        return custom + interchange_urls(self) + review_urls(self) + urls
 
     def rating_sheet_view(self, request, object_id):
         return rating_sheet_view(self, request, object_id)

@@ -8,6 +8,7 @@ from .methodology import Criterion, Methodology
 from .operators import Operator
 from .projects import Project, SlugRedirect
 from .publications import Publication
+from .reviews import ReviewEvent, ReviewState
 from .scores import ScoreCard
 from .site import SiteState
 
@@ -21,6 +22,8 @@ __all__ = [
     "Project",
     "Publication",
     "RescoreJob",
+    "ReviewEvent",
+    "ReviewState",
     "ScoreCard",
     "SiteState",
     "SlugRedirect",

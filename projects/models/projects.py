@@ -17,11 +17,15 @@ from projects.vocabularies import Origin, Phase, PublicationState, Resource, Tar
 
 from . import changes
 from .operators import Operator
+from .reviews import ReviewState
 
 MAX_LINKS = 20
 MAX_SUMMARY = 10_000
 
 # The descriptive facts of a project: each change to one is logged with its actor (Change).
+# Columns a save of the model never writes from memory (see Project.save).
+UNWRITTEN = frozenset({"version", "review_state"})
+
 FACT_FIELDS = [
     "slug",
     "name",
@@ -140,6 +144,16 @@ class Project(models.Model):
         choices=PublicationState.choices,
         default=PublicationState.DRAFT,
         help_text=_("Only published projects are ever shown outside the admin."),
+    )
+    review_state = models.CharField(
+        _("review"),
+        max_length=10,
+        choices=ReviewState.choices,
+        default=ReviewState.DRAFT,
+        db_default=ReviewState.DRAFT,
+        editable=False,
+        db_index=True,
+        help_text=_("Whether the draft awaits review or was returned to its analyst."),
     )
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     current_score = models.OneToOneField(
@@ -281,8 +295,9 @@ class Project(models.Model):
             if any(row["subject"] == "slug" for row in rows):
                 self._check_slug_free(self.slug)
             # Counted by the database, never written from memory: a stale instance's version
-            # must not undo another writer's bump.
-            written = [name for name in (update_fields or self._stored()) if name != "version"]
+            # must not undo another writer's bump; the review state is written by the review
+            # services alone (a stale instance must not undo a submission either).
+            written = [name for name in (update_fields or self._stored()) if name not in UNWRITTEN]
             intended = {name: getattr(self, name) for name in facts}
             if stored["publication_id"] is not None:
                 for name in facts:

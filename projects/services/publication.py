@@ -27,6 +27,7 @@ from projects.interchange.exporter import assessment_record
 from projects.models import Assessment, Methodology, Operator, Project, Publication, ScoreCard, SlugRedirect
 from projects.models.changes import Change, editors_since_review, operator_editors_since_review, record
 from projects.models.publications import MAX_NOTE
+from projects.models.reviews import ReviewState
 from projects.vocabularies import PublicationState
 
 from .scoring import project_rescore
@@ -293,6 +294,7 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
             publication=publication,
             published_score=card,
             published_net=card.net_score,
+            review_state=ReviewState.DRAFT,  # the review round ends (services.review)
             updated_at=now,
         )
     project.refresh_from_db()
@@ -335,7 +337,10 @@ def project_withdraw(*, project: Project, note: str) -> Publication:
             },
         )
         Project.objects.filter(pk=project.pk).update(
-            state=PublicationState.DRAFT, publication=publication, updated_at=now
+            state=PublicationState.DRAFT,
+            publication=publication,
+            review_state=ReviewState.DRAFT,
+            updated_at=now,
         )
     project.refresh_from_db(fields=["state", "publication", "updated_at"])
     return publication

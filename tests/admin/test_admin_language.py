@@ -20,8 +20,8 @@ LOGIN = "/admin/login/?next=/admin/projects/project/"
 PASSWORD = "correct horse battery staple"
 # The project list's score columns, as test_project_list checks them in English.
 HEADINGS = {
-    "en": ["Grade", "Net score", "Status", "Debris risk", "Equity risk"],
-    "ja": ["評点", "純スコア", "状態", "デブリリスク", "公平性リスク"],
+    "en": ["Standing", "Published", "Draft", "Debris risk", "Equity risk"],
+    "ja": ["進捗", "公開版", "作業版", "デブリリスク", "公平性リスク"],
 }
 
 
@@ -141,7 +141,7 @@ def test_the_score_card_and_the_list_show_levels_and_status_in_japanese(admin_cl
     list_page = parse(client.get(LIST_URL).content).find("table", id="result_list")
     row = list_page.find("tbody").find("tr")
     assert row.find(class_="field-debris_level").clean_text == "やや高"
-    assert row.find(class_="field-status").clean_text == "評価済み"
+    assert row.find(class_="field-standing").clean_text == "下書き"
 
 
 def test_validation_messages_follow_the_language(admin_client):

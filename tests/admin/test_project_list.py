@@ -79,11 +79,12 @@ def filter_link(response, title: str, choice: str) -> str:
 def test_list_shows_grade_net_score_status_and_risk_levels(admin_client, three_projects):
     rows = list_rows(admin_client.get(LIST_URL))
     alpha, beta, gamma = rows["Alpha Lunar Ice"], rows["Beta Mars Oxygen"], rows["Gamma Asteroid Metals"]
-    assert (alpha["grade"], alpha["net_score"], alpha["status"]) == ("D", "28.1", "Rated")
+    # Never published: the public column is empty, the draft's grade and net score beside it.
+    assert (alpha["standing"], alpha["published_card"], alpha["draft_card"]) == ("Draft", "—", "D 28.1")
     assert (alpha["debris_level"], alpha["equity_level"]) == ("Elevated", "Elevated")
-    assert (gamma["grade"], gamma["net_score"], gamma["status"]) == ("A", "100.0", "Rated")
+    assert (gamma["published_card"], gamma["draft_card"]) == ("—", "A 100.0")
     assert (gamma["debris_level"], gamma["equity_level"]) == ("Low", "Low")
-    assert (beta["grade"], beta["net_score"], beta["status"]) == ("—", "—", "Insufficient data")
+    assert (beta["published_card"], beta["draft_card"]) == ("—", "Insufficient data")
 
 
 def test_list_marks_a_severe_risk_next_to_its_level(admin_client, three_projects):
@@ -99,7 +100,7 @@ def test_list_marks_a_severe_risk_next_to_its_level(admin_client, three_projects
 def test_list_has_column_headings_for_the_scores(admin_client, three_projects):
     table = parse(admin_client.get(LIST_URL).content).find("table", id="result_list")
     headings = [th.clean_text for th in table.find("thead").find_all("th")]
-    for heading in ("Grade", "Net score", "Status", "Debris risk", "Equity risk"):
+    for heading in ("Standing", "Published", "Draft", "Debris risk", "Equity risk"):
         assert heading in headings
 
 

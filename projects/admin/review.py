@@ -1,0 +1,212 @@
+"""The review workflow in the admin: the status line at the top of a project's page, the
+"Submit for review" and "Return to the analyst" forms, the comments, and the queues on the admin
+index. The rules are services.review's; these views only ask and report."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from projects.models import Change, Project, ReviewEvent, ReviewState
+from projects.models.changes import EDITS, REVIEWS
+from projects.models.reviews import MAX_COMMENT
+from projects.services.publication import REVIEWER_PERMISSION
+from projects.services.review import ReviewRefused, project_return, project_submit
+
+COMMENTS_SHOWN = 10
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"),
+        max_length=MAX_COMMENT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )
+
+
+def review_urls(model_admin) -> list:
+    site = model_admin.admin_site
+    return [
+        path(
+            "<int:object_id>/submit/",
+            site.admin_view(lambda request, object_id: _step_view(model_admin, request, object_id, "submit")),
+            name="projects_project_submit",
+        ),
+        path(
+            "<int:object_id>/return/",
+            site.admin_view(lambda request, object_id: _step_view(model_admin, request, object_id, "return")),
+            name="projects_project_return",
+        ),
+    ]
+
+
+def _step_view(model_admin, request, object_id, step):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    project = Project.objects.filter(pk=object_id).first()
+    if project is None:
+        raise Http404
+    if not model_admin.has_change_permission(request, project):
+        raise PermissionDenied
+    comment = request.POST.get("comment", "")
+    try:
+        if step == "submit":
+            project_submit(project=project, comment=comment)
+            model_admin.message_user(request, _("Submitted for review."), messages.SUCCESS)
+        else:
+            project_return(project=project, comment=comment)
+            returned = _("Returned to the analyst with your comments.")
+            model_admin.message_user(request, returned, messages.SUCCESS)
+    except ReviewRefused as refused:
+        model_admin.message_user(request, str(refused), messages.ERROR)
+    return HttpResponseRedirect(reverse("admin:projects_project_change", args=[project.pk]))
+
+
+def unpublished_changes(project: Project) -> int:
+    """How many edits (facts, ratings) were made since the last publication or withdrawal."""
+    last_review = (
+        Change.objects.filter(project=project, kind__in=REVIEWS).order_by("-id").values("id").first()
+    )
+    edits = Change.objects.filter(project=project, kind__in=EDITS)
+    if last_review is not None:
+        edits = edits.filter(id__gt=last_review["id"])
+    return edits.count()
+
+
+def status_context(request, project: Project) -> dict:
+    """What the top of a project's admin page says and offers."""
+    publication = project.publication if project.publication_id else None
+    is_reviewer = request.user.has_perm(REVIEWER_PERMISSION)
+    state = project.review_state
+    return {
+        "publication": publication,
+        "is_published": project.is_published,
+        "unpublished": unpublished_changes(project),
+        "review_state": state,
+        "review_state_label": ReviewState(state).label if state != ReviewState.DRAFT else "",
+        "events": list(ReviewEvent.objects.filter(project=project)[:COMMENTS_SHOWN]),
+        "can_submit": state != ReviewState.SUBMITTED and request.user.has_perm("projects.change_project"),
+        "can_return": state == ReviewState.SUBMITTED and is_reviewer,
+        "comment_form": CommentForm(),
+        "public_url": public_url(project),
+    }
+
+
+def public_url(project: Project) -> str | None:
+    """The project's public page, at its published address (the admin's instance carries the
+    draft's facts, a pending new slug included), or None while it is not published."""
+    if not project.is_published:
+        return None
+    slug = Project.objects.filter(pk=project.pk).values_list("slug", flat=True).first()
+    return reverse("web:project", kwargs={"slug": slug}) if slug else None
+
+
+def queues(request) -> list[dict]:
+    """The admin index's work lists: for a reviewer, what awaits review; for everyone, what was
+    returned to them (their own submissions sent back)."""
+    rows = []
+    changelist = reverse("admin:projects_project_changelist")
+    if request.user.has_perm(REVIEWER_PERMISSION):
+        count = Project.objects.filter(review_state=ReviewState.SUBMITTED).count()
+        url = f"{changelist}?review_state__exact=submitted"
+        rows.append({"label": _("Awaiting review"), "count": count, "url": url})
+    if request.user.has_perm("projects.change_project"):
+        mine = _returned_to(request.user)
+        rows.append(
+            {
+                "label": _("Returned to you"),
+                "count": len(mine),
+                "url": f"{changelist}?review_state__exact=returned",
+            }
+        )
+    return rows
+
+
+def _returned_to(user) -> list[int]:
+    """Ids of returned projects whose last submission was this user's."""
+    last_submitter = {}
+    for project_id, actor_id in (
+        ReviewEvent.objects.filter(
+            project__review_state=ReviewState.RETURNED, kind=ReviewEvent.Kind.SUBMITTED
+        )
+        .order_by("project_id", "created_at", "id")
+        .values_list("project_id", "actor_id")
+    ):
+        last_submitter[project_id] = actor_id
+    return [project_id for project_id, actor_id in last_submitter.items() if actor_id == user.pk]
+
+
+# --- the project list: published and draft apart, and where each project stands --------------
+
+
+def has_unpublished_changes(project: Project) -> bool:
+    """The draft differs from what the public sees: a new working card, facts waiting, or
+    never published at all. (Read from the row: no query.)"""
+    return (
+        project.published_score_id is None
+        or project.current_score_id != project.published_score_id
+        or bool(project.pending_facts)
+    )
+
+
+UNPUBLISHED = Q(published_score__isnull=True) | Q(current_score__isnull=True) | ~Q(pending_facts={})
+UNPUBLISHED |= ~Q(current_score_id=F("published_score_id"))
+
+
+@admin.display(description=pgettext_lazy("project list", "standing"), ordering="review_state")
+def standing(project: Project) -> str:
+    if project.review_state == ReviewState.SUBMITTED:
+        return _("Awaiting review")
+    if project.review_state == ReviewState.RETURNED:
+        return _("Returned")
+    if project.is_published:
+        if has_unpublished_changes(project):
+            return _("Published · unpublished changes")
+        return _("Published")
+    if project.publication_id is not None:
+        return _("Withdrawn")
+    return _("Draft")
+
+
+def _card_text(card) -> str:
+    if card is None:
+        return "—"
+    if card.net_score is None:
+        return card.get_status_display()
+    return f"{card.grade or '—'} {card.net_score:.1f}"
+
+
+@admin.display(
+    description=pgettext_lazy("project list", "published"),
+    ordering=F("published_net").desc(nulls_last=True),  # best first on the first click
+)
+def published_card(project: Project) -> str:
+    return _card_text(project.published_score) if project.is_published else "—"
+
+
+@admin.display(
+    description=pgettext_lazy("project list", "draft"),
+    ordering=F("current_score__net_score").desc(nulls_last=True),
+)
+def draft_card(project: Project) -> str:
+    return _card_text(project.current_score)
+
+
+class UnpublishedChangesFilter(admin.SimpleListFilter):
+    title = _("unpublished changes")
+    parameter_name = "unpublished"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Has unpublished changes")), ("no", _("Public version is current"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(UNPUBLISHED)
+        if self.value() == "no":
+            return queryset.exclude(UNPUBLISHED)
+        return queryset

@@ -1,0 +1,161 @@
+"""The review workflow in the admin: the status line first on a project's page, submit and return
+with comments, the queues on the admin index, the list's filters and columns."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from projects import actors
+from projects.models import Project, ReviewEvent, ReviewState
+from tests.support.actors import publish_as_reviewer
+
+from .pages import LIST_URL, change_url, imported, parse, ratings
+
+pytestmark = pytest.mark.django_db
+
+
+def member(name: str, group: str):
+    user = get_user_model().objects.create_user(name, password="pw-" + name, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def analyst():
+    return member("sato", "analyst")
+
+
+@pytest.fixture
+def reviewer():
+    return member("suzuki", "reviewer")
+
+
+@pytest.fixture
+def project():
+    return imported("alpha", name="Alpha Lunar Ice", assessments=ratings())
+
+
+def submit_in_the_admin(client, user, project, comment="Please review."):
+    client.force_login(user)
+    return client.post(f"/admin/projects/project/{project.pk}/submit/", {"comment": comment}, follow=True)
+
+
+def status_line(response) -> str:
+    return parse(response.content).find(class_="project-status-line").clean_text
+
+
+def test_the_status_block_is_the_first_thing_in_the_content(client, analyst, project):
+    client.force_login(analyst)
+    content = parse(client.get(change_url(project)).content).find(id="content")
+    first = next(child for child in content.iter() if "project-status" in child.classes)
+    form = content.find("form", id="project_form")
+    order = [element for element in content.iter() if element is first or element is form]
+    assert order[0] is first
+    assert "Never published" in status_line(client.get(change_url(project)))
+
+
+def test_an_analyst_submits_and_a_reviewer_returns_with_comments(client, analyst, reviewer, project):
+    page = submit_in_the_admin(client, analyst, project, "First full rating.")
+    assert "Submitted for review." in page.content.decode()
+    assert "awaiting review" in status_line(page)
+    client.force_login(reviewer)
+    page = client.get(change_url(project))
+    assert parse(page.content).find("form", action=f"/admin/projects/project/{project.pk}/return/")
+    page = client.post(
+        f"/admin/projects/project/{project.pk}/return/", {"comment": "S9.1: cite the source."}, follow=True
+    )
+    assert "returned to the analyst" in status_line(page)
+    history = parse(page.content).find(class_="project-review-history").clean_text
+    assert "S9.1: cite the source." in history and "suzuki" in history and "First full rating." in history
+    event = ReviewEvent.objects.filter(kind="returned").get()
+    assert (event.actor, event.channel) == (reviewer, actors.Channel.ADMIN)
+
+
+def test_a_refused_step_says_why_and_changes_nothing(client, analyst, reviewer, project):
+    submit_in_the_admin(client, analyst, project)
+    client.force_login(reviewer)
+    page = client.post(f"/admin/projects/project/{project.pk}/return/", {"comment": ""}, follow=True)
+    assert "a comment is required" in page.content.decode()
+    assert Project.objects.get(pk=project.pk).review_state == ReviewState.SUBMITTED
+
+
+def test_an_analyst_cannot_return(client, analyst, project):
+    submit_in_the_admin(client, analyst, project)
+    page = client.post(f"/admin/projects/project/{project.pk}/return/", {"comment": "No."}, follow=True)
+    assert "for reviewers" in page.content.decode()
+    assert Project.objects.get(pk=project.pk).review_state == ReviewState.SUBMITTED
+
+
+def test_steps_are_posted_never_fetched(client, analyst, project):
+    client.force_login(analyst)
+    assert client.get(f"/admin/projects/project/{project.pk}/submit/").status_code == 405
+
+
+def test_the_index_shows_each_their_queue(client, analyst, reviewer, project):
+    other = imported("beta", name="Beta", assessments=ratings())
+    submit_in_the_admin(client, analyst, project)
+    submit_in_the_admin(client, analyst, other)
+    client.force_login(reviewer)
+    queues = parse(client.get("/admin/").content).find(class_="work-queues").clean_text
+    assert "Awaiting review: 2" in queues
+    client.post(f"/admin/projects/project/{project.pk}/return/", {"comment": "Sources, please."})
+    client.force_login(analyst)
+    queues = parse(client.get("/admin/").content).find(class_="work-queues").clean_text
+    assert "Returned to you: 1" in queues and "Awaiting review" not in queues
+
+
+def test_the_list_filters_by_review_state_and_unpublished_changes(client, analyst, reviewer, project):
+    other = imported("beta", name="Beta", assessments=ratings())
+    publish_as_reviewer(project=other, note="Published.")
+    submit_in_the_admin(client, analyst, project)
+
+    def names(query):
+        table = parse(client.get(LIST_URL + query).content).find("table", id="result_list")
+        return sorted(th.clean_text for th in table.find_all("th", class_="field-name"))
+
+    assert names("?review_state__exact=submitted") == ["Alpha Lunar Ice"]
+    assert names("?unpublished=yes") == ["Alpha Lunar Ice"]
+    assert names("?unpublished=no") == ["Beta"]
+
+
+def test_the_list_shows_published_and_draft_apart(client, analyst, project):
+    publish_as_reviewer(project=project, note="Published.")
+    with actors.acting(analyst, actors.Channel.ADMIN):
+        from projects.interchange.importer import projects_import
+        from tests.conftest import interchange, project_record
+
+        projects_import(interchange(project_record("alpha", name="Alpha Lunar Ice", assessments=ratings(4))))
+    client.force_login(analyst)
+    row = parse(client.get(LIST_URL).content).find("table", id="result_list").find("tbody").find("tr")
+    published = row.find(class_="field-published_card").clean_text
+    draft = row.find(class_="field-draft_card").clean_text
+    assert published != draft and published.split()[1] != draft.split()[1]
+    assert row.find(class_="field-standing").clean_text == "Published · unpublished changes"
+
+
+def test_score_columns_sort_best_first_on_the_first_click(client, analyst):
+    imported("low", name="Low", assessments=ratings(1))
+    imported("high", name="High", assessments=ratings(4))
+    client.force_login(analyst)
+    page = parse(client.get(LIST_URL).content)
+    header = page.find("th", class_="column-draft_card")
+    link = header.find("a").attrs["href"]
+    table = parse(client.get(LIST_URL + link).content).find("table", id="result_list")
+    assert [th.clean_text for th in table.find_all("th", class_="field-name")] == ["High", "Low"]
+
+
+def test_a_published_project_links_to_its_public_page(client, analyst, project):
+    client.force_login(analyst)
+    assert "View on site" not in status_line(client.get(change_url(project)))
+    publish_as_reviewer(project=project, note="Published.")
+    page = parse(client.get(change_url(project)).content)
+    link = page.find(class_="project-status-line").find("a")
+    assert link.attrs["href"] == "/en/projects/alpha/"
+    assert client.get(link.attrs["href"]).status_code == 200
+
+
+def test_submit_needs_changes_since_the_publication(client, analyst, project):
+    publish_as_reviewer(project=project, note="Published.")
+    page = submit_in_the_admin(client, analyst, Project.objects.get(pk=project.pk))
+    assert "nothing changed" in page.content.decode()
+    assert ReviewEvent.objects.count() == 0
