@@ -20,6 +20,8 @@ from projects.models import Criterion, Operator, Project, Publication
 from projects.models.changes import Change
 from projects.services.publication import fact_changes, ratings_snapshot
 
+from .score_card import score_explanation
+
 ADDED, REMOVED, SAME = "added", "removed", "same"
 _WORDS = re.compile(r"\s+|[^\s]+")
 
@@ -83,6 +85,7 @@ class ReviewDiff:
     since: int | None  # the number of the publication the draft is compared with
     ratings: list[RatingDiff]
     facts: list[FactDiff]
+    explanation: str = ""  # how the draft card's net score and grade came about
 
     @property
     def empty(self) -> bool:
@@ -228,7 +231,13 @@ def review_diff(project: Project) -> ReviewDiff:
                 changes=by_subject.get((Change.Kind.FACT, name), []),
             )
         )
-    return ReviewDiff(first=first, since=None if first else publication.number, ratings=ratings, facts=facts)
+    return ReviewDiff(
+        first=first,
+        since=None if first else publication.number,
+        ratings=ratings,
+        facts=facts,
+        explanation=score_explanation(card.card, card.methodology),
+    )
 
 
 def _content(item: dict | None) -> dict | None:

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from projects import actors
 from projects.admin.review_diff import ADDED, REMOVED, SAME, Piece, review_diff, word_diff
+from projects.admin.score_card import score_explanation
 from projects.interchange.importer import projects_import
 from projects.models import ApiKey, Project
 from tests.conftest import interchange, project_record
@@ -208,3 +209,67 @@ def test_word_diff_marks_words_and_keeps_spacing():
     ]
     assert word_diff("", "new text") == [Piece(ADDED, "new text")]
     assert word_diff("same", "same") == [Piece(SAME, "same")]
+
+
+# --- the score explanation -------------------------------------------------------------------
+
+
+def equity_high_project(slug="gamma"):
+    """SDGs all 4 (A), debris all 0, equity all 3: equity 75 (high, none rated 4), impact 100,
+    net 100 × (1 − ½·0) × (1 − ½·0.75) = 62.5 -> B, capped at C by the high equity risk."""
+    equity = {code: (3, "C") for code in ("E1", "E2", "E3", "E4", "E5")}
+    debris = {code: (0, "C") for code in ("D1", "D2", "D3", "D4", "D5")}
+    projects_import(interchange(project_record(slug, assessments=ratings(4, "A", **equity, **debris))))
+    return Project.objects.select_related("current_score__methodology").get(slug=slug)
+
+
+def test_the_explanation_of_a_card_capped_by_a_high_risk_level():
+    card = equity_high_project().current_score
+    assert (card.net_score, card.grade, card.equity_level) == (62.5, "C", "high")
+
+    assert score_explanation(card.card) == (
+        "net = impact 100.0 × debris factor 1.00 × equity factor 0.63 = 62.5; "
+        "grade C, capped at C because equity risk is high."
+    )
+
+
+def test_the_explanation_of_a_card_capped_by_a_severe_rating_on_the_project_page(admin_client):
+    risk_zero = {code: (0, "D") for code in ("D2", "D3", "D4", "D5", "E1", "E2", "E3", "E5")}
+    projects_import(
+        interchange(
+            project_record(
+                "capped", assessments=ratings(4, "A", missing={"S7.4", "E4"}, D1=(4, "D"), **risk_zero)
+            )
+        )
+    )
+    project = Project.objects.get(slug="capped")
+
+    page = parse(admin_client.get(f"/admin/projects/project/{project.pk}/change/").content)
+
+    assert page.find("p", class_="score-explanation").clean_text == (
+        "net = impact 100.0 × debris factor 0.85 × equity factor 1.00 = 85.0; "
+        "grade D, capped at D because a debris criterion is rated 4."
+    )
+
+
+def test_the_preview_explains_the_draft_score_before_the_note(client, reviewer):
+    project = equity_high_project()
+
+    client.force_login(reviewer)
+    tree = parse(client.get(publish_url(project)).content)
+
+    explanation = tree.find("div", class_="review-diff").find("p", class_="score-explanation")
+    assert "= 62.5; grade C, capped at C because equity risk is high." in explanation.clean_text
+    text = tree.find("div", id="content").clean_text
+    assert text.index("first publication; net 62.5; grade C") < text.index("Note")
+
+
+def test_an_unscored_card_says_why_it_has_no_net_score():
+    projects_import(
+        interchange(project_record("delta", assessments=ratings(2, "B", missing={"S7.1", "S7.2", "S7.3"})))
+    )
+    card = Project.objects.get(slug="delta").current_score
+    assert card.status == "insufficient_data"
+    assert score_explanation(card.card) == (
+        "No net score: not every dimension has enough of its criteria assessed (status: Insufficient data)."
+    )
