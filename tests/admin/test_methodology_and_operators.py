@@ -2,6 +2,7 @@
 
 import pytest
 
+from projects.methodology import method_file_data, method_install
 from projects.models import Criterion, Methodology, Operator
 
 from .pages import errors_in, field_errors, field_label, form_data, parse
@@ -23,22 +24,10 @@ def stored(methodology) -> tuple:
 
 @pytest.fixture
 def draft(method):
-    """A draft 1.1 with one criterion copied from 1.0."""
-    methodology = Methodology.objects.create(version="1.1", parameters=method.parameters)
-    source = method.criteria.get(code="S7.1")
-    Criterion.objects.create(
-        methodology=methodology,
-        code=source.code,
-        dimension=source.dimension,
-        weight=source.weight,
-        position=source.position,
-        references=source.references,
-        name_en=source.name_en,
-        name_ja=source.name_ja,
-        levels_en=source.levels_en,
-        levels_ja=source.levels_ja,
-    )
-    return methodology
+    """A draft 1.1: a copy of 1.0 (a draft is checked whole whenever it is saved)."""
+    data = method_file_data("1.0")
+    data["version"] = "1.1"
+    return method_install(data, methodology_model=Methodology, criterion_model=Criterion, state="draft")
 
 
 def test_published_method_opens_read_only_without_a_save_button(admin_client, method):
