@@ -2,10 +2,10 @@
 "Submit for review" and "Return to the analyst" forms, the comments, and the queues on the admin
 index. The rules are services.review's; these views only ask and report."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -15,18 +15,13 @@ from projects.models import Change, Project, ReviewEvent, ReviewState
 from projects.models.changes import EDITS, REVIEWS
 from projects.models.reviews import MAX_COMMENT
 from projects.services.publication import REVIEWER_PERMISSION
-from projects.services.review import ReviewRefused, project_return, project_submit
+from projects.services.review import ReviewRefused, project_return, project_submit, returned_to
 
 COMMENTS_SHOWN = 10
 
 
-class CommentForm(forms.Form):
-    comment = forms.CharField(
-        label=_("Comment"),
-        max_length=MAX_COMMENT,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-    )
+def _kept_key(project_id: int, step: str) -> str:
+    return f"review-comment-{project_id}-{step}"
 
 
 def review_urls(model_admin) -> list:
@@ -64,6 +59,7 @@ def _step_view(model_admin, request, object_id, step):
             model_admin.message_user(request, returned, messages.SUCCESS)
     except ReviewRefused as refused:
         model_admin.message_user(request, str(refused), messages.ERROR)
+        request.session[_kept_key(project.pk, step)] = comment  # shown again, not lost
     return HttpResponseRedirect(reverse("admin:projects_project_change", args=[project.pk]))
 
 
@@ -83,16 +79,24 @@ def status_context(request, project: Project) -> dict:
     publication = project.publication if project.publication_id else None
     is_reviewer = request.user.has_perm(REVIEWER_PERMISSION)
     state = project.review_state
+    unpublished = unpublished_changes(project)
+    # Nothing edited since a publication: nothing to submit (services.review would refuse).
+    something_to_review = unpublished > 0 or not project.is_published
     return {
         "publication": publication,
         "is_published": project.is_published,
-        "unpublished": unpublished_changes(project),
+        "unpublished": unpublished,
         "review_state": state,
         "review_state_label": ReviewState(state).label if state != ReviewState.DRAFT else "",
         "events": list(ReviewEvent.objects.filter(project=project)[:COMMENTS_SHOWN]),
-        "can_submit": state != ReviewState.SUBMITTED and request.user.has_perm("projects.change_project"),
+        "can_submit": state != ReviewState.SUBMITTED
+        and something_to_review
+        and request.user.has_perm("projects.change_project"),
         "can_return": state == ReviewState.SUBMITTED and is_reviewer,
-        "comment_form": CommentForm(),
+        "max_comment": MAX_COMMENT,
+        # A refused step's comment, back in its box once (see _step_view).
+        "submit_comment": request.session.pop(_kept_key(project.pk, "submit"), ""),
+        "return_comment": request.session.pop(_kept_key(project.pk, "return"), ""),
         "public_url": public_url(project),
     }
 
@@ -107,55 +111,74 @@ def public_url(project: Project) -> str | None:
 
 
 def queues(request) -> list[dict]:
-    """The admin index's work lists: for a reviewer, what awaits review; for everyone, what was
-    returned to them (their own submissions sent back)."""
+    """The admin index's work lists: for a reviewer, what awaits review; for whoever edits
+    projects, what was returned to them (their own submissions sent back). Each links to the
+    project list filtered to exactly what it counts."""
     rows = []
     changelist = reverse("admin:projects_project_changelist")
     if request.user.has_perm(REVIEWER_PERMISSION):
         count = Project.objects.filter(review_state=ReviewState.SUBMITTED).count()
-        url = f"{changelist}?review_state__exact=submitted"
+        url = f"{changelist}?{ReviewFilter.parameter_name}={ReviewFilter.AWAITING}"
         rows.append({"label": _("Awaiting review"), "count": count, "url": url})
     if request.user.has_perm("projects.change_project"):
-        mine = _returned_to(request.user)
-        rows.append(
-            {
-                "label": _("Returned to you"),
-                "count": len(mine),
-                "url": f"{changelist}?review_state__exact=returned",
-            }
-        )
+        count = returned_to(request.user).count()
+        url = f"{changelist}?{ReviewFilter.parameter_name}={ReviewFilter.RETURNED_TO_ME}"
+        rows.append({"label": _("Returned to you"), "count": count, "url": url})
     return rows
 
 
-def _returned_to(user) -> list[int]:
-    """Ids of returned projects whose last submission was this user's."""
-    last_submitter = {}
-    for project_id, actor_id in (
-        ReviewEvent.objects.filter(
-            project__review_state=ReviewState.RETURNED, kind=ReviewEvent.Kind.SUBMITTED
-        )
-        .order_by("project_id", "created_at", "id")
-        .values_list("project_id", "actor_id")
-    ):
-        last_submitter[project_id] = actor_id
-    return [project_id for project_id, actor_id in last_submitter.items() if actor_id == user.pk]
+class ReviewFilter(admin.SimpleListFilter):
+    """Where the review round stands: awaiting review, returned, returned to me."""
+
+    title = _("review")
+    parameter_name = "review"
+    AWAITING, RETURNED, RETURNED_TO_ME = "submitted", "returned", "mine"
+
+    def lookups(self, request, model_admin):
+        return [
+            (self.AWAITING, _("Awaiting review")),
+            (self.RETURNED, _("Returned")),
+            (self.RETURNED_TO_ME, _("Returned to me")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.AWAITING:
+            return queryset.filter(review_state=ReviewState.SUBMITTED)
+        if self.value() == self.RETURNED:
+            return queryset.filter(review_state=ReviewState.RETURNED)
+        if self.value() == self.RETURNED_TO_ME:
+            return returned_to(request.user, queryset)
+        return queryset
 
 
 # --- the project list: published and draft apart, and where each project stands --------------
 
 
-def has_unpublished_changes(project: Project) -> bool:
-    """The draft differs from what the public sees: a new working card, facts waiting, or
-    never published at all. (Read from the row: no query.)"""
-    return (
-        project.published_score_id is None
-        or project.current_score_id != project.published_score_id
-        or bool(project.pending_facts)
+def unpublished_edits() -> Exists:
+    """True for a project edited (facts, ratings) since its last publication or withdrawal:
+    the same rule as the status line's count and four eyes (models.changes), as one condition
+    the database answers per row from the (project, id) index of the log."""
+    last_review = (
+        Change.objects.filter(project=OuterRef(OuterRef("pk")), kind__in=REVIEWS)
+        .order_by("-id")
+        .values("id")[:1]
+    )
+    return Exists(
+        Change.objects.filter(
+            project=OuterRef("pk"), kind__in=EDITS, id__gt=Coalesce(Subquery(last_review), Value(0))
+        )
     )
 
 
-UNPUBLISHED = Q(published_score__isnull=True) | Q(current_score__isnull=True) | ~Q(pending_facts={})
-UNPUBLISHED |= ~Q(current_score_id=F("published_score_id"))
+def with_standing(projects: QuerySet) -> QuerySet:
+    """The project list's rows, each knowing whether it has unpublished changes (no query per row)."""
+    return projects.annotate(has_unpublished=unpublished_edits())
+
+
+def has_unpublished_changes(project: Project) -> bool:
+    if hasattr(project, "has_unpublished"):
+        return project.has_unpublished
+    return unpublished_changes(project) > 0
 
 
 @admin.display(description=pgettext_lazy("project list", "standing"), ordering="review_state")
@@ -206,7 +229,7 @@ class UnpublishedChangesFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(UNPUBLISHED)
+            return queryset.filter(unpublished_edits())
         if self.value() == "no":
-            return queryset.exclude(UNPUBLISHED)
+            return queryset.exclude(unpublished_edits())
         return queryset

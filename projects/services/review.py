@@ -9,6 +9,7 @@ nothing since the last review). A reviewer returns only what someone else submit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from projects import actors
@@ -52,9 +53,11 @@ def project_submit(*, project: Project, comment: str = "") -> ReviewEvent:
     actor = actors.required("submission for review")
     comment = _clean_comment(comment, required=False)
     with transaction.atomic():
-        locked = Project.objects.select_for_update().select_related(
-            "current_score", "published_score", "publication"
-        ).get(pk=project.pk)
+        locked = (
+            Project.objects.select_for_update()
+            .select_related("current_score", "published_score", "publication")
+            .get(pk=project.pk)
+        )
         if locked.review_state == ReviewState.SUBMITTED:
             raise ReviewRefused(_("%(name)s is already awaiting review.") % {"name": locked.name})
         if draft_changes(locked) is None:
@@ -84,8 +87,26 @@ def project_return(*, project: Project, comment: str) -> ReviewEvent:
 
 
 def last_submitter_id(project: Project) -> int | None:
+    """Who submitted the project last (the newest submission counts: a resubmission by
+    someone else makes it theirs)."""
     return (
         ReviewEvent.objects.filter(project=project, kind=ReviewEvent.Kind.SUBMITTED)
         .values_list("actor_id", flat=True)
         .first()
+    )
+
+
+def returned_to(user, projects: QuerySet | None = None) -> QuerySet:
+    """The returned projects whose last submission was ``user``'s: the analyst's own work sent
+    back. One query, whatever the number of projects."""
+    last_submitter = (
+        ReviewEvent.objects.filter(project=OuterRef("pk"), kind=ReviewEvent.Kind.SUBMITTED)
+        .order_by("-created_at", "-id")
+        .values("actor_id")[:1]
+    )
+    projects = Project.objects.all() if projects is None else projects
+    return (
+        projects.filter(review_state=ReviewState.RETURNED)
+        .alias(last_submitter=Subquery(last_submitter))
+        .filter(last_submitter=user.pk)
     )

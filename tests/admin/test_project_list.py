@@ -229,3 +229,50 @@ def test_the_change_form_cannot_publish_only_the_reviewers_action_can(admin_clie
     assert response.status_code == 302
     beta.refresh_from_db()
     assert beta.state == "draft" and beta.published_at is None
+
+
+def _review_some(first: int, count: int, analyst):
+    """Of bulk-first … bulk-(first+count-1): every third published, every third submitted by
+    ``analyst`` and returned, the rest left as drafts: each standing the list can show."""
+    from projects import actors
+    from projects.services.review import project_return, project_submit
+    from tests.support.actors import as_reviewer, publish_as_reviewer
+
+    for n in range(first, first + count):
+        project = Project.objects.get(slug=f"bulk-{n:03d}")
+        if n % 3 == 0:
+            publish_as_reviewer(project=project, note="Published.")
+        elif n % 3 == 1:
+            with actors.acting(analyst, actors.Channel.ADMIN):
+                project_submit(project=project, comment="Ready.")
+            with as_reviewer():
+                project_return(project=project, comment="Sources, please.")
+
+
+@pytest.mark.parametrize("query", ["", "?unpublished=yes", "?review=mine", "?o=5"])
+def test_list_query_count_stays_flat_with_published_and_reviewed_rows(admin_client, admin_user, query):
+    _add_projects(0, 3)
+    _review_some(0, 3, admin_user)
+    admin_client.get(LIST_URL + query)  # warm up: session, content types
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(LIST_URL + query)
+        assert response.status_code == 200 and response.context["cl"].result_count > 0
+        return len(captured)
+
+    with_three = queries()
+    _add_projects(3, 15)
+    _review_some(3, 15, admin_user)
+    assert queries() == with_three
+
+
+def test_the_published_column_sorts_best_first_on_the_first_click(admin_client, three_projects):
+    from tests.support.actors import publish_as_reviewer
+
+    for slug in ("alpha", "gamma"):
+        publish_as_reviewer(project=Project.objects.get(slug=slug), note="Published.")
+    header = parse(admin_client.get(LIST_URL).content).find("th", class_="column-published_card")
+    response = admin_client.get(LIST_URL + header.find("a").attrs["href"])
+    # gamma (A 100.0) before alpha (D 28.1); beta, never published, last.
+    assert [project.slug for project in response.context["cl"].result_list] == ["gamma", "alpha", "beta"]

@@ -4,6 +4,7 @@ with comments, the queues on the admin index, the list's filters and columns."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import formats, timezone
 
 from projects import actors
 from projects.models import Project, ReviewEvent, ReviewState
@@ -113,7 +114,7 @@ def test_the_list_filters_by_review_state_and_unpublished_changes(client, analys
         table = parse(client.get(LIST_URL + query).content).find("table", id="result_list")
         return sorted(th.clean_text for th in table.find_all("th", class_="field-name"))
 
-    assert names("?review_state__exact=submitted") == ["Alpha Lunar Ice"]
+    assert names("?review=submitted") == ["Alpha Lunar Ice"]
     assert names("?unpublished=yes") == ["Alpha Lunar Ice"]
     assert names("?unpublished=no") == ["Beta"]
 
@@ -159,3 +160,82 @@ def test_submit_needs_changes_since_the_publication(client, analyst, project):
     page = submit_in_the_admin(client, analyst, Project.objects.get(pk=project.pk))
     assert "nothing changed" in page.content.decode()
     assert ReviewEvent.objects.count() == 0
+
+
+def evidence_edited(analyst, evidence: str):
+    """The analyst rewrites alpha's evidence texts: the ratings, so the score card, stay the same."""
+    from projects.interchange.importer import projects_import
+    from tests.conftest import interchange, project_record
+
+    with actors.acting(analyst, actors.Channel.ADMIN):
+        record = project_record("alpha", name="Alpha Lunar Ice", assessments=ratings())
+        for item in record["assessments"]:
+            item["evidence"] = evidence
+        projects_import(interchange(record))
+
+
+def test_the_status_line_says_when_and_by_whom_and_counts_the_edits_since(client, analyst, project):
+    publication = publish_as_reviewer(project=project, note="Published.")
+    client.force_login(analyst)
+    when = formats.date_format(timezone.localtime(publication.published_at), "DATE_FORMAT")
+    line = status_line(client.get(change_url(project)))
+    assert line.startswith(f"Published {when} by test-reviewer · 0 unpublished changes")
+    evidence_edited(analyst, "Rewritten evidence.")
+    line = status_line(client.get(change_url(project)))
+    assert "· 25 unpublished changes" in line
+
+
+def test_an_evidence_only_edit_counts_as_unpublished_in_the_list(client, analyst, project):
+    publish_as_reviewer(project=project, note="Published.")
+    client.force_login(analyst)
+
+    def alpha_row():
+        return parse(client.get(LIST_URL).content).find("table", id="result_list").find("tbody").find("tr")
+
+    assert alpha_row().find(class_="field-standing").clean_text == "Published"
+    evidence_edited(analyst, "Rewritten evidence.")
+    row = alpha_row()
+    # Same ratings, same card: the edit still waits for a reviewer, and the list says so.
+    assert (
+        row.find(class_="field-published_card").clean_text == row.find(class_="field-draft_card").clean_text
+    )
+    assert row.find(class_="field-standing").clean_text == "Published · unpublished changes"
+    table = parse(client.get(LIST_URL + "?unpublished=yes").content).find("table", id="result_list")
+    assert [th.clean_text for th in table.find_all("th", class_="field-name")] == ["Alpha Lunar Ice"]
+
+
+def test_nothing_to_submit_after_a_publication_hides_the_form(client, analyst, project):
+    publish_as_reviewer(project=project, note="Published.")
+    client.force_login(analyst)
+    assert not parse(client.get(change_url(project)).content).find_all(id="submit-comment")
+    evidence_edited(analyst, "Rewritten evidence.")
+    assert parse(client.get(change_url(project)).content).find_all(id="submit-comment")
+
+
+def test_a_refused_comment_comes_back_in_its_box(client, analyst, project):
+    too_long = "A careful note. " * 200  # 3200 characters, over the 2000 allowed
+    page = submit_in_the_admin(client, analyst, project, too_long)
+    assert "at most 2000 characters" in page.content.decode()
+    box = parse(page.content).find("textarea", id="submit-comment")
+    assert box.clean_text == too_long.strip()
+    # Once: the next visit starts empty.
+    assert (
+        parse(client.get(change_url(project)).content).find("textarea", id="submit-comment").clean_text == ""
+    )
+    assert Project.objects.get(pk=project.pk).review_state == ReviewState.DRAFT
+
+
+def test_returned_to_you_lists_exactly_your_returned_work(client, analyst, reviewer, project):
+    colleague = member("kato", "analyst")
+    other = imported("beta", name="Beta", assessments=ratings())
+    submit_in_the_admin(client, analyst, project)
+    submit_in_the_admin(client, colleague, other)
+    client.force_login(reviewer)
+    for returned in (project, other):
+        client.post(f"/admin/projects/project/{returned.pk}/return/", {"comment": "Sources, please."})
+    client.force_login(analyst)
+    queue = parse(client.get("/admin/").content).find(class_="work-queues")
+    link = next(a for a in queue.find_all("a") if "Returned to you" in a.clean_text)
+    assert "Returned to you: 1" in link.clean_text
+    table = parse(client.get(link.attrs["href"]).content).find("table", id="result_list")
+    assert [th.clean_text for th in table.find_all("th", class_="field-name")] == ["Alpha Lunar Ice"]

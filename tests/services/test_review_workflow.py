@@ -6,10 +6,16 @@ import pytest
 from projects import actors
 from projects.interchange.importer import projects_import
 from projects.models import Project, ReviewEvent, ReviewState
-from projects.services.review import ReviewRefused, project_return, project_submit
+from projects.services.review import ReviewRefused, project_return, project_submit, returned_to
 from tests.conftest import interchange, project_record, rated
-from tests.support.actors import as_reviewer, publish_as_reviewer, reviewer_user, staff_user
-from tests.support.actors import tester as tester_user
+from tests.support import actors as people
+from tests.support.actors import (
+    as_reviewer,
+    publish_as_reviewer,
+    reviewer_user,
+    staff_user,
+    withdraw_as_reviewer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +33,7 @@ def test_an_analyst_submits_with_a_comment_and_the_step_is_attributed(draft):
     assert (event.kind, event.comment, event.actor, event.actor_name, event.channel) == (
         ReviewEvent.Kind.SUBMITTED,
         "First full rating.",
-        tester_user(),
+        people.tester(),
         "tester",
         actors.Channel.SHELL,
     )
@@ -107,3 +113,27 @@ def test_comments_are_held_to_the_text_rules(draft):
     with pytest.raises(ReviewRefused, match="comment"):
         project_submit(project=draft, comment="x" * 2001)
     assert not ReviewEvent.objects.exists()
+
+
+def test_a_withdrawal_ends_the_round_too(draft):
+    publish_as_reviewer(project=draft, note="Published.")
+    projects_import(interchange(project_record("alpha", name="Alpha", assessments=[rated("S9.1", 3)])))
+    project = Project.objects.get(pk=draft.pk)
+    project_submit(project=project, comment="S9.1 raised.")
+    withdraw_as_reviewer(project=project, note="Withdrawn for a check.")
+    assert project.review_state == ReviewState.DRAFT  # the caller's instance too
+    assert Project.objects.get(pk=draft.pk).review_state == ReviewState.DRAFT
+
+
+def test_returned_work_belongs_to_whoever_submitted_it_last(draft):
+    sato, kato = staff_user("sato"), staff_user("kato")
+    with actors.acting(sato, actors.Channel.ADMIN):
+        project_submit(project=draft, comment="Ready.")
+    with as_reviewer():
+        project_return(project=draft, comment="Fix S9.1.")
+    assert list(returned_to(sato)) == [draft] and not returned_to(kato).exists()
+    with actors.acting(kato, actors.Channel.ADMIN):
+        project_submit(project=draft, comment="Fixed it for Sato.")
+    with as_reviewer():
+        project_return(project=draft, comment="Still no source.")
+    assert not returned_to(sato).exists() and list(returned_to(kato)) == [draft]
