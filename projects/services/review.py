@@ -53,11 +53,8 @@ def project_submit(*, project: Project, comment: str = "") -> ReviewEvent:
     actor = actors.required("submission for review")
     comment = _clean_comment(comment, required=False)
     with transaction.atomic():
-        locked = (
-            Project.objects.select_for_update()
-            .select_related("current_score", "published_score", "publication")
-            .get(pk=project.pk)
-        )
+        # The row alone: PostgreSQL locks no nullable side of an outer join.
+        locked = Project.objects.select_for_update().get(pk=project.pk)
         if locked.review_state == ReviewState.SUBMITTED:
             raise ReviewRefused(_("%(name)s is already awaiting review.") % {"name": locked.name})
         if draft_changes(locked) is None:
