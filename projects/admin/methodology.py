@@ -54,7 +54,12 @@ class LevelTextsWidget(forms.MultiWidget):
         super().__init__([forms.Textarea(attrs={"rows": 2, "cols": 60}) for _ in range(LEVEL_COUNT)], attrs)
 
     def get_context(self, name, value, attrs):
-        return {**super().get_context(name, value, attrs), "language": self.language}
+        context = super().get_context(name, value, attrs)
+        field_id = (attrs or {}).get("id")
+        if field_id and (attrs or {}).get("aria-invalid"):  # each box points at the field's errors
+            for subwidget in context["widget"]["subwidgets"]:
+                subwidget["attrs"]["aria-describedby"] = f"{field_id}_error"
+        return {**context, "language": self.language}
 
     def decompress(self, value):
         if isinstance(value, str):  # a JSONField's stored form
@@ -78,7 +83,6 @@ class LevelTextsField(forms.MultiValueField):
             widget=LevelTextsWidget(language=_(name)),
             label=capfirst(Criterion._meta.get_field(f"levels_{language}").verbose_name),
             require_all_fields=True,
-            error_messages={"incomplete": _("Give the text of each level 0 to 4.")},
             **kwargs,
         )
 
@@ -348,6 +352,8 @@ class MethodologyAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         methodology = self.get_object(request, str(object_id))
         if methodology is None:
             raise Http404
+        if not self.has_view_or_change_permission(request, methodology):
+            raise PermissionDenied
         if request.method == "POST":
             if not self.has_publish_permission(request):
                 raise PermissionDenied
