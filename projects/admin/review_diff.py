@@ -233,11 +233,19 @@ def review_diff(project: Project) -> ReviewDiff:
         )
     return ReviewDiff(
         first=first,
-        since=None if first else publication.number,
+        since=None if first else _compared_number(publication),
         ratings=ratings,
         facts=facts,
         explanation=score_explanation(card.card, card.methodology),
     )
+
+
+def _compared_number(publication: Publication) -> int:
+    """The number of the publication whose ratings the draft is compared with: after a
+    withdrawal (which repeats them, showing nothing), the one it withdrew."""
+    if publication.kind == Publication.Kind.WITHDRAWAL and publication.ratings_of_id:
+        return publication.ratings_of.number
+    return publication.number
 
 
 def _content(item: dict | None) -> dict | None:

@@ -6,6 +6,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from projects.changes import change_line
 from projects.models import Operator
@@ -55,6 +56,7 @@ def score_card_html(card: dict | None) -> str:
     )
     return format_html(
         "<p><strong>{}</strong> {} · {} {} ({} {}) · {} {} · {} {}</p>"
+        '<p class="score-explanation">{}</p>'
         '<table><caption>{}</caption><thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
         '<th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead>'
         "<tbody>{}</tbody></table>",
@@ -68,6 +70,7 @@ def score_card_html(card: dict | None) -> str:
         _label(ScoreStatus, card["status"]),
         _("confidence"),
         _label(Confidence, card["confidence"]) or "—",
+        score_explanation(card),
         f"{_('Method')} {card['methodology']} {cap}".strip(),
         _("dimension"),
         _("score"),
@@ -76,6 +79,68 @@ def score_card_html(card: dict | None) -> str:
         _("risk level"),
         body,
     )
+
+
+# Short names for the explanation's factors ("debris factor 0.90").
+_FACTOR_NAMES = {"debris": _lazy("debris"), "equity": _lazy("equity")}
+
+
+def score_explanation(card: dict | None, methodology=None) -> str:
+    """How the card's net score and grade came about, in one sentence, from the stored card and
+    its method's parameters: "net = impact 41.0 × debris factor 0.90 × equity factor 0.85 = 31.4;
+    grade C, capped at C because equity risk is high". The figures are the card's (the engine's,
+    rounded as served); the factors 1 − α·risk/100 are those the engine multiplied by."""
+    from fractions import Fraction
+
+    from projects.models import Methodology
+    from projects.scoring import round_half_up
+    from projects.scoring.engine import RISK
+    from projects.services.scoring import method_spec
+
+    if not card:
+        return ""
+    overall = card["overall"]
+    if overall.get("value") is None:
+        return _(
+            "No net score: not every dimension has enough of its criteria assessed (status: %(status)s)."
+        ) % {"status": _label(ScoreStatus, card["status"])}
+    if methodology is None:
+        methodology = Methodology.objects.filter(version=card["methodology"]).first()
+    if methodology is None:
+        return ""
+    spec = method_spec(methodology)
+    risks = [dimension.key for dimension in spec.dimensions if dimension.kind == RISK]
+    factors = []
+    for key in risks:
+        value = card["dimensions"][key]["value"]
+        factor = 1 - spec.alpha * Fraction(str(value)) / 100
+        name = _FACTOR_NAMES.get(key, key)
+        factors.append(_("%(name)s factor %(factor).2f") % {"name": name, "factor": round_half_up(factor, 2)})
+    impact = (card.get("impact") or {}).get("value")
+    sentence = " × ".join([_("impact %(value)s") % {"value": _number(impact)}, *factors])
+    sentence = _("net = %(product)s = %(net)s; grade %(grade)s") % {
+        "product": sentence,
+        "net": _number(overall["value"]),
+        "grade": overall.get("grade") or "—",
+    }
+    cap = overall.get("grade_cap")
+    if cap == "risk_level_high":
+        high = [
+            str(_FACTOR_NAMES.get(k, k))
+            for k in risks
+            if card["dimensions"][k].get("level") == spec.highest_risk_level
+        ]
+        sentence += ", " + _("capped at %(grade)s because %(risks)s risk is high") % {
+            "grade": overall["grade"],
+            "risks": ", ".join(high),
+        }
+    elif cap == "severe_rating":
+        severe = [str(_FACTOR_NAMES.get(k, k)) for k in risks if card["dimensions"][k].get("severe")]
+        sentence += ", " + _("capped at %(grade)s because a %(risks)s criterion is rated 4") % {
+            "grade": overall["grade"],
+            "risks": ", ".join(severe),
+        }
+    return sentence + "."
 
 
 def score_history_html(cards) -> str:
@@ -112,8 +177,11 @@ def _fact_text(value) -> str:
     return str(value)
 
 
-def draft_html(project, changes: dict | None) -> str:
-    """The working draft beside the published version: what publishing now would change."""
+def draft_html(project, changes: dict | None, *, list_changes: bool = True) -> str:
+    """The working draft beside the published version: what publishing now would change.
+
+    ``list_changes=False`` leaves out the short table of changed facts and ratings, for a page that
+    shows the full diff instead (the publish preview: review_diff.html)."""
     if project.current_score_id is None:
         return _("Not scored yet.")
     if changes is None:
@@ -152,23 +220,31 @@ def draft_html(project, changes: dict | None) -> str:
     figures = [
         (_("net score"), _number(published.net_score if published else None), _number(working.net_score)),
         (_("grade"), (published.grade if published else "") or "—", working.grade or "—"),
-        (_("status"), published.status if published else "—", working.status),
-        (_("confidence"), (published.confidence if published else "") or "—", working.confidence or "—"),
+        (_("status"), published.get_status_display() if published else "—", working.get_status_display()),
+        (
+            _("confidence"),
+            (published.get_confidence_display() if published else "") or "—",
+            working.get_confidence_display() or "—",
+        ),
         (_("method"), published.methodology.version if published else "—", working.methodology.version),
     ]
     row = '<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>'
     head = '<thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead>'
-    return format_html(
-        '<p class="draft-lead"><strong>{}</strong></p><p>{}</p>'
-        "<table><caption>{}</caption>" + head + "<tbody>{}</tbody></table>"
+    summary = format_html(
+        '<p class="draft-lead"><strong>{}</strong></p><p class="draft-change-line">{}</p>'
         "<table><caption>{}</caption>" + head + "<tbody>{}</tbody></table>",
         lead,
         change_line(changes),
         _("How the score would move"),
-        "",
+        _("figure"),
         _("published"),
         _("draft"),
         format_html_join("", row, figures),
+    )
+    if not list_changes:
+        return summary
+    return summary + format_html(
+        "<table><caption>{}</caption>" + head + "<tbody>{}</tbody></table>",
         _("Facts and ratings changed since the last publication"),
         _("criterion"),
         _("published"),

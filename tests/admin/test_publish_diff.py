@@ -16,6 +16,7 @@ from projects.admin.review_diff import ADDED, REMOVED, SAME, Piece, review_diff,
 from projects.admin.score_card import score_explanation
 from projects.interchange.importer import projects_import
 from projects.models import ApiKey, Project
+from projects.services.publication import project_withdraw
 from tests.conftest import interchange, project_record
 from tests.support.actors import key_owner, reviewer_user
 
@@ -273,3 +274,16 @@ def test_an_unscored_card_says_why_it_has_no_net_score():
     assert score_explanation(card.card) == (
         "No net score: not every dimension has enough of its criteria assessed (status: Insufficient data)."
     )
+
+
+def test_after_a_withdrawal_the_diff_is_against_the_withdrawn_publication(client, alpha, analyst, reviewer):
+    edit_in_the_admin(client, analyst, alpha, code="S7.2", level=3)
+    with actors.acting(reviewer, actors.Channel.ADMIN):
+        project_withdraw(project=alpha, note="Operator disputes S7.2.")
+
+    section = preview(client, reviewer, alpha)
+
+    assert "Changed since publication #1" in section.find("div", class_="review-diff").clean_text
+    level = rating_row(section, "S7.2").find("td", class_="review-diff-level")
+    assert (marked(level, "del"), marked(level, "ins")) == (["2"], ["3"])
+    assert "ana via admin" in rating_row(section, "S7.2").clean_text
