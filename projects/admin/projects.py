@@ -29,6 +29,7 @@ from .forms import NamedAutocompleteSelect, ProjectForm
 from .interchange import export_csv, export_json, interchange_urls
 from .rating_sheet import rating_sheet_url, rating_sheet_view, ratings_summary_html
 from .review import (
+    ReviewFilter,
     UnpublishedChangesFilter,
     draft_card,
     public_url,
@@ -36,7 +37,9 @@ from .review import (
     review_urls,
     standing,
     status_context,
+    with_standing,
 )
+from .review_diff import review_diff
 from .score_card import draft_html, publications_html, score_card_html, score_history_html
 
 
@@ -55,32 +58,31 @@ HISTORY_ROWS = 20
 
 @admin.register(Project)
 class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
-    show_auditlog_history_link = True  # each object's changes, field by field, with who and when
+    # Each object's changes field by field stay at <id>/auditlog/ (not a list column: the list fits 1366 px).
+    show_auditlog_history_link = False
     form = ProjectForm
     list_display = [
         "name",
         "operator",
-        "target_body",
-        "phase",
+        "target_body",  # phase and origin: filters, not columns (the list fits 1366 px)
         standing,
         published_card,
         draft_card,
         "debris_level",
         "equity_level",
-        "origin",
     ]
     list_select_related = ["operator", "current_score", "published_score"]
     change_form_template = "admin/projects/project/change_form.html"
 
     class Media:
-        css = {"all": ["projects/admin.css"]}  # the ratings summary
+        css = {"all": ["projects/admin.css", "projects/review.css"]}  # ratings summary; status, list
         js = ["projects/autocomplete_names.js"]  # the operator's autocomplete box gets a name
 
     list_filter = [
         "target_body",
         "phase",
         "state",
-        "review_state",
+        ReviewFilter,
         UnpublishedChangesFilter,
         "current_score__grade",
         "current_score__status",
@@ -166,6 +168,9 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
 
     def view_on_site(self, project):
         return public_url(project)
+
+    def get_queryset(self, request):
+        return with_standing(super().get_queryset(request))  # the list's standing, no query per row
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         request.sdgscore_saving_project = request.method == "POST" and object_id is not None
@@ -331,9 +336,10 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                 {
                     "project": project,
                     "line": change_line(changes) if changes else "",
-                    "draft": draft_html(project, changes),
+                    "draft": draft_html(project, changes, list_changes=False),  # the diff lists them
                     "refusal": refusal,
                     "digest": draft_digest(project),
+                    "diff": review_diff(project) if changes is not None else None,
                 }
             )
         return self._review_page(request, projects, rows, form, action="publish", title=_("Publish"))

@@ -65,11 +65,26 @@ class Methodology(models.Model):
     def title(self, language: str | None = None) -> str:
         return _localised(self.parameters.get("title", {}), language)
 
+    def clean(self):
+        super().clean()
+        self.check_parameters()
+
+    def check_parameters(self) -> None:
+        """A draft's parameters are checked whenever it is saved, naming the field ("parameters:
+        missing 'dimensions'"), so that a release never fails on them."""
+        from projects.services.methodology import parameter_problems  # the rules live there
+
+        if not self.is_published:
+            problems = parameter_problems(self.parameters, version=self.version)
+            if problems:
+                raise ValidationError({"parameters": problems})
+
     def save(self, *args, **kwargs):
         if self.pk and not self._state.adding:
             stored = Methodology.objects.filter(pk=self.pk).values_list("state", flat=True).first()
             if stored == PublicationState.PUBLISHED:
                 raise ValidationError(_("A published methodology version cannot be changed."))
+        self.check_parameters()
         if self._state.adding and self.drafted_by_id is None:
             actor = actors.current()
             self.drafted_by = actor.user if actor else None
@@ -103,6 +118,19 @@ class Criterion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name()}"
+
+    def clean(self):
+        """Level texts: one for each level 0–4, in both languages."""
+        from projects.services.methodology import level_texts_problem
+
+        super().clean()
+        errors = {}
+        for language in ("en", "ja"):
+            problem = level_texts_problem(getattr(self, f"levels_{language}"), language)
+            if problem:
+                errors[f"levels_{language}"] = problem
+        if errors:
+            raise ValidationError(errors)
 
     def name(self, language: str | None = None) -> str:
         return _localised({"en": self.name_en, "ja": self.name_ja}, language)

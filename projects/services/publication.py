@@ -234,6 +234,9 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
     ``digest`` is the ``draft_digest`` the reviewer previewed: when given and the draft moved
     since, PreviewOutdated. Raises PublicationRefused (with the reason) when the note is missing,
     the actor may not review it, or nothing changed since the last publication.
+
+    Allowed whatever the review state (services.review): four eyes is the gate, a submission
+    only puts the project in the reviewers' queue. Publishing ends the round (state: draft).
     """
     actor = actors.required("publication")
     note = _clean_note(project, note)
@@ -342,7 +345,7 @@ def project_withdraw(*, project: Project, note: str) -> Publication:
             review_state=ReviewState.DRAFT,
             updated_at=now,
         )
-    project.refresh_from_db(fields=["state", "publication", "updated_at"])
+    project.refresh_from_db(fields=["state", "publication", "review_state", "updated_at"])
     return publication
 
 

@@ -116,9 +116,14 @@ def test_the_preview_shows_the_change_line_and_the_published_and_draft_figures(
     figures = table(preview, "How the score would move")
     assert figures["net score"] == [f"{published.net_score:.1f}", f"{working.net_score:.1f}"]
     assert figures["grade"] == [published.grade, working.grade]
-    assert figures["status"] == [published.status, working.status]
+    assert figures["status"] == [published.get_status_display(), working.get_status_display()]
     assert figures["method"] == ["1.0", "1.0"]
-    assert table(preview, "Facts and ratings changed since the last publication") == {"S9.1": ["2", "4"]}
+    # the changes in full (review_diff.html; tests/admin/test_publish_diff.py), not summed up twice
+    diff = preview.find("table", class_="review-diff-ratings").find("tbody").find_all("tr")
+    assert [row.attrs["data-criterion"] for row in diff] == ["S9.1"]
+    level = diff[0].find("td", class_="review-diff-level")
+    assert [level.find("del").clean_text, level.find("ins").clean_text] == ["removed: 2", "added: 4"]
+    assert "Facts and ratings changed since the last publication" not in preview.clean_text
     assert tree.find("textarea", name="note")
     assert not preview.find_all(class_="errornote")  # the analyst edited, so this reviewer may publish
 

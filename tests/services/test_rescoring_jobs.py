@@ -617,9 +617,15 @@ def test_a_method_without_criteria_is_refused():
 
 def test_a_method_the_engine_refuses_is_refused_and_nothing_moves():
     make_world()
-    draft = new_method(caps={"risk_level_high": "Z", "severe_rating": "D"})
+    draft = new_method()
+    # Saving refuses such parameters now; a draft stored before that check is still refused.
+    parameters = {**draft.parameters, "caps": {"risk_level_high": "Z", "severe_rating": "D"}}
+    Methodology.objects.filter(pk=draft.pk).update(parameters=parameters)
+    draft.refresh_from_db()
     assessments = Assessment.objects.count()
-    with pytest.raises(MethodRefused, match=r"^Method 1\.1 cannot score: cap 'Z' is not a grade$"):
+    with pytest.raises(
+        MethodRefused, match=r"^Method 1\.1 cannot be released: parameters: cap 'Z' is not a grade$"
+    ):
         release_as_administrator(methodology=draft)
     draft.refresh_from_db()
     assert draft.state == "draft" and methodology_current().version == "1.0"
