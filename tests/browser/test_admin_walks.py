@@ -351,11 +351,40 @@ def test_admin_walk_administrator_drafts_and_releases_a_method(admin_page, live_
         f"method {data['from']}",
         lambda: page.locator(f"#result_list a[href$='/{current.pk}/change/']").first.click(),
     )
-    walk.step(f"draft {data['version']} from {data['from']}", todo="drafting a method version in the admin")
-    walk.step(f"change {data['weight']['criterion']}'s weight", todo="editing a draft method version")
-    walk.step("preview the new scores", todo="the method release preview")
-    walk.step("a second administrator releases it", todo="release by a second administrator")
+    walk.step(f"draft {data['version']} from {data['from']}", lambda: draft_from(page, data["version"]))
+    draft = Methodology.objects.get(version=data["version"])
+    assert draft.criteria.count() == current.criteria.count() and draft.drafted_by == administrator
+    walk.step(f"change {data['weight']['criterion']}'s weight", lambda: change_weight(page, data["weight"]))
+    assert draft.criteria.get(code=data["weight"]["criterion"]).weight == int(data["weight"]["weight"])
+    walk.step("preview the new scores", lambda: page.locator("a[href$='/release/']").first.click())
+    expect(page.locator("input[type=submit]")).to_have_count(0)  # the drafter may not release
+
+    second = role_user("administrator", username="second-administrator")
+    walk.page = admin_page(second, lang)
+    walk.step(
+        "a second administrator previews it",
+        lambda: walk.page.goto(f"/admin/projects/methodology/{draft.pk}/release/"),
+    )
+    walk.step("and releases it", lambda: walk.page.locator("#content form input[type=submit]").click())
+    draft.refresh_from_db()
+    assert draft.is_published and draft.released_by == second
     walk.finish()
+
+
+def draft_from(page, version: str) -> None:
+    page.locator("a[href$='/draft/']").first.click()
+    page.locator("#id_version").fill(version)
+    page.locator("#content form input[type=submit]").click()
+    expect(page.locator(".messagelist .success")).to_have_count(1)
+
+
+def change_weight(page, change: dict) -> None:
+    """On the draft's page: the criterion's stacked row found by its code, its weight, saved."""
+    code_input = page.locator(f"input[name$='-code'][value='{change['criterion']}']")
+    prefix = code_input.get_attribute("name").removesuffix("-code")
+    page.locator(f"[name='{prefix}-weight']").fill(change["weight"])
+    page.locator("input[name=_continue]").click()
+    expect(page.locator(".messagelist .success")).to_have_count(1)
 
 
 def test_admin_walk_upload_a_file_with_a_dry_run(admin_page, demo_site, lang):
