@@ -194,9 +194,10 @@ def test_an_admin_edit_of_a_fact_waits_and_the_reviewer_sees_it_in_the_preview(c
     reviewer.groups.add(Group.objects.get(name="reviewer"))
     client.force_login(reviewer)
     preview = parse(client.get(f"/admin/projects/project/{project.pk}/publish/").content)
+    facts = preview.find("table", class_="review-diff-facts")  # projects/admin/review_diff.py
     rows = {
         row.find("th").clean_text: [cell.clean_text for cell in row.find_all("td")]
-        for row in preview.find_all("tr")
-        if row.find("th") and row.find_all("td")
+        for row in facts.find("tbody").find_all("tr")
     }
-    assert rows["summary"] == ["A test project.", "Now drilling at the south pole."]
+    assert rows["Summary (English)"][:2] == ["removed: A test project.", "added: Now drilling at the south pole."]
+    assert rows["Summary (English)"][2].startswith("admin-analyst via admin")
