@@ -199,5 +199,6 @@ def test_an_admin_edit_of_a_fact_waits_and_the_reviewer_sees_it_in_the_preview(c
         row.find("th").clean_text: [cell.clean_text for cell in row.find_all("td")]
         for row in facts.find("tbody").find_all("tr")
     }
-    assert rows["Summary (English)"][:2] == ["removed: A test project.", "added: Now drilling at the south pole."]
-    assert rows["Summary (English)"][2].startswith("admin-analyst via admin")
+    old, new, author = rows["Summary (English)"]
+    assert (old, new) == ("removed: A test project.", "added: Now drilling at the south pole.")
+    assert author.startswith("admin-analyst via admin")
