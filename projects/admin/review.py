@@ -15,7 +15,13 @@ from projects.models import Change, Project, ReviewEvent, ReviewState
 from projects.models.changes import EDITS, REVIEWS
 from projects.models.reviews import MAX_COMMENT
 from projects.services.publication import REVIEWER_PERMISSION
-from projects.services.review import ReviewRefused, project_return, project_submit, returned_to
+from projects.services.review import (
+    ReviewRefused,
+    last_submitter_id,
+    project_return,
+    project_submit,
+    returned_to,
+)
 
 COMMENTS_SHOWN = 10
 
@@ -92,7 +98,12 @@ def status_context(request, project: Project) -> dict:
         "can_submit": state != ReviewState.SUBMITTED
         and something_to_review
         and request.user.has_perm("projects.change_project"),
-        "can_return": state == ReviewState.SUBMITTED and is_reviewer,
+        # Not to the reviewer who submitted it: services.review would refuse (four eyes).
+        "can_return": state == ReviewState.SUBMITTED
+        and is_reviewer
+        and last_submitter_id(project) != request.user.pk,
+        # The publish page previews the diff and says when four eyes refuse this reviewer.
+        "can_publish": is_reviewer and something_to_review,
         "max_comment": MAX_COMMENT,
         # A refused step's comment, back in its box once (see _step_view).
         "submit_comment": request.session.pop(_kept_key(project.pk, "submit"), ""),

@@ -10,7 +10,7 @@ from projects import actors
 from projects.models import Project, ReviewEvent, ReviewState
 from tests.support.actors import publish_as_reviewer
 
-from .pages import LIST_URL, change_url, imported, parse, ratings
+from .pages import LIST_URL, change_url, imported, parse, publish_via, ratings
 
 pytestmark = pytest.mark.django_db
 
@@ -239,3 +239,28 @@ def test_returned_to_you_lists_exactly_your_returned_work(client, analyst, revie
     assert "Returned to you: 1" in link.clean_text
     table = parse(client.get(link.attrs["href"]).content).find("table", id="result_list")
     assert [th.clean_text for th in table.find_all("th", class_="field-name")] == ["Alpha Lunar Ice"]
+
+
+def test_a_reviewer_reviews_and_publishes_from_the_status_block(client, analyst, reviewer, project):
+    submit_in_the_admin(client, analyst, project, "Ready.")
+    assert not parse(client.get(change_url(project)).content).find_all(class_="project-review-publish")
+    client.force_login(reviewer)
+    link = parse(client.get(change_url(project)).content).find(class_="project-review-publish").find("a")
+    assert link.clean_text == "Review and publish…"
+    page = publish_via(client, link.attrs["href"], {"note": "Reviewed."}, follow=True)
+    assert "1 project published." in page.content.decode()
+    published = Project.objects.get(pk=project.pk)
+    assert (published.state, published.review_state) == ("published", ReviewState.DRAFT)
+    # Nothing left to review: neither the link nor the submit form until the next edit.
+    status = parse(client.get(change_url(project)).content).find(class_="project-status")
+    assert not status.find_all(class_="project-review-publish") and not status.find_all(id="submit-comment")
+
+
+def test_a_reviewer_is_not_offered_to_return_their_own_submission(client, reviewer, project):
+    submit_in_the_admin(client, reviewer, project, "Submitted by a reviewer.")
+    page = parse(client.get(change_url(project)).content)
+    assert not page.find_all("form", action=f"/admin/projects/project/{project.pk}/return/")
+    second = member("tanaka", "reviewer")
+    client.force_login(second)
+    page = parse(client.get(change_url(project)).content)
+    assert page.find("form", action=f"/admin/projects/project/{project.pk}/return/")
