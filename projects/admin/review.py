@@ -23,8 +23,6 @@ from projects.services.review import (
     returned_to,
 )
 
-COMMENTS_SHOWN = 10
-
 
 def _kept_key(project_id: int, step: str) -> str:
     return f"review-comment-{project_id}-{step}"
@@ -94,7 +92,9 @@ def status_context(request, project: Project) -> dict:
         "unpublished": unpublished,
         "review_state": state,
         "review_state_label": ReviewState(state).label if state != ReviewState.DRAFT else "",
-        "events": list(ReviewEvent.objects.filter(project=project)[:COMMENTS_SHOWN]),
+        # Every step, newest first: the comments are the review's record (one query; a project
+        # sees a few rounds a year).
+        "events": list(ReviewEvent.objects.filter(project=project)),
         "can_submit": state != ReviewState.SUBMITTED
         and something_to_review
         and request.user.has_perm("projects.change_project"),

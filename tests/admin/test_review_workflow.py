@@ -264,3 +264,15 @@ def test_a_reviewer_is_not_offered_to_return_their_own_submission(client, review
     client.force_login(second)
     page = parse(client.get(change_url(project)).content)
     assert page.find("form", action=f"/admin/projects/project/{project.pk}/return/")
+
+
+def test_every_comment_of_every_round_stays_on_the_page(client, analyst, reviewer, project):
+    for round_ in range(1, 7):  # six rounds: twelve steps
+        submit_in_the_admin(client, analyst, project, f"Round {round_}: ready.")
+        client.force_login(reviewer)
+        client.post(f"/admin/projects/project/{project.pk}/return/", {"comment": f"Round {round_}: sources."})
+    client.force_login(analyst)
+    history = parse(client.get(change_url(project)).content).find(class_="project-review-history")
+    steps = [item.clean_text for item in history.find_all("li")]
+    assert len(steps) == 12
+    assert "Round 6: sources." in steps[0] and "Round 1: ready." in steps[-1]
