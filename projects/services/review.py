@@ -5,6 +5,10 @@ sets the state back). One place for every channel — admin, shell, tasks.
 The workflow is the reviewers' queue, not a gate: publishing stays open from any state, because
 who may publish is already decided by the four-eyes rule from provenance (a reviewer who changed
 nothing since the last review). A reviewer returns only what someone else submitted.
+
+The steps are kept as ReviewEvents (author, name, channel, time, comment), not in the editorial
+log (models.changes): they change nothing of the record, and that log's kinds are what four eyes
+and "unpublished changes" read.
 """
 
 from django.core.exceptions import ValidationError
