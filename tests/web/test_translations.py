@@ -30,14 +30,27 @@ def po_entries() -> dict[str, tuple[str, bool]]:
         parts: dict[str, str] = {}
         current = None
         for line in block.splitlines():
-            match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[0\])?) (".*")$', line)
+            match = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[0\])?) (".*")$', line)
             if match:
                 current = match.group(1).replace("[0]", "")
                 parts[current] = ast.literal_eval(match.group(2))
             elif line.startswith('"') and current:
                 parts[current] += ast.literal_eval(line)
-        if parts.get("msgid"):
+        if parts.get("msgid") and "msgctxt" not in parts:
             entries[parts["msgid"]] = (parts.get("msgstr", ""), fuzzy)
+    return entries
+
+
+def po_entries_in_context() -> dict[tuple[str, str], tuple[str, bool]]:
+    """(msgctxt, msgid) -> (msgstr, fuzzy) for the entries with a context (pgettext)."""
+    entries = {}
+    for block in PO_FILE.read_text(encoding="utf-8").split("\n\n"):
+        context = re.search(r'^msgctxt (".*")$', block, re.M)
+        msgid = re.search(r'^msgid (".*")$', block, re.M)
+        msgstr = re.search(r'^msgstr(?:\[0\])? (".*")$', block, re.M)
+        if context and msgid and msgstr:
+            key = (ast.literal_eval(context.group(1)), ast.literal_eval(msgid.group(1)))
+            entries[key] = (ast.literal_eval(msgstr.group(1)), "#, fuzzy" in block)
     return entries
 
 
@@ -86,4 +99,7 @@ def test_compiled_catalogue_matches_the_po_file():
         for msgid, (msgstr, fuzzy) in po_entries().items():
             if msgstr and not fuzzy and "%(counter)s" not in msgid and translation.gettext(msgid) != msgstr:
                 stale.append(msgid)
+        for (context, msgid), (msgstr, fuzzy) in po_entries_in_context().items():
+            if msgstr and not fuzzy and "%(" not in msgid and translation.pgettext(context, msgid) != msgstr:
+                stale.append(f"{context}: {msgid}")
     assert stale == [], "recompile: msgfmt -o locale/ja/LC_MESSAGES/django.mo locale/ja/LC_MESSAGES/django.po"
