@@ -32,7 +32,6 @@ from .review import (
     ReviewFilter,
     UnpublishedChangesFilter,
     draft_card,
-    public_url,
     published_card,
     review_urls,
     standing,
@@ -166,8 +165,8 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
             context["status"] = status_context(request, obj)  # first on the page
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def view_on_site(self, project):
-        return public_url(project)
+    # The status line links the public page (admin/review.py public_url); no second button.
+    view_on_site = False
 
     def get_queryset(self, request):
         return with_standing(super().get_queryset(request))  # the list's standing, no query per row

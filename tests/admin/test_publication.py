@@ -198,15 +198,17 @@ def test_an_analyst_cannot_open_or_post_the_publish_page(client, alpha, analyst)
 
     assert client.get(publish_url(alpha)).status_code == 403
     assert publish_via(client, publish_url(alpha), {"note": "Looks fine to me."}).status_code == 403
-    assert "Publish…" not in ProjectPage.of(client.get(change_url(alpha))).tree.clean_text
+    assert "publish…" not in ProjectPage.of(client.get(change_url(alpha))).tree.clean_text
     assert alpha.publications.count() == 1
 
 
-def test_a_reviewer_sees_the_publish_link_on_the_change_page(client, alpha, reviewer):
+def test_a_reviewer_sees_one_publish_link_on_the_change_page(client, alpha, reviewer, analyst):
+    edit_in_the_admin(client, analyst, alpha)  # something to publish
     client.force_login(reviewer)
     tree = ProjectPage.of(client.get(change_url(alpha))).tree
-    links = [a.attrs.get("href") for a in tree.find_all("a") if a.clean_text == "Publish…"]
+    links = [a.attrs.get("href") for a in tree.find_all("a") if a.attrs.get("href") == publish_url(alpha)]
     assert links == [publish_url(alpha)]
+    assert "Review and publish…" in tree.find(class_="project-status").clean_text
 
 
 def test_the_change_page_shows_unpublished_changes_and_the_rating_move(client, alpha, analyst):

@@ -152,6 +152,8 @@ def test_a_published_project_links_to_its_public_page(client, analyst, project):
     page = parse(client.get(change_url(project)).content)
     link = page.find(class_="project-status-line").find("a")
     assert link.attrs["href"] == "/en/projects/alpha/"
+    everywhere = [a for a in page.find_all("a") if a.attrs.get("href") == "/en/projects/alpha/"]
+    assert everywhere == [link]  # one "View on site", not a second button in the object tools
     assert client.get(link.attrs["href"]).status_code == 200
 
 
