@@ -31,6 +31,9 @@ class OperatorAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "country", "kind", "project_count", "unpublished_changes"]
     list_filter = ["kind", "country"]
     search_fields = ["name"]
+    # Explicit: the project count's GROUP BY drops Meta.ordering, and the project form's operator
+    # search (autocomplete) lists through this queryset too.
+    ordering = ["name"]
     actions = ["publish"]
 
     class Media:

@@ -143,3 +143,15 @@ def test_changing_an_operator_country_to_lower_case_keeps_the_stored_code(admin_
     assert field_errors(parse(response.content), "country")
     operator.refresh_from_db()
     assert operator.country == "US"
+
+
+def test_the_operator_search_on_the_project_form_lists_names_in_order(admin_client):
+    for name in ["Zeta Mining", "Alpha Regolith", "Mu Ice Works", "Beta Metals"]:
+        Operator.objects.create(name=name, country="JP", kind="company")
+    response = admin_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "projects", "model_name": "project", "field_name": "operator", "term": "a"},
+    )
+    assert response.status_code == 200
+    names = [result["text"] for result in response.json()["results"]]
+    assert names == sorted(names) and "Alpha Regolith" in names and "Zeta Mining" in names
