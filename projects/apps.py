@@ -1,6 +1,9 @@
+from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPConfig
+from django_tasks_db.apps import TasksAppConfig as TasksDatabaseConfig
 
 
 class ProjectsConfig(AppConfig):
@@ -34,3 +37,30 @@ class SdgscoreAdminConfig(admin_apps.AdminConfig):
 
     default = False
     default_site = "projects.admin_site.SdgscoreAdminSite"
+
+
+# Other apps' admin sections under names an analyst reads, in both languages (Django's documented
+# way to rename an app: subclass its config and list the subclass in INSTALLED_APPS).
+
+
+class LockoutsConfig(AxesConfig):
+    default = False
+    verbose_name = _("Login lockouts")
+
+
+class AuthenticatorsConfig(TOTPConfig):
+    default = False
+    verbose_name = _("Two-factor authentication")
+
+    def ready(self):
+        super().ready()
+        # django-otp names the model with plain strings, out of any catalogue's reach; lazy
+        # translations read the same in English, so no migration sees a change.
+        meta = self.get_model("TOTPDevice")._meta
+        meta.verbose_name = _("authenticator app")
+        meta.verbose_name_plural = _("authenticator apps")
+
+
+class BackgroundTasksConfig(TasksDatabaseConfig):
+    default = False
+    verbose_name = _("Background tasks")

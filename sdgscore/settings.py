@@ -82,12 +82,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
-    "axes",
+    "projects.apps.LockoutsConfig",  # axes
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "projects.apps.AuthenticatorsConfig",  # django_otp.plugins.otp_totp
     "django_otp.plugins.otp_static",  # recovery codes
     "django_tasks",
-    "django_tasks_db",
+    "projects.apps.BackgroundTasksConfig",  # django_tasks_db
     "projects",
     "auditlog",  # after projects, whose templates restyle auditlog's history page for the CSP
 ]

@@ -37,3 +37,9 @@ AXES = [
     gettext_noop("Not set"),
     gettext_noop("Attempt Remaining"),
 ]
+
+# django-tasks' database backend marks its model names but ships no Japanese.
+TASKS = [
+    gettext_noop("Task Result"),
+    gettext_noop("Task Results"),
+]

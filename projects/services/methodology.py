@@ -9,6 +9,7 @@ from collections import Counter
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from projects import actors, scoring
 from projects.freshness import site_changed
@@ -53,20 +54,30 @@ def release_refusal(*, methodology: Methodology, user) -> str | None:
     """Why ``user`` may not release the version now (None when they may): releasing is for
     administrators other than its drafter, and only a version that passes every check."""
     if not user.has_perm("projects.publish_methodology"):
-        return f"Method {methodology.version}: releasing a method is for administrators."
+        return _("Method %(version)s: releasing a method is for administrators.") % {
+            "version": methodology.version
+        }
     if methodology.drafted_by_id is not None and methodology.drafted_by_id == user.pk:
-        return f"Method {methodology.version}: you drafted it; another administrator must release it."
+        return _("Method %(version)s: you drafted it; another administrator must release it.") % {
+            "version": methodology.version
+        }
     if methodology.is_published:
-        return f"Method {methodology.version} is published already."
+        return _("Method %(version)s is published already.") % {"version": methodology.version}
     if not methodology.criteria.exists():
-        return f"Method {methodology.version} has no criteria."
+        return _("Method %(version)s has no criteria.") % {"version": methodology.version}
     problems = methodology_problems(methodology)
     if problems:
-        return f"Method {methodology.version} cannot be released: {'; '.join(problems)}"
+        return _("Method %(version)s cannot be released: %(problems)s") % {
+            "version": methodology.version,
+            "problems": "; ".join(problems),
+        }
     try:
         method_spec(methodology)
     except (scoring.MethodError, ValueError) as exc:
-        return f"Method {methodology.version} cannot score: {exc}"
+        return _("Method %(version)s cannot score: %(problem)s") % {
+            "version": methodology.version,
+            "problem": exc,
+        }
     return None
 
 
@@ -233,8 +244,8 @@ def parameter_problems(parameters, *, version: str = "draft") -> list[str]:
     if any(b is None for b in risk_bounds) or _descending(risk_bounds[::-1], "risk_levels"):
         problems.append("parameters: risk_levels: the 'below' bounds must increase; only the last is null")
     for problem in (
-        _descending([low for _, low in method.grade_bands], "grades"),
-        _descending([low for _, low in method.confidence_bands], "confidence_levels"),
+        _descending([low for _grade, low in method.grade_bands], "grades"),
+        _descending([low for _grade, low in method.confidence_bands], "confidence_levels"),
     ):
         if problem:
             problems.append(problem)
@@ -340,14 +351,14 @@ def version_problem(version: str, *, source: Methodology) -> str | None:
     that versions read in the order they were made."""
     version = (version or "").strip()
     if not VERSION_FORMAT.match(version):
-        return f"version: {version!r} is not a version number like 1.1 or 2.0"
+        return _("version: %(version)r is not a version number like 1.1 or 2.0") % {"version": version}
     if Methodology.objects.filter(version=version).exists():
-        return f"version: {version} exists already"
+        return _("version: %(version)s exists already") % {"version": version}
     released = Methodology.objects.filter(state=PublicationState.PUBLISHED).values_list("version", flat=True)
     later_than = [other for other in [source.version, *released] if VERSION_FORMAT.match(other)]
     latest = max(later_than, key=version_key, default=None)
     if latest is not None and version_key(version) <= version_key(latest):
-        return f"version: must come after {latest}"
+        return _("version: must come after %(latest)s") % {"latest": latest}
     return None
 
 
@@ -359,7 +370,9 @@ def methodology_draft_from(*, source: Methodology, version: str) -> Methodology:
     way to draft from a version, whatever the channel (admin button, shell)."""
     actor = actors.required("method drafting")
     if not actor.user.has_perm("projects.add_methodology"):
-        raise MethodRefused(f"Method {source.version}: drafting a method is for administrators.")
+        raise MethodRefused(
+            _("Method %(version)s: drafting a method is for administrators.") % {"version": source.version}
+        )
     version = (version or "").strip()
     problem = version_problem(version, source=source)
     if problem:
@@ -377,7 +390,7 @@ def methodology_draft_from(*, source: Methodology, version: str) -> Methodology:
                 for item in criteria_of(source).values(*COPIED_CRITERION_FIELDS)
             )
     except IntegrityError:  # another drafter took the number in between
-        raise MethodRefused(f"version: {version} exists already") from None
+        raise MethodRefused(_("version: %(version)s exists already") % {"version": version}) from None
     return draft
 
 
@@ -437,9 +450,9 @@ def release_preview(*, methodology: Methodology) -> dict:
         moves[(before.grade if before else NO_GRADE, after.grade)] += 1
         if before is None or scoring.round_half_up(before.net, 1) != scoring.round_half_up(after.net, 1):
             net_changes += 1
-    order = [grade for grade, _ in draft.grade_bands]
+    order = [grade for grade, _low in draft.grade_bands]
     if now_spec is not None:
-        order += [grade for grade, _ in now_spec.grade_bands if grade not in order]
+        order += [grade for grade, _low in now_spec.grade_bands if grade not in order]
 
     def rank(grade):
         return order.index(grade) if grade in order else len(order)

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from projects import actors
 from projects.freshness import site_changed
@@ -51,9 +52,11 @@ REVIEWER_PERMISSION = "projects.publish_project"
 def review_refusal(*, project: Project, user) -> str | None:
     """Why ``user`` may not publish or withdraw the project now (None when they may)."""
     if not user.has_perm(REVIEWER_PERMISSION):
-        return f"{project.name}: publishing and withdrawing are for reviewers."
+        return _("%(name)s: publishing and withdrawing are for reviewers.") % {"name": project.name}
     if user.pk in editors_since_review(project.pk):
-        return f"{project.name}: you changed it since its last review; another reviewer must do it."
+        return _("%(name)s: you changed it since its last review; another reviewer must do it.") % {
+            "name": project.name
+        }
     return None
 
 
@@ -66,13 +69,18 @@ def _check_reviewer(project: Project, actor: actors.Actor) -> None:
 def _clean_note(project: Project, note: str) -> str:
     note = (note or "").strip()
     if not note:
-        raise PublicationRefused(f"{project.name}: note: say why; a note is required.")
+        raise PublicationRefused(_("%(name)s: note: say why; a note is required.") % {"name": project.name})
     if len(note) > MAX_NOTE:
-        raise PublicationRefused(f"{project.name}: note: at most {MAX_NOTE} characters, not {len(note)}.")
+        raise PublicationRefused(
+            _("%(name)s: note: at most %(limit)d characters, not %(length)d.")
+            % {"name": project.name, "limit": MAX_NOTE, "length": len(note)}
+        )
     try:  # the field's own rules (visible text): what is stored is what a backup restores
         Publication._meta.get_field("note").run_validators(note)
     except ValidationError as invalid:
-        raise PublicationRefused(f"{project.name}: note: {' '.join(invalid.messages)}") from None
+        raise PublicationRefused(
+            _("%(name)s: note: %(problem)s") % {"name": project.name, "problem": " ".join(invalid.messages)}
+        ) from None
     return note
 
 
@@ -246,12 +254,14 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
         _check_reviewer(locked, actor)
         if digest is not None and digest != draft_digest(locked):
             raise PreviewOutdated(
-                f"{project.name}: it changed after your preview; look at the new preview before publishing."
+                _("%(name)s: it changed after your preview; look at the new preview before publishing.")
+                % {"name": project.name}
             )
         card = project_rescore(project_id=project.pk)
         if card is None:
             raise PublicationRefused(
-                f"{project.name}: no method is published, so there is no card to publish."
+                _("%(name)s: no method is published, so there is no card to publish.")
+                % {"name": project.name}
             )
         ratings = ratings_snapshot(project_id=project.pk, methodology=card.methodology)
         previous = (
@@ -268,7 +278,8 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
             and _content(previous.frozen_ratings) == _content(ratings)
         ):
             raise NothingToPublish(
-                f"{project.name}: nothing changed since publication #{previous.number}; nothing to publish."
+                _("%(name)s: nothing changed since publication #%(number)d; nothing to publish.")
+                % {"name": project.name, "number": previous.number}
             )
         now = timezone.now()
         publication = _review(
@@ -313,7 +324,9 @@ def project_withdraw(*, project: Project, note: str) -> Publication:
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
         if locked.state != PublicationState.PUBLISHED or locked.publication_id is None:
-            raise PublicationRefused(f"{project.name}: it is not published; there is nothing to withdraw.")
+            raise PublicationRefused(
+                _("%(name)s: it is not published; there is nothing to withdraw.") % {"name": project.name}
+            )
         _check_reviewer(locked, actor)
         previous = Publication.objects.select_related("score", "ratings_of").get(pk=locked.publication_id)
         now = timezone.now()
@@ -384,16 +397,18 @@ def operator_publish(*, operator: Operator, note: str) -> dict:
     actor = actors.required("publication of an operator")
     note = (note or "").strip()
     if not note:
-        raise PublicationRefused(f"{operator.name}: note: say why; a note is required.")
+        raise PublicationRefused(_("%(name)s: note: say why; a note is required.") % {"name": operator.name})
     with transaction.atomic():
         locked = Operator.objects.select_for_update().get(pk=operator.pk)
         if not actor.user.has_perm(REVIEWER_PERMISSION):
-            raise PublicationRefused(f"{locked.name}: publishing is for reviewers.")
+            raise PublicationRefused(_("%(name)s: publishing is for reviewers.") % {"name": locked.name})
         if actor.user.pk in operator_editors_since_review(locked.pk):
-            raise PublicationRefused(f"{locked.name}: you changed it; another reviewer must publish it.")
+            raise PublicationRefused(
+                _("%(name)s: you changed it; another reviewer must publish it.") % {"name": locked.name}
+            )
         pending = locked.pending_facts or {}
         if not pending:
-            raise NothingToPublish(f"{locked.name}: no unpublished changes.")
+            raise NothingToPublish(_("%(name)s: no unpublished changes.") % {"name": locked.name})
         moved = {field: {"from": getattr(locked, field), "to": value} for field, value in pending.items()}
         Operator.objects.filter(pk=locked.pk).update(**pending, pending_facts={})
         Project.objects.filter(operator_id=locked.pk).update(updated_at=timezone.now())  # for syncs

@@ -150,3 +150,19 @@ def test_validation_messages_follow_the_language(admin_client):
     )
     assert page.status_code == 200
     assert "実在する大文字2文字の国コード" in page.content.decode()
+
+
+def test_other_apps_sections_on_the_index_read_in_both_languages(admin_client):
+    def sections(client):
+        tree = parse(client.get("/admin/").content)
+        apps = {caption.clean_text for caption in tree.find_all("caption")}
+        models = {th.clean_text for th in tree.find_all("th", scope="row")}
+        return apps, models
+
+    apps, models = sections(admin_client)
+    assert {"Login lockouts", "Two-factor authentication", "Background tasks"} <= apps
+    assert {"Authenticator apps", "Task Results"} <= models
+    apps, models = sections(in_japanese(admin_client))
+    assert {"ログインのロックアウト", "二要素認証", "バックグラウンドタスク"} <= apps
+    assert {"認証アプリ", "タスク結果"} <= models
+    assert not {"Axes", "Otp_Totp", "Tasks Database Backend", "TOTP devices"} & (apps | models)

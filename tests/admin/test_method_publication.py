@@ -81,3 +81,9 @@ def test_publishing_a_published_version_is_refused_with_the_reason(client, metho
     text = publish(client, method).content.decode()
     assert "Method 1.0 is published already." in text
     assert not RescoreJob.objects.exists()
+
+
+def test_the_refusal_reads_in_japanese_for_an_administrator_reading_japanese(client, method):
+    client.force_login(member("admin2", "administrator"))
+    client.cookies["django_language"] = "ja"
+    assert "評価手法 1.0 はすでに公開されています。" in publish(client, method).content.decode()

@@ -292,3 +292,19 @@ def test_a_withdrawn_project_can_be_published_again_and_the_preview_says_so(clie
     assert refusals == []
     assert "Withdrawn: the public does not see this project" in preview.clean_text
     assert "1 project published." in messages_of(response)
+
+
+def test_the_refusal_reads_in_japanese_for_a_reviewer_reading_japanese(client, alpha, reviewer):
+    edit_in_the_admin(client, reviewer, alpha)
+    client.cookies["django_language"] = "ja"
+
+    preview = parse(client.get(publish_url(alpha)).content)
+    assert preview.find("p", class_="errornote").clean_text == (
+        "Alpha Lunar Ice：前回のレビュー以降にあなたが変更しています。別のレビュアーが行う必要があります。"
+    )
+    response = publish_via(client, publish_url(alpha), {"note": "自分の再評価です。"}, follow=True)
+    assert (
+        "Alpha Lunar Ice：前回のレビュー以降にあなたが変更しています。別のレビュアーが行う必要があります。"
+        in messages_of(response)
+    )
+    assert alpha.publications.count() == 1
