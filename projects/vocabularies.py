@@ -1,4 +1,4 @@
-"""The controlled vocabularies of the interchange format (METHODOLOGY.md §6), as model choices."""
+"""The controlled vocabularies of the interchange format (docs/interchange.md), as model choices."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

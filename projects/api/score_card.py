@@ -1,4 +1,4 @@
-"""The score card's documented shape (METHODOLOGY.md §7) for the OpenAPI schema.
+"""The score card's documented shape (docs/scoring.md, "The served score card") for the OpenAPI schema.
 
 The card itself is stored and served as the engine produced it (projects.scoring.ScoreCard
 .as_dict); these serializers only describe it, field by field, so generated clients and the

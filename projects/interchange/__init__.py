@@ -1,3 +1,3 @@
-"""The interchange format "sdgscore.projects/1" (METHODOLOGY.md §6): validation, import, export."""
+"""The interchange format "sdgscore.projects/1" (docs/interchange.md): validation, import, export."""
 
 FORMAT = "sdgscore.projects/1"

@@ -215,7 +215,8 @@ class ScoreCard:
     confidence_label: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        """The served form (METHODOLOGY.md §7): values rounded to one decimal, coverage to two."""
+        """The served form (docs/scoring.md, "The served score card"): values rounded to one
+        decimal, coverage to two."""
         dimensions: dict[str, Any] = {}
         for key, dim in self.dimensions.items():
             served: dict[str, Any] = {
@@ -368,7 +369,7 @@ def _cap(method: Method, grade: str, cap: str) -> str:
 
 
 def score(method: Method, ratings: Iterable[Rating]) -> ScoreCard:
-    """Compute a project's score card under ``method`` (METHODOLOGY.md §4)."""
+    """Compute a project's score card under ``method`` (docs/scoring.md)."""
     by_code = validate_ratings(method, ratings)
     dimensions: dict[str, DimensionScore] = {}
     confidence_shares: list[Fraction] = []

@@ -11,7 +11,6 @@ from projects.models import Project
 
 GRADE_COLOURS = {"A": "#0b6b3a", "B": "#38761d", "C": "#8a6100", "D": "#b04a00", "E": "#b3261e"}
 NEUTRAL = "#555b61"
-LABEL_BACKGROUND = "#1f2933"
 PADDING = 8
 HEIGHT = 20
 

@@ -1,4 +1,4 @@
-"""A stored score card (METHODOLOGY.md §7 JSON) turned into what a page shows, in one language."""
+"""A stored score card (docs/scoring.md, "The served score card") as a page shows it, in one language."""
 
 from __future__ import annotations
 

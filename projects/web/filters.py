@@ -87,9 +87,6 @@ class RankingFilter(django_filters.FilterSet):
         return queryset
 
 
-FACETS = ("body", "phase", "grade", "debris", "equity")
-
-
 def rejected_values(filterset: RankingFilter) -> list[tuple[str, str]]:
     """(parameter label, value) for every value the filters did not understand."""
     rejected = []

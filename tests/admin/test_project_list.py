@@ -1,7 +1,7 @@
 """The project list: score columns, filters, search, a query count that does not grow, and
 the publish action.
 
-Projects (scores by hand from METHODOLOGY.md §4):
+Projects (scores by hand from docs/scoring.md):
     alpha   moon, demonstration, JP   all 25 at 2: every dimension 50 (elevated), N = 28.1, D
     beta    mars, concept, US         nothing rated: insufficient data, no grade
     gamma   near-Earth asteroid, prospecting, LU

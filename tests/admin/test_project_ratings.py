@@ -1,7 +1,7 @@
 """Rating a project in the admin: the rating sheet shows every criterion by dimension and saves
 all the changes of one page with one new score card.
 
-Expected scores are worked out by hand from METHODOLOGY.md §2–§4 (weights per dimension in spec
+Expected scores are worked out by hand from docs/scoring.md (weights per dimension in spec
 order: sdg7 3 2 2 1 2, sdg9 3 2 2 1 2, sdg12 2 3 2 2 2, debris 3 2 2 1 2, equity 2 3 2 1 2;
 a dimension rated r everywhere has value 25·r; N = I·(1 − R_debris/200)·(1 − R_equity/200)).
 """

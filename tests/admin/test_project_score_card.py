@@ -1,6 +1,6 @@
 """The score card on the project page: shown read-only, with the figures worked out by hand.
 
-The project used below (METHODOLOGY.md §2–§4):
+The project used below (docs/scoring.md):
 
     sdg7    all 4 (grade A) but S7.4 (w1) missing: value 100, low 25·36/10 = 90, high 100, coverage 0.9
     sdg9    all 4 (A): 100            sdg12   all 4 (A): 100

@@ -1,4 +1,4 @@
-"""Imported projects get exactly the scores METHODOLOGY.md §4 defines.
+"""Imported projects get exactly the scores docs/scoring.md defines.
 
 The reference below is written straight from the specification's formulas, independently of
 projects/scoring/engine.py, and every imported project's stored card is compared with it:

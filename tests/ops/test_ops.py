@@ -140,3 +140,10 @@ def test_deploy_check_is_clean_under_production_settings():
 def test_dev_admin_refuses_without_debug():
     with pytest.raises(CommandError, match="local development only"):
         call_command("dev_admin")
+
+
+def test_the_image_build_context_leaves_out_tests_benchmarks_and_proofs():
+    """The Dockerfile copies the whole context (COPY . .): what .dockerignore names stays out."""
+    ignored = {line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert {"tests", "bench", "proof", ".ci", ".env", ".git"} <= ignored
+    assert "COPY --chown=app:app . ." in (ROOT / "Dockerfile").read_text()

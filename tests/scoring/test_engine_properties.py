@@ -1,9 +1,9 @@
-"""Properties of scoring method 1.0 over random rating sets (METHODOLOGY.md §3–§4).
+"""Properties of scoring method 1.0 over random rating sets (docs/scoring.md).
 
 Each criterion is independently missing, not_applicable, or rated 0–4 with a random evidence
 grade. Besides the general properties (bounds, monotonicity, determinism, caps, status), the
-engine is compared with a small independent reading of the §4 formulas written here from the
-spec's tables, with the weights and parameters copied from METHODOLOGY.md (not from the method
+engine is compared with a small independent reading of the formulas written here from the
+spec's tables, with the weights and parameters copied from docs/scoring.md (not from the method
 fixture).
 """
 
@@ -22,7 +22,7 @@ from .method_fixture import METHOD_1_0
 
 METHOD = Method.from_dict(METHOD_1_0)
 
-# METHODOLOGY.md §2, in table order: code -> (dimension, weight)
+# docs/scoring.md, in table order: code -> (dimension, weight)
 SPEC_CRITERIA = {
     "S7.1": ("sdg7", 3),
     "S7.2": ("sdg7", 2),
@@ -130,7 +130,7 @@ def worse(grade: str, cap: str) -> str:
 
 
 def reference(states: dict) -> dict:
-    """METHODOLOGY.md §4, read independently of the engine."""
+    """docs/scoring.md, read independently of the engine."""
     dims = {}
     shares = []
     for key in ALL_DIMS:

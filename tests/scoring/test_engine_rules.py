@@ -1,4 +1,4 @@
-"""Worked examples of scoring method 1.0, each computed by hand from METHODOLOGY.md §1–§4, §7.
+"""Worked examples of scoring method 1.0, each computed by hand from docs/scoring.md.
 
 The expected numbers below come from the specification, not from running the engine. Every
 example writes out its arithmetic. Criterion weights, in the order of the spec's tables (the
