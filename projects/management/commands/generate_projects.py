@@ -19,6 +19,7 @@ from projects import scoring
 from projects.freshness import site_changed
 from projects.interchange.exporter import assessment_record
 from projects.models import Assessment, Operator, Project, Publication, ScoreCard
+from projects.models.operators import operator_slug
 from projects.selectors import criteria_of, methodology_current
 from projects.services.publication import changes_of, ratings_key, scored_parts
 from projects.services.rescoring import (
@@ -103,18 +104,17 @@ class Command(BaseCommand):
         )
 
     def _operators(self, rng) -> list[Operator]:
-        operators = []
+        # Written in bulk like the projects: benchmark data, no one's change to attribute.
+        wanted = {}
         for index in range(40):
             name = f"Synthetic Operator {index + 1:02d}"
-            operator, _ = Operator.objects.get_or_create(
-                name=name,
-                defaults={
-                    "country": COUNTRIES[index % len(COUNTRIES)],
-                    "kind": rng.choice(OperatorKind.values),
-                },
-            )
-            operators.append(operator)
-        return operators
+            kind = rng.choice(OperatorKind.values)  # drawn for each, as before: the same data
+            wanted[name] = Operator(name=name, country=COUNTRIES[index % len(COUNTRIES)], kind=kind)
+            wanted[name].slug = operator_slug(name, lambda slug: Operator.objects.filter(slug=slug).exists())
+        existing = {operator.name: operator for operator in Operator.objects.filter(name__in=wanted)}
+        Operator.objects.bulk_create([operator for name, operator in wanted.items() if name not in existing])
+        stored = {operator.name: operator for operator in Operator.objects.filter(name__in=wanted)}
+        return [stored[name] for name in wanted]
 
     def _chunk(self, rng, offset, size, operators, methodology, criteria, spec, *, publish: bool) -> None:
         now = timezone.now()
