@@ -1,5 +1,6 @@
 """HTTP hardening that concerns every request: response headers, request bodies sent in chunks,
-API keys in the query string, and idle admin sessions."""
+API keys in the query string, and idle admin sessions; and the session and sign-in middleware,
+kept to the requests they serve (PublicReadsSkip)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ import re
 import time
 from urllib.parse import unquote_plus
 
+from auditlog import middleware as _auditlog
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth import middleware as _auth
+from django.contrib.messages import middleware as _messages
+from django.contrib.sessions import middleware as _sessions
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django_otp import middleware as _otp
 
 # Browser features no page of the site uses, refused to it and to anything it might embed.
 PERMISSIONS_POLICY = ", ".join(
@@ -38,7 +44,6 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 PRIVATE = "private, no-store"
-_UNKNOWN = object()
 
 
 def _is_api(request) -> bool:
@@ -52,8 +57,7 @@ class ResponseHeadersMiddleware:
     response to a request with a write key (the only clients shown drafts), or with an
     Authorization header that did not turn out to be a read key (a refused key, or a request
     that ended before authentication): a shared cache must never keep them, and the client
-    need not either. Who the client was is left on the request by the API's read cache and rate
-    limit (``sdgscore_api_key``), which every authenticated API request passes.
+    need not either. Who the client was is what projects.api.access decided for the request.
     """
 
     def __init__(self, get_response):
@@ -63,8 +67,9 @@ class ResponseHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         if "HTTP_AUTHORIZATION" in request.META and _is_api(request):
-            api_key = getattr(request, "sdgscore_api_key", _UNKNOWN)
-            if api_key is _UNKNOWN or api_key is None or api_key.can_write:
+            from projects.api import access
+
+            if not access.read_only_client(request):
                 response["Cache-Control"] = PRIVATE
         return response
 
@@ -188,3 +193,49 @@ class SessionTimeoutMiddleware:
                 if seen is None or now - seen >= SEEN_RESOLUTION:
                     session[SEEN] = now
         return self.get_response(request)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions and sign-in where they serve
+
+
+class PublicReadsSkip:
+    """Mixin: the middleware is skipped for public reads, GET and HEAD requests under the API
+    (/api/) or a language prefix (/en/, /ja/): published data, the same for everyone, which no
+    session, signed-in user, message or audit context has any part in. Every other request (the
+    admin, every write, the language switch) goes through it as before.
+
+    Skipping is what keeps a public read from loading a session (a signed-in administrator's
+    cookie would otherwise cost a session query, a user query and a ``Vary: Cookie``) and from
+    any chance of writing one. CSRF protection and the axes middleware stay whole in MIDDLEWARE
+    for every request: they cost a public read next to nothing.
+    """
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.public_prefixes = ("/api/", *(f"/{code}/" for code, _name in settings.LANGUAGES))
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD") and request.path.startswith(self.public_prefixes):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class SessionMiddleware(PublicReadsSkip, _sessions.SessionMiddleware):
+    pass
+
+
+class AuthenticationMiddleware(PublicReadsSkip, _auth.AuthenticationMiddleware):
+    pass
+
+
+class OTPMiddleware(PublicReadsSkip, _otp.OTPMiddleware):
+    pass
+
+
+class MessageMiddleware(PublicReadsSkip, _messages.MessageMiddleware):
+    pass
+
+
+class AuditlogMiddleware(PublicReadsSkip, _auditlog.AuditlogMiddleware):
+    pass

@@ -12,61 +12,18 @@ Write-scope keys see drafts and are never served from it. ``RESPONSE_CACHE=0`` t
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 
 from projects.freshness import site_generation
-from projects.models import ApiKey
-from projects.models.api_keys import key_digest
 from projects.response_cache import cache_key, keepable, replay
 
-from .authentication import LAST_USED_RESOLUTION, MalformedKey, bearer_key
-from .throttling import client_ident, take
+from . import access
 
 PREFIX = "/api/v1/"
 NOT_CACHED = ("/api/v1/schema", "/api/v1/export/")  # the schema is static; exports stream
 SECONDS = 600
 DATE_PRECONDITIONS = ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_MATCH")
-
-
-_last_used_written: dict[int, float] = {}
-
-
-def _note_use(api_key: ApiKey) -> None:
-    """last_used_at, at most once a minute per key and process, as the DRF authentication does."""
-    now = time.monotonic()
-    if now - _last_used_written.get(api_key.pk, -3600.0) >= LAST_USED_RESOLUTION:
-        _last_used_written[api_key.pk] = now
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
-
-
-class _Invalid:
-    """A malformed, unknown, expired or revoked key: left to DRF for its 401."""
-
-
-INVALID = _Invalid()
-
-
-def _read_key(request, generation: int) -> ApiKey | _Invalid | None:
-    """The request's usable key (None without one), as ApiKeyAuthentication finds it; looked up
-    once per generation and key (cached under the key's digest, never the key itself)."""
-    try:
-        raw = bearer_key(request)
-    except MalformedKey:
-        return INVALID
-    if raw is None:
-        return None
-    key_cache = f"api:key:{generation}:{key_digest(raw)}"
-    record = cache.get(key_cache)
-    if record is None:
-        record = ApiKey.find(raw) or INVALID
-        cache.set(key_cache, record, 60)
-    if isinstance(record, _Invalid) or not record.is_usable:  # expired since it was cached
-        return INVALID
-    return record
 
 
 def _current(request, generation: int) -> bool:
@@ -91,16 +48,13 @@ class ApiReadCacheMiddleware:
             return self.get_response(request)
         host = request.get_host()  # DisallowedHost (400) for a host not in ALLOWED_HOSTS
         generation = site_generation().number
-        api_key = _read_key(request, generation)
-        if api_key is INVALID or (api_key is not None and api_key.can_write):
-            return self.get_response(request)  # DRF answers (401), or shows drafts (write keys)
-        request.sdgscore_api_key = api_key  # a read key, or none: public data (projects.middleware)
-        if api_key is not None:
-            _note_use(api_key)
-        ident, rate = client_ident(request, api_key)
-        wait = take(ident, rate)
-        request.sdgscore_throttle_counted, request.sdgscore_throttle_wait = True, wait
-        if wait is not None:
+        try:
+            api_key = access.client(request, generation=generation)
+        except access.InvalidKey:
+            return self.get_response(request)  # DRF answers 401
+        if api_key is not None and api_key.can_write:
+            return self.get_response(request)  # shows drafts: never from this cache
+        if access.admit(request) is not None:
             return self.get_response(request)  # DRF answers 429 with its problem document
         key = cache_key(
             f"api:read:{generation}",

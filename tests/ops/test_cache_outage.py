@@ -9,7 +9,7 @@ import redis
 from django.core.cache import cache
 
 from projects import cache_backend
-from projects.api import throttling
+from projects.api import rates
 from tests.api import conftest as api_fixtures
 
 published, read_key, write_key = api_fixtures.published, api_fixtures.read_key, api_fixtures.write_key
@@ -35,7 +35,7 @@ def redis_cache(location: str) -> dict:
 def _fresh_breakers():
     """Each test sees the outage begin: no breaker left open, no warning already logged."""
     cache_backend._breakers.clear()
-    throttling._warn_unlimited.reset()
+    rates._warn_unlimited.reset()
     yield
     cache_backend._breakers.clear()
 
