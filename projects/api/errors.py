@@ -9,6 +9,7 @@ from rest_framework import exceptions
 from rest_framework.views import exception_handler
 
 from projects.interchange.schema import field_errors
+from projects.services.errors import Conflict, InvalidInput
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -22,9 +23,21 @@ def problem(status: int, detail: str, *, instance: str = "", errors: list | None
     return body
 
 
+class ConflictError(exceptions.APIException):
+    """A services' Conflict (services.errors), as the API answers it."""
+
+    status_code = 409
+    default_code = "conflict"
+
+
 def problem_exception_handler(exc, context):
-    """DRF's handler, with every error reshaped as a problem document."""
-    if isinstance(exc, Http404):
+    """DRF's handler, with every error reshaped as a problem document; the services' refusals
+    (services.errors) answered as the client's input (400) or a conflict (409)."""
+    if isinstance(exc, InvalidInput):
+        exc = exceptions.ValidationError(exc.errors)
+    elif isinstance(exc, Conflict):
+        exc = ConflictError(str(exc), exc.code)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

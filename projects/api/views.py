@@ -21,10 +21,11 @@ from rest_framework.response import Response
 from projects import actors, routing
 from projects.filters import ProjectFilter
 from projects.interchange.exporter import FormulaSafeWriter, project_record, projects_export
+from projects.interchange.records import json_object, project_validate_record
 from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
 from projects.selectors import criteria_of, methodology_current, publication_history, published_assessments
 from projects.services.projects import assessment_set
-from projects.services.writes import json_object, project_save_record, project_validate_record
+from projects.services.writes import project_save_record
 from projects.vocabularies import PublicationState
 
 from . import serializers as api

@@ -11,6 +11,7 @@ from datetime import UTC
 
 from projects.models import Operator, Project
 from projects.selectors import methodology_current, project_list_for_export
+from projects.services.publication import assessment_record
 from projects.vocabularies import PublicationState
 
 from . import FORMAT
@@ -106,21 +107,6 @@ def published_facts(project: Project) -> dict:
 
 def _moment(value) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def assessment_record(assessment) -> dict:
-    item: dict = {"criterion": assessment.criterion.code}
-    if assessment.not_applicable:
-        item["not_applicable"] = True
-    else:
-        item["rating"] = assessment.level
-    if assessment.justification:
-        item["evidence"] = assessment.justification
-    if assessment.evidence_grade:
-        item["evidence_grade"] = assessment.evidence_grade
-    if assessment.source_url:
-        item["source_url"] = assessment.source_url
-    return item
 
 
 def projects_export(*, published_only: bool = False, history: bool = False, pks=None) -> Iterator[str]:

@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 
 from projects import actors
 from projects.freshness import site_changed
-from projects.interchange.exporter import assessment_record
 from projects.models import Assessment, Methodology, Operator, Project, Publication, ScoreCard, SlugRedirect
 from projects.models.changes import Change, editors_since_review, operator_editors_since_review, record
 from projects.models.publications import MAX_NOTE
@@ -82,6 +81,23 @@ def _clean_note(project: Project, note: str) -> str:
             _("%(name)s: note: %(problem)s") % {"name": project.name, "problem": " ".join(invalid.messages)}
         ) from None
     return note
+
+
+def assessment_record(assessment) -> dict:
+    """A rating as a publication freezes it (and as the interchange format writes it): only
+    what is set, in a fixed key order."""
+    item: dict = {"criterion": assessment.criterion.code}
+    if assessment.not_applicable:
+        item["not_applicable"] = True
+    else:
+        item["rating"] = assessment.level
+    if assessment.justification:
+        item["evidence"] = assessment.justification
+    if assessment.evidence_grade:
+        item["evidence_grade"] = assessment.evidence_grade
+    if assessment.source_url:
+        item["source_url"] = assessment.source_url
+    return item
 
 
 def ratings_snapshot(*, project_id: int, methodology: Methodology) -> list[dict]:

@@ -17,11 +17,10 @@ from django.utils import timezone
 
 from projects import scoring
 from projects.freshness import site_changed
-from projects.interchange.exporter import assessment_record
 from projects.models import Assessment, Operator, Project, Publication, ScoreCard
 from projects.models.operators import operator_slug
 from projects.selectors import criteria_of, methodology_current
-from projects.services.publication import changes_of, ratings_key, scored_parts
+from projects.services.publication import assessment_record, changes_of, ratings_key, scored_parts
 from projects.services.rescoring import (
     CARD_COLUMNS,
     PUBLICATION_COLUMNS,
