@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from projects.interchange.importer import projects_import
 from projects.models import Project
 from tests.conftest import interchange, project_record, rated
+from tests.support.criteria import ALL_CODES
 
 VOID_TAGS = {
     "area",
@@ -31,15 +32,6 @@ VOID_TAGS = {
     "track",
     "wbr",
 }
-
-CODES = {
-    "sdg7": ("S7.1", "S7.2", "S7.3", "S7.4", "S7.5"),
-    "sdg9": ("S9.1", "S9.2", "S9.3", "S9.4", "S9.5"),
-    "sdg12": ("S12.1", "S12.2", "S12.3", "S12.4", "S12.5"),
-    "debris": ("D1", "D2", "D3", "D4", "D5"),
-    "equity": ("E1", "E2", "E3", "E4", "E5"),
-}
-ALL_CODES = [code for codes in CODES.values() for code in codes]
 
 
 # --- a minimal HTML tree --------------------------------------------------------------------

@@ -20,19 +20,13 @@ from projects.interchange.importer import projects_import
 from projects.models import Assessment, Change, Operator, Project, ScoreCard
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import publish_as_reviewer
+from tests.support.criteria import ALL_CODES
 
 from .pages import LIST_URL, form_data, parse
 
 pytestmark = pytest.mark.django_db
 
 IMPORT_URL = "/admin/projects/project/import/"
-ALL_CODES = [
-    *[f"S7.{i}" for i in range(1, 6)],
-    *[f"S9.{i}" for i in range(1, 6)],
-    *[f"S12.{i}" for i in range(1, 6)],
-    *[f"D{i}" for i in range(1, 6)],
-    *[f"E{i}" for i in range(1, 6)],
-]
 NEW_OPERATOR = {"name": "Beta Space", "country": "US", "kind": "company"}
 
 

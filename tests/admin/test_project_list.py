@@ -16,12 +16,11 @@ from django.utils import timezone
 from projects.interchange.importer import projects_import
 from projects.models import Project
 from tests.conftest import interchange, project_record
+from tests.support.criteria import RISK_CODES
 
 from .pages import LIST_URL, ProjectPage, parse, publish_via, ratings
 
 pytestmark = pytest.mark.django_db
-
-RISK_CODES = [f"D{i}" for i in range(1, 6)] + [f"E{i}" for i in range(1, 6)]
 
 
 def operator(name, country):

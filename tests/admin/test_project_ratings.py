@@ -15,11 +15,10 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from projects.models import Assessment, Change, Project, ScoreCard
+from tests.support.criteria import ALL_CODES, CODES, WEIGHTS
 
 from .pages import (
     ADD_URL,
-    ALL_CODES,
-    CODES,
     ProjectPage,
     SheetPage,
     errors_in,
@@ -34,13 +33,6 @@ from .pages import (
 pytestmark = pytest.mark.django_db
 
 METHOD_FILE = Path(__file__).resolve().parents[2] / "projects" / "methodology" / "1.0.json"
-SPEC_WEIGHTS = {
-    "S7.1": 3, "S7.2": 2, "S7.3": 2, "S7.4": 1, "S7.5": 2,
-    "S9.1": 3, "S9.2": 2, "S9.3": 2, "S9.4": 1, "S9.5": 2,
-    "S12.1": 2, "S12.2": 3, "S12.3": 2, "S12.4": 2, "S12.5": 2,
-    "D1": 3, "D2": 2, "D3": 2, "D4": 1, "D5": 2,
-    "E1": 2, "E2": 3, "E3": 2, "E4": 1, "E5": 2,
-}  # fmt: skip
 DIMENSION_HEADINGS = {
     "sdg7": "SDG 7 Affordable and clean energy",
     "sdg9": "SDG 9 Industry, innovation and infrastructure",
@@ -115,7 +107,7 @@ def test_the_sheet_shows_every_criterion_in_method_order_with_weight_targets_des
     criteria = method_criteria()
     for code in ALL_CODES:
         text = page.criterion(code).clean_text
-        assert f"weight {SPEC_WEIGHTS[code]}" in text, code
+        assert f"weight {WEIGHTS[code]}" in text, code
         assert criteria[code]["references"] in text, code
         assert " ".join(criteria[code]["description"]["en"].split()) in text, code
         # the full level texts, never cut, then "not applicable" and "not assessed"

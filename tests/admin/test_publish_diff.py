@@ -19,8 +19,9 @@ from projects.models import ApiKey, Project
 from projects.services.publication import project_withdraw
 from tests.conftest import interchange, project_record
 from tests.support.actors import key_owner, reviewer_user
+from tests.support.criteria import ALL_CODES
 
-from .pages import ALL_CODES, SheetPage, parse, ratings, sheet_url
+from .pages import SheetPage, parse, ratings, sheet_url
 from .test_publication import edit_in_the_admin, member, publish_url
 
 pytestmark = pytest.mark.django_db

@@ -17,21 +17,8 @@ from projects.interchange.importer import projects_import
 from projects.models import ApiKey, Assessment, Operator, Project, Publication, ScoreCard
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import key_owner, reviewer_user, staff_user
+from tests.support.criteria import CODES
 
-ALL_CODES = [
-    *[f"S7.{i}" for i in range(1, 6)],
-    *[f"S9.{i}" for i in range(1, 6)],
-    *[f"S12.{i}" for i in range(1, 6)],
-    *[f"D{i}" for i in range(1, 6)],
-    *[f"E{i}" for i in range(1, 6)],
-]
-DIMENSION_CODES = {
-    "sdg7": [f"S7.{i}" for i in range(1, 6)],
-    "sdg9": [f"S9.{i}" for i in range(1, 6)],
-    "sdg12": [f"S12.{i}" for i in range(1, 6)],
-    "debris": [f"D{i}" for i in range(1, 6)],
-    "equity": [f"E{i}" for i in range(1, 6)],
-}
 PROBLEM_JSON = "application/problem+json"
 OPENAPI_JSON = "application/vnd.oai.openapi+json"
 
@@ -41,7 +28,7 @@ def ratings(sdg7=2, sdg9=2, sdg12=2, debris=2, equity=2, grade="B", **overrides)
     levels = {"sdg7": sdg7, "sdg9": sdg9, "sdg12": sdg12, "debris": debris, "equity": equity}
     return [
         rated(code, overrides.get(code, levels[dimension]), grade)
-        for dimension, codes in DIMENSION_CODES.items()
+        for dimension, codes in CODES.items()
         for code in codes
     ]
 

@@ -11,18 +11,11 @@ from projects.interchange.exporter import projects_export
 from projects.interchange.importer import projects_import
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import reviewer_user
+from tests.support.criteria import ALL_CODES, WEIGHTS
 
-from .conftest import ALL_CODES, PUBLISHED_SLUGS, assert_problem, full_ratings
+from .conftest import PUBLISHED_SLUGS, assert_problem, full_ratings
 
 pytestmark = pytest.mark.django_db
-
-WEIGHTS = {
-    "S7.1": 3, "S7.2": 2, "S7.3": 2, "S7.4": 1, "S7.5": 2,
-    "S9.1": 3, "S9.2": 2, "S9.3": 2, "S9.4": 1, "S9.5": 2,
-    "S12.1": 2, "S12.2": 3, "S12.3": 2, "S12.4": 2, "S12.5": 2,
-    "D1": 3, "D2": 2, "D3": 2, "D4": 1, "D5": 2,
-    "E1": 2, "E2": 3, "E3": 2, "E4": 1, "E5": 2,
-}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from django.utils.text import slugify
 from playwright.sync_api import expect
 
 from projects.models import Assessment, Change, Methodology, Operator, Project, ReviewState
-from tests.admin.pages import CODES
 from tests.browser import admin_support
 from tests.browser.admin_support import (
     LANGUAGES,
@@ -38,6 +37,7 @@ from tests.browser.admin_support import (
     shot,
 )
 from tests.conftest import interchange, project_record, rated
+from tests.support.criteria import CODES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

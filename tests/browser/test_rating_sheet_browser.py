@@ -10,9 +10,10 @@ from playwright.sync_api import expect
 
 from projects.interchange.importer import projects_import
 from projects.models import Assessment, Operator, Project
-from tests.admin.pages import CODES, ratings
+from tests.admin.pages import ratings
 from tests.browser.conftest import ARTIFACTS, log_in_to_admin, open_context
 from tests.conftest import interchange, project_record
+from tests.support.criteria import CODES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -9,14 +9,7 @@ from projects.interchange.importer import InterchangeError, projects_import
 from projects.models import Assessment, Operator, Project, ScoreCard
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import reviewer_user
-
-ALL_CODES = [
-    *[f"S7.{i}" for i in range(1, 6)],
-    *[f"S9.{i}" for i in range(1, 6)],
-    *[f"S12.{i}" for i in range(1, 6)],
-    *[f"D{i}" for i in range(1, 6)],
-    *[f"E{i}" for i in range(1, 6)],
-]
+from tests.support.criteria import ALL_CODES
 
 pytestmark = pytest.mark.django_db
 

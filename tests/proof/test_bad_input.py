@@ -45,6 +45,7 @@ from projects.interchange.importer import InterchangeError, projects_import
 from projects.models import ApiKey, Assessment, Operator, Project, Publication, ScoreCard
 from projects.vocabularies import EvidenceGrade, OperatorKind, Origin, Phase, Resource, TargetBody
 from tests.support.actors import key_owner, reviewer_user, staff_user
+from tests.support.criteria import ALL_CODES
 
 pytestmark = [
     pytest.mark.django_db(transaction=False),
@@ -54,13 +55,7 @@ pytestmark = [
 
 PROBLEM_JSON = "application/problem+json"
 METHOD_VERSION = "1.0"
-CODES = frozenset(
-    [f"S7.{i}" for i in range(1, 6)]
-    + [f"S9.{i}" for i in range(1, 6)]
-    + [f"S12.{i}" for i in range(1, 6)]
-    + [f"D{i}" for i in range(1, 6)]
-    + [f"E{i}" for i in range(1, 6)]
-)
+CODES = frozenset(ALL_CODES)
 SLUG_PATTERN = re.compile(r"[-a-zA-Z0-9_]+")
 COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
 CHOICES = {

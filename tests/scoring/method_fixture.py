@@ -1,5 +1,7 @@
 """Method 1.0's scoring parameters, written out here so engine tests need no Django or files."""
 
+from tests.support.criteria import SPEC
+
 METHOD_1_0 = {
     "version": "1.0",
     "alpha": "1/2",
@@ -34,13 +36,7 @@ METHOD_1_0 = {
     ],
     "criteria": [
         {"code": code, "dimension": dimension, "weight": weight}
-        for dimension, pairs in {
-            "sdg7": [("S7.1", 3), ("S7.2", 2), ("S7.3", 2), ("S7.4", 1), ("S7.5", 2)],
-            "sdg9": [("S9.1", 3), ("S9.2", 2), ("S9.3", 2), ("S9.4", 1), ("S9.5", 2)],
-            "sdg12": [("S12.1", 2), ("S12.2", 3), ("S12.3", 2), ("S12.4", 2), ("S12.5", 2)],
-            "debris": [("D1", 3), ("D2", 2), ("D3", 2), ("D4", 1), ("D5", 2)],
-            "equity": [("E1", 2), ("E2", 3), ("E3", 2), ("E4", 1), ("E5", 2)],
-        }.items()
+        for dimension, pairs in SPEC.items()
         for code, weight in pairs
     ],
 }

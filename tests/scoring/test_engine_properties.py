@@ -2,9 +2,8 @@
 
 Each criterion is independently missing, not_applicable, or rated 0–4 with a random evidence
 grade. Besides the general properties (bounds, monotonicity, determinism, caps, status), the
-engine is compared with a small independent reading of the formulas written here from the
-spec's tables, with the weights and parameters copied from docs/scoring.md (not from the method
-fixture).
+engine is compared with the tests' independent reading of the formulas (tests/support/reference.py,
+written from the spec's tables, not from the method fixture).
 """
 
 from __future__ import annotations
@@ -17,50 +16,23 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from projects.scoring import INSUFFICIENT_DATA, RATED, Method, Rating, score
+from tests.support.criteria import RISK_CODES, SDG_CODES
+from tests.support.reference import (
+    ALL_DIMS,
+    GRADES,
+    MISSING,
+    NA,
+    RISK_DIMS,
+    SDG_DIMS,
+    SPEC_CRITERIA,
+    grade_band,
+    reference,
+)
 
 from .method_fixture import METHOD_1_0
 
 METHOD = Method.from_dict(METHOD_1_0)
 
-# docs/scoring.md, in table order: code -> (dimension, weight)
-SPEC_CRITERIA = {
-    "S7.1": ("sdg7", 3),
-    "S7.2": ("sdg7", 2),
-    "S7.3": ("sdg7", 2),
-    "S7.4": ("sdg7", 1),
-    "S7.5": ("sdg7", 2),
-    "S9.1": ("sdg9", 3),
-    "S9.2": ("sdg9", 2),
-    "S9.3": ("sdg9", 2),
-    "S9.4": ("sdg9", 1),
-    "S9.5": ("sdg9", 2),
-    "S12.1": ("sdg12", 2),
-    "S12.2": ("sdg12", 3),
-    "S12.3": ("sdg12", 2),
-    "S12.4": ("sdg12", 2),
-    "S12.5": ("sdg12", 2),
-    "D1": ("debris", 3),
-    "D2": ("debris", 2),
-    "D3": ("debris", 2),
-    "D4": ("debris", 1),
-    "D5": ("debris", 2),
-    "E1": ("equity", 2),
-    "E2": ("equity", 3),
-    "E3": ("equity", 2),
-    "E4": ("equity", 1),
-    "E5": ("equity", 2),
-}
-SDG_DIMS = ("sdg7", "sdg9", "sdg12")
-RISK_DIMS = ("debris", "equity")
-ALL_DIMS = SDG_DIMS + RISK_DIMS
-SDG_CODES = tuple(c for c, (d, _) in SPEC_CRITERIA.items() if d in SDG_DIMS)
-RISK_CODES = tuple(c for c, (d, _) in SPEC_CRITERIA.items() if d in RISK_DIMS)
-QUALITY = {"A": F(1), "B": F(3, 4), "C": F(1, 2), "D": F(1, 4)}
-ALPHA = F(1, 2)
-GRADES = ("A", "B", "C", "D", "E")
-
-MISSING = "missing"
-NA = "na"
 
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -116,103 +88,6 @@ def to_ratings(states: dict) -> list[Rating]:
 
 def card_for(states: dict):
     return score(METHOD, to_ratings(states))
-
-
-def grade_band(net: F) -> str:
-    for grade, minimum in (("A", 70), ("B", 55), ("C", 40), ("D", 25)):
-        if net >= minimum:
-            return grade
-    return "E"
-
-
-def worse(grade: str, cap: str) -> str:
-    return GRADES[max(GRADES.index(grade), GRADES.index(cap))]
-
-
-def reference(states: dict) -> dict:
-    """docs/scoring.md, read independently of the engine."""
-    dims = {}
-    shares = []
-    for key in ALL_DIMS:
-        applicable = [(w, states[c]) for c, (d, w) in SPEC_CRITERIA.items() if d == key and states[c] != NA]
-        assessed = [(w, s) for w, s in applicable if s != MISSING]
-        w_c = sum(w for w, _ in applicable)
-        w_a = sum(w for w, _ in assessed)
-        s = sum(w * level for w, (level, _) in assessed)
-        risk = key in RISK_DIMS
-        if w_c == 0:
-            coverage = F(1)
-            value = low = high = F(0) if risk else None
-        else:
-            coverage = F(w_a, w_c)
-            value = F(100 * s, 4 * w_a) if w_a else None
-            low = F(100 * s, 4 * w_c)
-            high = F(100 * (s + 4 * (w_c - w_a)), 4 * w_c)
-            shares.append(sum((w * QUALITY[g] for w, (_, g) in assessed), F(0)) / w_c)
-        covered = coverage >= F(1, 2)
-        if not covered:
-            value = None
-        severe = risk and any(level == 4 for _, (level, _) in assessed)
-        level = None
-        if risk and covered:
-            level = (
-                "low" if value < 20 else "moderate" if value < 40 else "elevated" if value < 60 else "high"
-            )
-            if severe:
-                level = "high"
-        dims[key] = {
-            "applicable": w_c > 0,
-            "coverage": coverage,
-            "covered": covered,
-            "value": value,
-            "low": low,
-            "high": high,
-            "level": level,
-            "severe": severe,
-        }
-
-    sdg = [dims[k] for k in SDG_DIMS if dims[k]["applicable"]]
-
-    def mean(part):
-        if not sdg or any(d[part] is None for d in sdg):
-            return None
-        return sum(d[part] for d in sdg) / len(sdg)
-
-    def penalised(base, part):
-        if base is None:
-            return None
-        result = base
-        for k in RISK_DIMS:
-            result *= 1 - ALPHA * dims[k][part] / 100
-        return result
-
-    rated = bool(sdg) and all(d["covered"] for d in dims.values())
-    impact, impact_low, impact_high = mean("value"), mean("low"), mean("high")
-    net = penalised(impact, "value") if rated else None
-    grade = None
-    if net is not None:
-        grade = grade_band(net)
-        if any(dims[k]["level"] == "high" for k in RISK_DIMS):
-            grade = worse(grade, "C")
-        if any(dims[k]["severe"] for k in RISK_DIMS):
-            grade = worse(grade, "D")
-    confidence = sum(shares) / len(shares) if shares else None
-    label = None
-    if confidence is not None:
-        label = "high" if confidence >= F(3, 4) else "medium" if confidence >= F(1, 2) else "low"
-    return {
-        "dims": dims,
-        "status": RATED if rated else INSUFFICIENT_DATA,
-        "impact": impact if rated else None,
-        "impact_low": impact_low,
-        "impact_high": impact_high,
-        "net": net,
-        "net_low": penalised(impact_low, "high"),
-        "net_high": penalised(impact_high, "low"),
-        "grade": grade,
-        "confidence": confidence,
-        "confidence_label": label,
-    }
 
 
 def half_up(value: F | None, places: int) -> float | None:

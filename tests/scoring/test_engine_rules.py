@@ -30,25 +30,13 @@ from projects.scoring import (
     round_half_up,
     score,
 )
+from tests.support.criteria import CODES, SPEC
 
 from .method_fixture import METHOD_1_0
 
 METHOD = Method.from_dict(METHOD_1_0)
 
-CODES = {
-    "sdg7": ("S7.1", "S7.2", "S7.3", "S7.4", "S7.5"),
-    "sdg9": ("S9.1", "S9.2", "S9.3", "S9.4", "S9.5"),
-    "sdg12": ("S12.1", "S12.2", "S12.3", "S12.4", "S12.5"),
-    "debris": ("D1", "D2", "D3", "D4", "D5"),
-    "equity": ("E1", "E2", "E3", "E4", "E5"),
-}
-SPEC_WEIGHTS = {
-    "sdg7": (3, 2, 2, 1, 2),
-    "sdg9": (3, 2, 2, 1, 2),
-    "sdg12": (2, 3, 2, 2, 2),
-    "debris": (3, 2, 2, 1, 2),
-    "equity": (2, 3, 2, 1, 2),
-}
+SPEC_WEIGHTS = {dimension: tuple(weight for _, weight in pairs) for dimension, pairs in SPEC.items()}
 
 NA = "n/a"  # marks a criterion as not_applicable in ``dim``; None marks it missing
 

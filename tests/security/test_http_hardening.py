@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from projects.middleware import SEEN, STARTED
 from projects.models import Project
 from tests.api import conftest as api_fixtures
+from tests.support.criteria import CODES
 
 published, read_key, write_key = api_fixtures.published, api_fixtures.read_key, api_fixtures.write_key
 
@@ -36,7 +37,7 @@ def bearer(key) -> dict:
 def new_project(slug="hera-rover") -> dict:
     levels = [
         {"criterion": code, "rating": 2, "evidence": "Illustrative evidence.", "evidence_grade": "C"}
-        for code in [f"S7.{i}" for i in range(1, 6)]
+        for code in CODES["sdg7"]
     ]
     return {
         "slug": slug,

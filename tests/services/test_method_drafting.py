@@ -21,9 +21,9 @@ from projects.services.methodology import (
     release_preview,
 )
 from projects.services.scoring import method_spec
-from tests.admin.pages import ALL_CODES
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import release_as_administrator, staff_user
+from tests.support.criteria import ALL_CODES
 
 pytestmark = pytest.mark.django_db
 

@@ -43,11 +43,10 @@ from tests.support.actors import (
     reviewer_user,
     withdraw_as_reviewer,
 )
+from tests.support.criteria import RISK_CODES, SDG_CODES
 
 pytestmark = pytest.mark.django_db
 
-SDG_CODES = [f"S{goal}.{i}" for goal in (7, 9, 12) for i in range(1, 6)]
-RISK_CODES = [f"{kind}{i}" for kind in "DE" for i in range(1, 6)]
 DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 SUMMARY = re.compile(

@@ -7,9 +7,9 @@ from projects.interchange.importer import projects_import
 from projects.management.commands.import_projects import read_interchange_file
 from projects.management.commands.load_demo import DEMO_FILE
 from projects.models import Project
-from tests.admin.pages import ALL_CODES, CODES
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import reviewer_user
+from tests.support.criteria import ALL_CODES, CODES
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,8 @@
 import pytest
 
 from projects.models import Assessment, Criterion
-from tests.admin.pages import CODES
 from tests.support.actors import publish_as_reviewer
+from tests.support.criteria import CODES
 from tests.web.conftest import all_rated, make_project
 from tests.web.pages import page, table_rows, text
 

@@ -14,8 +14,8 @@ from django.utils import translation
 from projects import actors
 from projects.changes import change_line
 from projects.models import Assessment, Project
-from tests.admin.pages import CODES
 from tests.support.actors import publish_as_reviewer
+from tests.support.criteria import CODES
 from tests.web.conftest import all_rated, make_project
 from tests.web.pages import page, table_rows
 
