@@ -21,7 +21,8 @@ def _default_language():
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Every test starts with an empty cache: the site generation restarts with each test's
-    rolled-back database, so cached pages and API answers of another test would look current."""
+    rolled-back database, so cached pages and API answers of another test would look current,
+    and throttle counts would carry over."""
     cache.clear()
     yield
     cache.clear()

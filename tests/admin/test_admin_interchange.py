@@ -13,13 +13,13 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from projects.interchange.importer import projects_import
 from projects.models import Assessment, Change, Operator, Project, ScoreCard
 from tests.conftest import interchange, project_record, rated
-from tests.support.actors import publish_as_reviewer
+from tests.support.actors import member, publish_as_reviewer
 from tests.support.criteria import ALL_CODES
 
 from .pages import LIST_URL, form_data, parse
@@ -32,12 +32,6 @@ NEW_OPERATOR = {"name": "Beta Space", "country": "US", "kind": "company"}
 
 def ratings(level=2, **overrides):
     return [rated(code, overrides.get(code, level), "C") for code in ALL_CODES]
-
-
-def member(name: str, group: str):
-    user = get_user_model().objects.create_user(name, password="pw-" + name, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client
+
+from tests.support.actors import member as staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +17,7 @@ ATTEMPTS = "/admin/axes/accessattempt/"
 
 
 def member(name: str, group: str):
-    user = get_user_model().objects.create_user(name, password=PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
+    return staff_member(name, group, password=PASSWORD)
 
 
 def login(client, username, password):

@@ -2,25 +2,17 @@
 rescoring job whose progress the admin shows."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from projects.interchange.importer import projects_import
 from projects.methodology import method_file_data, method_install
 from projects.models import Criterion, Methodology, Project, RescoreJob
 from projects.services.rescoring import rescore_job_chunk
 from tests.conftest import interchange, project_record, rated
-from tests.support.actors import reviewer_user
+from tests.support.actors import member, reviewer_user
 
 pytestmark = pytest.mark.django_db
 
 LIST_URL = "/admin/projects/methodology/"
-
-
-def member(name: str, group: str):
-    user = get_user_model().objects.create_user(name, password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

@@ -7,15 +7,13 @@ published one does not until a reviewer publishes.
 """
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from projects.changes import change_line
 from projects.interchange.importer import projects_import
 from projects.models import Project
 from projects.services.publication import draft_changes
 from tests.conftest import interchange, project_record
-from tests.support.actors import reviewer_user
+from tests.support.actors import member, reviewer_user
 
 from .pages import (
     LIST_URL,
@@ -31,12 +29,6 @@ from .pages import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def member(name: str, group: str):
-    user = get_user_model().objects.create_user(name, password="pw-" + name, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

@@ -2,23 +2,15 @@
 with comments, the queues on the admin index, the list's filters and columns."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import formats, timezone
 
 from projects import actors
 from projects.models import Project, ReviewEvent, ReviewState
-from tests.support.actors import publish_as_reviewer
+from tests.support.actors import member, publish_as_reviewer
 
 from .pages import LIST_URL, change_url, imported, parse, publish_via, ratings
 
 pytestmark = pytest.mark.django_db
-
-
-def member(name: str, group: str):
-    user = get_user_model().objects.create_user(name, password="pw-" + name, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

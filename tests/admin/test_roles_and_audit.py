@@ -2,7 +2,6 @@
 
 import pytest
 from auditlog.models import LogEntry
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from projects import actors
@@ -10,17 +9,11 @@ from projects.interchange.importer import projects_import
 from projects.models import ApiKey, Assessment, Project
 from tests.admin.pages import preview_digests
 from tests.conftest import interchange, project_record, rated
-from tests.support.actors import key_owner
+from tests.support.actors import key_owner, member
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/projects/project/"
-
-
-def member(name: str, group: str):
-    user = get_user_model().objects.create_user(name, password="pw-" + name, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -19,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from projects.services.two_factor import authenticator_confirm, authenticator_pending
 from tests.admin.pages import form_data, parse
+from tests.support.actors import member as staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +27,7 @@ LOGIN = "/admin/login/?next=/admin/"
 
 
 def member(name: str, group: str | None = None, **flags):
-    user = get_user_model().objects.create_user(name, password=PASSWORD, is_staff=True, **flags)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
+    return staff_member(name, group, password=PASSWORD, **flags)
 
 
 ROLES = {

@@ -174,14 +174,6 @@ def openapi(openapi_document) -> OpenApi:
 # Clients and keys
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    """Throttle counts live in the cache: every test starts with none."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def make_client(openapi: OpenApi, key: str | None = None) -> CheckedAPIClient:
     client = CheckedAPIClient()
     client.openapi = openapi

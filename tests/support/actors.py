@@ -81,3 +81,14 @@ def release_as_administrator(**kwargs):
 
     with as_administrator():
         return methodology_publish(**kwargs)
+
+
+def member(name: str, group: str | None = None, *, password: str | None = None, **flags):
+    """A new staff user in the role ``group`` (analyst, reviewer, administrator), who logs in with
+    ``password`` (by default "pw-" and the name)."""
+    user = get_user_model().objects.create_user(
+        name, password=password or f"pw-{name}", is_staff=True, **flags
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user

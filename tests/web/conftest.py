@@ -1,7 +1,6 @@
-"""Fixtures for the public pages: published projects built through the import path, a fresh cache."""
+"""Fixtures for the public pages: published projects built through the import path."""
 
 import pytest
-from django.core.cache import cache
 
 from projects.interchange.importer import projects_import
 from projects.management.commands.import_projects import read_interchange_file
@@ -10,13 +9,6 @@ from projects.models import Project
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import reviewer_user
 from tests.support.criteria import ALL_CODES, CODES
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def all_rated(level=2, grade="B", **overrides) -> list[dict]:
