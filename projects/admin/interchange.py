@@ -10,7 +10,6 @@ fresh preview is shown. The import's changes are the uploader's (channel "import
 Change log) and only ever drafts: nothing is published here.
 """
 
-import csv
 import hashlib
 import json
 import re
@@ -29,7 +28,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from projects.interchange.exporter import FormulaSafeWriter, projects_export
+from projects.interchange.csv_export import score_rows
+from projects.interchange.exporter import projects_export
 from projects.interchange.importer import (
     InterchangeError,
     StaleImport,
@@ -41,7 +41,6 @@ from projects.interchange.importer import (
     rating_text,
     value_text,
 )
-from projects.models import Operator
 
 SIGNING_SALT = "sdgscore.admin.import-preview"
 PREVIEW_MAX_AGE = 60 * 60  # seconds a preview may be confirmed in
@@ -335,83 +334,13 @@ def export_json(model_admin, request, queryset):
     return response
 
 
-CSV_COLUMNS = [
-    "slug",
-    "name",
-    "operator",
-    "operator_country",
-    "target_body",
-    "phase",
-    "launch_year",
-    "origin",
-    "state",
-    "methodology",
-    "status",
-    "grade",
-    "net_score",
-    "net_low",
-    "net_high",
-    "confidence",
-    "sdg7",
-    "sdg9",
-    "sdg12",
-    "debris",
-    "debris_level",
-    "debris_severe",
-    "equity",
-    "equity_level",
-    "equity_severe",
-    "updated_at",
-]
-CARD_COLUMNS = CSV_COLUMNS[CSV_COLUMNS.index("status") : CSV_COLUMNS.index("updated_at")]
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def draft_score_rows(projects):
-    """One CSV row a project, as the analysts see it: draft facts and the working card (the
-    public CSV of the API has the published ones), text cells safe from formula injection."""
-    writer = FormulaSafeWriter(csv.writer(_Echo()))
-    yield writer.writerow(CSV_COLUMNS)
-    projects = list(projects)
-    pending_operators = {
-        p.pending_facts["operator"] for p in projects if "operator" in (p.pending_facts or {})
-    }
-    operators = {operator.pk: operator for operator in Operator.objects.filter(pk__in=pending_operators)}
-    for project in projects:
-        project.apply_pending()
-        operator = operators.get(project.operator_id) or project.operator
-        card = project.current_score
-        figures = (
-            [""] * (len(CARD_COLUMNS) + 1)
-            if card is None
-            else [card.methodology.version, *[getattr(card, name) for name in CARD_COLUMNS]]
-        )
-        yield writer.writerow(
-            [
-                project.slug,
-                project.name,
-                operator.name,
-                operator.country,
-                project.target_body,
-                project.phase,
-                "" if project.launch_year is None else project.launch_year,
-                project.origin,
-                project.state,
-                *["" if value is None else value for value in figures],
-                project.updated_at.isoformat(),
-            ]
-        )
-
-
 @admin.action(description=gettext_lazy("Export selected as CSV (score cards)"), permissions=["view"])
 def export_csv(model_admin, request, queryset):
-    """The selected projects' draft facts and working score cards, one row a project."""
-    projects = queryset.select_related("operator", "current_score__methodology").order_by("slug")
-    response = StreamingHttpResponse(draft_score_rows(projects), content_type="text/csv; charset=utf-8")
-    name = export_filename("csv", list(projects.values_list("slug", flat=True)))
+    """The selected projects' draft facts and working score cards, one row a project (the API's
+    CSV, with the state of each)."""
+    response = StreamingHttpResponse(
+        score_rows(queryset, working=True), content_type="text/csv; charset=utf-8"
+    )
+    name = export_filename("csv", list(queryset.order_by("slug").values_list("slug", flat=True)))
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -1,7 +1,5 @@
 """The API's views: thin, reading through selectors and writing through services."""
 
-import csv
-from collections.abc import Iterator
 from contextlib import ExitStack
 
 from django.db import connections, transaction
@@ -20,7 +18,8 @@ from rest_framework.response import Response
 
 from projects import actors, routing
 from projects.filters import ProjectFilter
-from projects.interchange.exporter import FormulaSafeWriter, project_record, projects_export
+from projects.interchange.csv_export import score_rows
+from projects.interchange.exporter import project_record, projects_export
 from projects.interchange.records import json_object, project_validate_record
 from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
 from projects.selectors import criteria_of, methodology_current, publication_history, published_assessments
@@ -499,83 +498,6 @@ class CSVRenderer(renderers.BaseRenderer):
         return SafeJSONRenderer().render(data)
 
 
-CSV_COLUMNS = [
-    "slug",
-    "name",
-    "operator",
-    "operator_country",
-    "target_body",
-    "phase",
-    "launch_year",
-    "origin",
-    "methodology",
-    "status",
-    "grade",
-    "net_score",
-    "net_low",
-    "net_high",
-    "confidence",
-    "sdg7",
-    "sdg9",
-    "sdg12",
-    "debris",
-    "debris_level",
-    "debris_severe",
-    "equity",
-    "equity_level",
-    "equity_severe",
-    "updated_at",
-]
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def score_rows(projects) -> Iterator[str]:
-    writer = FormulaSafeWriter(csv.writer(_Echo()))
-    yield writer.writerow(CSV_COLUMNS)
-    for project in projects.iterator(chunk_size=1000):
-        card = project.published_score
-        figures = (
-            [""] * 16
-            if card is None
-            else [
-                card.methodology.version,
-                card.status,
-                card.grade,
-                card.net_score,
-                card.net_low,
-                card.net_high,
-                card.confidence,
-                card.sdg7,
-                card.sdg9,
-                card.sdg12,
-                card.debris,
-                card.debris_level,
-                card.debris_severe,
-                card.equity,
-                card.equity_level,
-                card.equity_severe,
-            ]
-        )
-        yield writer.writerow(
-            [
-                project.slug,
-                project.name,
-                project.operator.name,
-                project.operator.country,
-                project.target_body,
-                project.phase,
-                project.launch_year,
-                project.origin,
-                *["" if v is None else v for v in figures],
-                project.updated_at.isoformat(),
-            ]
-        )
-
-
 @extend_schema(
     summary="Every published project with its ratings and score card, in the interchange format",
     responses={
@@ -606,11 +528,8 @@ class ExportCSVView(generics.GenericAPIView):
 
     def get(self, request, *args, **kwargs):
         self.filter_queryset(Project.objects.none())
-        projects = (
-            Project.objects.published()
-            .select_related("operator", "published_score__methodology")
-            .order_by("slug")
+        response = StreamingHttpResponse(
+            score_rows(Project.objects.published()), content_type="text/csv; charset=utf-8"
         )
-        response = StreamingHttpResponse(score_rows(projects), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="sdgscore-scores.csv"'
         return response

@@ -1,0 +1,116 @@
+"""Score cards as CSV, one row a project, streamed: the API's public export (published facts and
+cards) and the admin's export of a selection (draft facts and working cards) are this one writer.
+
+Text cells go through FormulaSafeWriter, so a spreadsheet shows them instead of running them.
+"""
+
+import csv
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from projects.models import Operator
+
+from .exporter import FormulaSafeWriter
+
+COLUMNS = [
+    "slug",
+    "name",
+    "operator",
+    "operator_country",
+    "target_body",
+    "phase",
+    "launch_year",
+    "origin",
+    "methodology",
+    "status",
+    "grade",
+    "net_score",
+    "net_low",
+    "net_high",
+    "confidence",
+    "sdg7",
+    "sdg9",
+    "sdg12",
+    "debris",
+    "debris_level",
+    "debris_severe",
+    "equity",
+    "equity_level",
+    "equity_severe",
+    "updated_at",
+]
+CARD_COLUMNS = COLUMNS[COLUMNS.index("status") : COLUMNS.index("updated_at")]
+CHUNK = 1000
+
+
+def score_columns(*, working: bool = False) -> list[str]:
+    """The header row. The working export adds each project's publication ``state`` after its
+    facts: an analyst's selection mixes drafts and published projects, the public file has
+    published ones only."""
+    if not working:
+        return list(COLUMNS)
+    at = COLUMNS.index("origin") + 1
+    return [*COLUMNS[:at], "state", *COLUMNS[at:]]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def score_rows(projects: QuerySet, *, working: bool = False) -> Iterator[str]:
+    """The CSV of ``projects``, ordered by slug, as lines of text: the header, then a row a
+    project. By default what the public sees: the facts as published and the published card.
+    ``working``: what the analysts see, the draft facts and the working card (and the state).
+
+    The operators and cards are read with the projects, and a selection's pending operators in
+    one query a chunk of rows: the queries do not grow with the projects."""
+    card_of = "current_score" if working else "published_score"
+    projects = projects.select_related("operator", f"{card_of}__methodology").order_by("slug")
+    writer = FormulaSafeWriter(csv.writer(_Echo()))
+    yield writer.writerow(score_columns(working=working))
+    for chunk in _chunks(projects.iterator(chunk_size=CHUNK)):
+        operators = _pending_operators(chunk) if working else {}
+        for project in chunk:
+            if working:
+                project.apply_pending()
+            operator = operators.get(project.operator_id) or project.operator
+            card = getattr(project, card_of)
+            figures = (
+                [""] * (len(CARD_COLUMNS) + 1)
+                if card is None
+                else [card.methodology.version, *[getattr(card, name) for name in CARD_COLUMNS]]
+            )
+            yield writer.writerow(
+                [
+                    project.slug,
+                    project.name,
+                    operator.name,
+                    operator.country,
+                    project.target_body,
+                    project.phase,
+                    "" if project.launch_year is None else project.launch_year,
+                    project.origin,
+                    *([project.state] if working else []),
+                    *["" if value is None else value for value in figures],
+                    project.updated_at.isoformat(),
+                ]
+            )
+
+
+def _chunks(projects) -> Iterator[list]:
+    chunk = []
+    for project in projects:
+        chunk.append(project)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _pending_operators(projects: list) -> dict:
+    """The operators the projects' draft facts name, by key (before apply_pending)."""
+    pending = {p.pending_facts["operator"] for p in projects if "operator" in (p.pending_facts or {})}
+    return {operator.pk: operator for operator in Operator.objects.filter(pk__in=pending)}
