@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from projects.admin.forms import AssessmentForm, ProjectForm
+from projects.admin.forms import ProjectForm
 from projects.models import Assessment, Criterion, Operator, Project
 from projects.selectors import methodology_current
 from projects.validators import validate_link, validate_one_line, validate_text
+from tests.admin.pages import SheetPage, errors_in, field_errors, sheet_url
 
 JAPANESE = "月面の水氷を探査する。\n　レゴリスから酸素を取り出す実証（第２段階）。葛󠄀城"
 HIDDEN = {
@@ -189,24 +190,35 @@ def criterion(db):
     return Criterion.objects.filter(methodology=methodology_current()).order_by("position").first()
 
 
-def assessment_form(criterion, project, **data):
-    form_class = type("Form", (AssessmentForm,), {"criteria": {criterion.pk: criterion}})
-    values = {"criterion": criterion.pk, "rating": "2", "justification": "J.", "evidence_grade": "B", **data}
-    return form_class(data=values, instance=Assessment(project=project))
+def sheet_with_source(client, project, criterion, url) -> SheetPage | None:
+    """Rate ``criterion`` (grade B, which needs a source link) with ``url`` on the project's rating
+    sheet and save: None when saved, otherwise the page shown again."""
+    page = SheetPage.of(client.get(sheet_url(project)))
+    page.rate(criterion.code, 2, justification="J.", grade="B", url=url)
+    response = client.post(sheet_url(project), page.post_data())
+    return None if response.status_code == 302 else SheetPage.of(response)
 
 
-def test_the_admin_refuses_a_source_link_without_scheme_instead_of_completing_it(operator, criterion):
+def test_the_rating_sheet_refuses_a_source_link_without_scheme_instead_of_completing_it(
+    operator, criterion, admin_client
+):
     project = project_of(operator)
     project.save()
-    form = assessment_form(criterion, project, source_url="example.org/report")
-    assert not form.is_valid()
-    assert "https://" in form.errors["source_url"][0]
-    form = assessment_form(criterion, project, source_url="ftp://example.org/report")
-    assert not form.is_valid() and list(form.errors) == ["source_url"]
-    assert form.fields["source_url"].max_length == Assessment._meta.get_field("source_url").max_length
-    good = assessment_form(criterion, project, source_url="https://example.org/report")
-    assert good.is_valid(), good.errors
-    assert good.cleaned_data["source_url"] == "https://example.org/report"
+    field = f"{SheetPage.prefix(criterion.code)}-source_url"
+    shown = sheet_with_source(admin_client, project, criterion, "example.org/report")
+    errors = field_errors(shown.tree, field)
+    assert errors and "https://" in errors[0]
+    assert shown.data[field] == ["example.org/report"]  # as typed, not completed
+    shown = sheet_with_source(admin_client, project, criterion, "ftp://example.org/report")
+    assert field_errors(shown.tree, field) == errors_in(shown.criterion(criterion.code))  # the link's only
+    limit = Assessment._meta.get_field("source_url").max_length
+    assert shown.tree.find(name=field).attrs["maxlength"] == str(limit)
+    assert not Assessment.objects.filter(project=project).exists()
+    assert sheet_with_source(admin_client, project, criterion, "https://example.org/report") is None
+    assert (
+        Assessment.objects.get(project=project, criterion=criterion).source_url
+        == "https://example.org/report"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
