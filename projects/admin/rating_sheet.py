@@ -131,12 +131,17 @@ class CriterionRatingForm(forms.ModelForm):
         """The model's errors beside this form's fields: the level is chosen in "rating", and an
         error about a field the form does not show is the form's own (shown once, at the top)."""
         if hasattr(errors, "error_dict"):
+            # A field the form refused itself reached the model empty: what the model then says
+            # of it ("grade B needs a source link" beside a refused link) would mislead.
+            refused = {name for name in self.errors if name != NON_FIELD_ERRORS}
             mapped: dict[str, list] = {}
             for name, errors_of_field in errors.error_dict.items():
                 if name in ("level", "not_applicable"):
                     target = "rating"
                 else:
                     target = name if name in self.fields else NON_FIELD_ERRORS
+                if target in refused:
+                    continue
                 shown = set(self.errors.get(target, [])) | {
                     message for error in mapped.get(target, []) for message in error
                 }

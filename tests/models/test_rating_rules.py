@@ -240,11 +240,6 @@ def test_the_rating_sheet_shows_each_rule_beside_its_field_once(project, admin_c
     assert Assessment.objects.get(project=project, criterion__code="D5").rating()["source_url"] == SOURCE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The sheet adds 'grade B needs a source link' beside a link it refused itself "
-    "(CriterionRatingForm._update_errors keeps model errors on a field that has its own)",
-)
 def test_a_refused_link_on_the_sheet_is_not_also_called_missing(project, admin_client):
     """The link was given, only not as a link: the message says that, not that one is needed."""
     bad_link = rate_d5(admin_client, project, grade="B", url="ftp://example.org/r")
