@@ -103,17 +103,20 @@ MIDDLEWARE = [
     # Repeated public API reads answered before sessions, locales and DRF (projects/api/cache.py).
     "projects.api.cache.ApiReadCacheMiddleware",
     "projects.web.caching.PageCacheMiddleware",  # and repeated visits to public pages
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, sign-in, messages and the audit context: Django's and the packages' own, skipped
+    # for public reads (GET/HEAD under /api/, /en/, /ja/), which none of them serves
+    # (projects.middleware.PublicReadsSkip). The admin and every write go through all of them.
+    "projects.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "projects.middleware.AuthenticationMiddleware",
+    "projects.middleware.OTPMiddleware",
     "projects.actors.AdminActorMiddleware",  # admin changes are the signed-in user's
     "projects.middleware.SessionTimeoutMiddleware",  # signed-in sessions end when idle
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "projects.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",  # records who made each change
+    "projects.middleware.AuditlogMiddleware",  # records who made each change
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -160,6 +163,17 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A pool of connections per process (Django's, on psycopg_pool), instead of a connection kept
+    # per thread: taking a pooled connection costs no new session and no SET commands. Pooling
+    # needs CONN_MAX_AGE 0; DB_CONN_HEALTH_CHECKS has the pool check a connection before lending
+    # it. Sizes per process; each gunicorn sync worker needs one connection at a time.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 1),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 4),
+    }
+    import projects.pooling  # noqa: E402, F401 -- closes the pools before a fork (rescore --jobs)
 # Read replicas (optional): API reads by clients who see published data only are read from one
 # of them (projects/routing.py); everything else uses the primary. Comma-separated URLs.
 for _number, _url in enumerate(filter(None, os.environ.get("DATABASE_REPLICA_URLS", "").split(",")), 1):
