@@ -96,7 +96,7 @@ MIDDLEWARE = [
     "projects.middleware.ResponseHeadersMiddleware",  # outermost: Permissions-Policy on every response
     "django.middleware.security.SecurityMiddleware",
     "projects.redirects.FormerSlugMiddleware",  # a renamed project's old addresses redirect
-    "csp.middleware.CSPMiddleware",
+    "projects.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, the policy built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the request: no API keys in the query string, chunked bodies read.
     "projects.middleware.RequestChecksMiddleware",

@@ -86,3 +86,25 @@ def test_an_api_write_needs_a_key_and_is_audited_within_its_request(client, writ
     entry = LogEntry.objects.get_for_object(project).get(action=LogEntry.Action.CREATE)
     assert entry.actor == write_key[0].owner
     assert entry.cid == "hera-7"  # the request's audit context (auditlog's middleware) was there
+
+
+@pytest.mark.parametrize(
+    "path", ["/en/", "/en/projects/{slug}/", "/api/v1/projects", "/healthz", "/admin/login/"]
+)
+def test_the_content_security_policy_is_django_csps_own(client, published, settings, path):
+    """The policy built once per process is the one django-csp builds for each response,
+    the project page's own change to it (frame-ancestors) included."""
+    url = path.format(slug=published[0])
+    settings.RESPONSE_CACHE = False
+    ours = client.get(url, secure=True)
+    settings.MIDDLEWARE = [
+        "csp.middleware.CSPMiddleware"
+        if name == "projects.middleware.ContentSecurityPolicyMiddleware"
+        else name
+        for name in settings.MIDDLEWARE
+    ]
+    theirs = client.get(url, secure=True)
+    assert ours.status_code == theirs.status_code == 200
+    for header in ("Content-Security-Policy", "Content-Security-Policy-Report-Only"):
+        assert ours.get(header) == theirs.get(header)
+    assert ours.has_header("Content-Security-Policy")
