@@ -76,29 +76,6 @@ def _force_login_includes_the_second_factor(monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login)
 
 
-@pytest.fixture(autouse=True)
-def _published_net_follows_the_published_card(request):
-    """After every test that used the database: each project's published_net (the rankings'
-    sort key) is its published card's net score, whichever path published or rescored it."""
-    yield
-    uses_database = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
-        request.fixturenames
-    )
-    from django.db import connections
-    from django.db.models import F, Q
-
-    if not uses_database or "cursor" in vars(connections["default"]):  # none, or a test's broken stand-in
-        return
-
-    from projects.models import Project
-
-    drifted = Project.objects.exclude(
-        Q(published_net__isnull=True, published_score__net_score__isnull=True)  # no card, or no net
-        | Q(published_net=F("published_score__net_score"))
-    ).values_list("slug", "published_net", "published_score__net_score")
-    assert not list(drifted[:5]), "published_net differs from the published card's net score"
-
-
 @pytest.fixture
 def method(db):
     """Method 1.0 as installed by the migration."""

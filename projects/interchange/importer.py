@@ -30,6 +30,7 @@ from projects.services.publication import (
     ratings_key,
     scored_parts,
 )
+from projects.services.published import published_columns
 from projects.services.scoring import project_rescore, rescoring_deferred
 from projects.vocabularies import PublicationState, ScoreStatus
 
@@ -364,10 +365,12 @@ def _restore_publications(records: list[dict], result: ImportResult) -> None:
             # A withdrawal leaves the moment of the publication it withdrew.
             shown = project.publications.exclude(kind=Publication.Kind.WITHDRAWAL).order_by("-number").first()
             Project.objects.filter(pk=project.pk).update(
-                publication=publication,
-                published_score=publication.score,
-                published_net=publication.score.net_score,
-                published_at=(shown or publication).published_at,
+                **published_columns(
+                    publication_id=publication.pk,
+                    card_id=publication.score_id,
+                    card=publication.score.card,
+                    shown_at=(shown or publication).published_at,
+                ),
                 state=PublicationState.PUBLISHED if history["published"] else PublicationState.DRAFT,
             )
             if "published_facts" in history:

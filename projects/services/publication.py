@@ -30,6 +30,7 @@ from projects.models.publications import MAX_NOTE
 from projects.models.reviews import ReviewState
 from projects.vocabularies import PublicationState
 
+from .published import PUBLISHED_COLUMNS, published_columns
 from .scoring import project_rescore
 
 
@@ -46,6 +47,7 @@ class PreviewOutdated(PublicationRefused):
 
 
 REVIEWER_PERMISSION = "projects.publish_project"
+PUBLISHED_FIELDS = [column.removesuffix("_id") for column in PUBLISHED_COLUMNS]
 
 
 def review_refusal(*, project: Project, user) -> str | None:
@@ -320,10 +322,7 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
             **_apply_pending_facts(locked),
             pending_facts={},
             state=PublicationState.PUBLISHED,
-            published_at=now,
-            publication=publication,
-            published_score=card,
-            published_net=card.net_score,
+            **published_columns(publication_id=publication.pk, card_id=card.pk, card=card.card, shown_at=now),
             review_state=ReviewState.DRAFT,  # the review round ends (services.review)
             updated_at=now,
         )
@@ -370,11 +369,17 @@ def project_withdraw(*, project: Project, note: str) -> Publication:
         )
         Project.objects.filter(pk=project.pk).update(
             state=PublicationState.DRAFT,
-            publication=publication,
+            # The public card stays that of the publication withdrawn, should it be shown again.
+            **published_columns(
+                publication_id=publication.pk,
+                card_id=previous.score_id,
+                card=card,
+                shown_at=locked.published_at,
+            ),
             review_state=ReviewState.DRAFT,
             updated_at=now,
         )
-    project.refresh_from_db(fields=["state", "publication", "review_state", "updated_at"])
+    project.refresh_from_db(fields=["state", *PUBLISHED_FIELDS, "review_state", "updated_at"])
     return publication
 
 

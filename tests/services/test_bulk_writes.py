@@ -1,5 +1,6 @@
-"""The rescorer's bulk writers (projects.services.rescoring.insert_rows and update_projects):
-many rows per statement on SQLite, COPY on PostgreSQL; the same rows either way."""
+"""The bulk writers of the rescoring and generate_projects (projects.services.bulk: insert_rows
+and update_projects): many rows per statement on SQLite, COPY on PostgreSQL; the same rows
+either way."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from projects.models import Methodology, Project, ScoreCard
-from projects.services.rescoring import (
+from projects.services.bulk import (
     CARD_COLUMNS,
     MAX_PARAMETERS,
     card_row,

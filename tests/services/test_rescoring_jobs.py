@@ -23,12 +23,12 @@ from projects.interchange.importer import projects_import
 from projects.methodology import method_file_data, method_install
 from projects.models import Assessment, Criterion, Methodology, Project, Publication, RescoreJob, ScoreCard
 from projects.selectors import methodology_current
-from projects.services import rescoring
+from projects.services import rescore_chunks, rescoring
 from projects.services import scoring as scoring_service
 from projects.services.methodology import MethodRefused
 from projects.services.publication import scored_parts
+from projects.services.rescore_chunks import AUTOMATIC_NOTE
 from projects.services.rescoring import (
-    AUTOMATIC_NOTE,
     project_id_ranges,
     rescore_job_chunk,
     rescore_job_create,
@@ -241,10 +241,10 @@ def test_a_failing_chunk_marks_the_job_failed_with_its_id_range(
     _, failing_first, failing_last = tasks[1].args
     real = rescoring.rescore_range
 
-    def sometimes_failing(*, methodology, first_id, last_id):
+    def sometimes_failing(*, methodology, first_id, last_id, **job):
         if first_id == failing_first:
             raise RuntimeError("the disk is full")
-        return real(methodology=methodology, first_id=first_id, last_id=last_id)
+        return real(methodology=methodology, first_id=first_id, last_id=last_id, **job)
 
     monkeypatch.setattr(rescoring, "rescore_range", sometimes_failing)
     run_chunks(tasks[:1])
@@ -470,7 +470,7 @@ def test_rescoring_twice_under_the_same_method_changes_nothing(settings, django_
 
 
 class EditBeforeTheLock:
-    """Stands in for ``transaction`` in the rescoring module: makes an edit (once) just before
+    """Stands in for ``transaction`` in the chunk pipeline: makes an edit (once) just before
     the writing transaction begins, i.e. after the chunk's ratings were read and scored."""
 
     def __init__(self, edit):
@@ -493,7 +493,7 @@ def test_an_edit_between_read_and_write_is_not_overwritten_by_a_stale_card(
     project = world[slug]
     frozen = project.publication.frozen_ratings if project.publication_id else None
     monkeypatch.setattr(
-        rescoring, "transaction", EditBeforeTheLock(lambda: set_rating(project, "S9.2", 0, draft))
+        rescore_chunks, "transaction", EditBeforeTheLock(lambda: set_rating(project, "S9.2", 0, draft))
     )
     ids = sorted(world_project.pk for world_project in world.values())
     result = rescore_range(methodology=draft, first_id=ids[0], last_id=ids[-1])
@@ -522,7 +522,7 @@ def test_a_raced_project_whose_edit_made_its_card_is_not_counted_as_a_new_card(
     queued_chunks(settings, django_capture_on_commit_callbacks, draft)
     project = world["draft"]
     monkeypatch.setattr(
-        rescoring, "transaction", EditBeforeTheLock(lambda: set_rating(project, "S9.2", 0, draft))
+        rescore_chunks, "transaction", EditBeforeTheLock(lambda: set_rating(project, "S9.2", 0, draft))
     )
     ids = sorted(p.pk for p in world.values())
     result = rescore_range(methodology=draft, first_id=ids[0], last_id=ids[-1])
@@ -541,7 +541,7 @@ def test_after_an_edit_under_the_new_method_the_working_card_stays_the_newest_of
     project = world["published"]
     if when == "during the chunk":
         monkeypatch.setattr(
-            rescoring, "transaction", EditBeforeTheLock(lambda: set_rating(project, "S9.2", 0, draft))
+            rescore_chunks, "transaction", EditBeforeTheLock(lambda: set_rating(project, "S9.2", 0, draft))
         )
     else:
         set_rating(project, "S9.2", 0, draft)
@@ -565,7 +565,7 @@ def test_a_project_published_between_read_and_write_gets_no_automatic_publicatio
         set_rating(project, "S9.2", 0, draft)
         publish_as_reviewer(project=project, note="Reviewed under 1.1.")
 
-    monkeypatch.setattr(rescoring, "transaction", EditBeforeTheLock(edit_and_publish))
+    monkeypatch.setattr(rescore_chunks, "transaction", EditBeforeTheLock(edit_and_publish))
     ids = sorted(p.pk for p in world.values())
     result = rescore_range(methodology=draft, first_id=ids[0], last_id=ids[-1])
     assert (result.projects, result.republished) == (6, 3)  # not "published": it was published since
@@ -582,13 +582,13 @@ def test_an_edit_between_scoring_and_the_republication_read_is_not_overwritten(
     draft = new_method()
     queued_chunks(settings, django_capture_on_commit_callbacks, draft)
     project = world["edited"]
-    real = rescoring._republications
+    real = rescore_chunks._republications
 
     def edit_then_read(*args, **kwargs):
         set_rating(project, "S12.2", 1, draft)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(rescoring, "_republications", edit_then_read)
+    monkeypatch.setattr(rescore_chunks, "_republications", edit_then_read)
     ids = sorted(p.pk for p in world.values())
     rescore_range(methodology=draft, first_id=ids[0], last_id=ids[-1])
     assert_every_card_is_what_project_rescore_computes(draft)

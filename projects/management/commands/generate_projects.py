@@ -20,8 +20,7 @@ from projects.freshness import site_changed
 from projects.models import Assessment, Operator, Project, Publication, ScoreCard
 from projects.models.operators import operator_slug
 from projects.selectors import criteria_of, methodology_current
-from projects.services.publication import assessment_record, changes_of, ratings_key, scored_parts
-from projects.services.rescoring import (
+from projects.services.bulk import (
     CARD_COLUMNS,
     PUBLICATION_COLUMNS,
     card_row,
@@ -29,6 +28,8 @@ from projects.services.rescoring import (
     insert_rows,
     update_projects,
 )
+from projects.services.publication import assessment_record, changes_of, ratings_key, scored_parts
+from projects.services.published import PUBLISHED_COLUMNS, published_columns
 from projects.services.scoring import method_spec
 from projects.vocabularies import OperatorKind, Origin, Phase, PublicationState, Resource, TargetBody
 
@@ -131,7 +132,6 @@ class Command(BaseCommand):
                     summary="A synthetic project generated for benchmarks; its ratings are random.",
                     origin=Origin.SYNTHETIC,
                     state=PublicationState.PUBLISHED if publish else PublicationState.DRAFT,
-                    published_at=now if publish else None,
                 )
             )
         Project.objects.bulk_create(projects)
@@ -230,15 +230,17 @@ class Command(BaseCommand):
                 returning=("project_id", "id"),
             )
         publication_ids = dict(publication_ids)
-        update_projects(
-            ["current_score_id", "published_score_id", "published_net", "publication_id"],
-            {
-                card.project_id: (
-                    card_ids[card.project_id],
-                    card_ids[card.project_id] if publish else None,
-                    card.net_score if publish else None,
-                    publication_ids.get(card.project_id),
+        rows = {}
+        for card in cards:
+            published = (
+                published_columns(
+                    publication_id=publication_ids[card.project_id],
+                    card_id=card_ids[card.project_id],
+                    card=card.card,
+                    shown_at=stamp,
                 )
-                for card in cards
-            },
-        )
+                if publish
+                else dict.fromkeys(PUBLISHED_COLUMNS)
+            )
+            rows[card.project_id] = (card_ids[card.project_id], *published.values())
+        update_projects(["current_score_id", *PUBLISHED_COLUMNS], rows)
