@@ -76,7 +76,6 @@ def test_an_analyst_adds_a_project_and_rates_every_criterion_with_few_clicks(she
     clicks = Clicks()
 
     # The add form (reached from the operator, which it then names), then straight to the sheet.
-    # (Not the operator's autocomplete box: its search warns of an unordered list, an error here.)
     page.goto(f"/admin/projects/project/add/?operator={operator.pk}")
     page.get_by_label("Name:").fill("Polar Ice Prospector")
     page.get_by_label("Target body:").select_option("moon")
