@@ -69,17 +69,28 @@ def bearer_key(request) -> str | None:
         raise InvalidKey from None
 
 
-def client(request, *, generation: int | None = None) -> ApiKey | None:
+def kept_as(request, generation: int) -> str | None:
+    """The cache key under which the lookup of the request's key is kept for ``generation``:
+    the key's digest, never the key itself (None without a well-formed key)."""
+    try:
+        raw = bearer_key(request)
+    except InvalidKey:
+        return None
+    return None if raw is None else f"api:key:{generation}:{key_digest(raw)}"
+
+
+def client(request, *, generation: int | None = None, kept=None) -> ApiKey | None:
     """The request's usable key, None without one; ``InvalidKey`` for any failure.
 
     With the site ``generation`` (projects.freshness; the read cache has it at hand) the lookup
-    is kept in the cache under that generation and the key's digest, never the key itself:
-    revoking a key moves the generation, so a kept answer never outlives the key.
+    is kept in the cache (``kept_as``): revoking a key moves the generation, so a kept answer
+    never outlives the key. ``kept`` is what the cache held there, when the caller read it
+    along with other entries (one round trip); otherwise it is read here.
     """
     decision = _decision(request)
     if not decision.keyed:
         try:
-            decision.api_key = _find(request, generation)
+            decision.api_key = _find(request, generation, kept)
         except InvalidKey as exc:
             decision.api_key = exc
         decision.keyed = True
@@ -112,18 +123,18 @@ def read_only_client(request) -> bool:
     )
 
 
-def _find(request, generation: int | None) -> ApiKey | None:
+def _find(request, generation: int | None, kept) -> ApiKey | None:
     raw = bearer_key(request)
     if raw is None:
         return None
     if generation is None:
         found = ApiKey.find(raw)
     else:
-        kept = f"api:key:{generation}:{key_digest(raw)}"
-        found = cache.get(kept)
+        name = f"api:key:{generation}:{key_digest(raw)}"
+        found = cache.get(name) if kept is None else kept
         if found is None:
-            found = ApiKey.find(raw) or False
-            cache.set(kept, found, KEY_CACHE_SECONDS)
+            found = ApiKey.find(raw) or False  # False: kept as "no such usable key"
+            cache.set(name, found, KEY_CACHE_SECONDS)
         if found is not False and not found.is_usable:  # expired since it was kept
             found = None
     if not found:
