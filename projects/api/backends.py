@@ -57,6 +57,4 @@ class StrictFilterBackend(DjangoFilterBackend):
             return None
         used = frozenset(request.query_params) & frozenset(filterset_class.base_filters)
         kwargs = self.get_filterset_kwargs(request, queryset, view)
-        filterset = narrowed(filterset_class, used)(**kwargs)
-        view.request_filterset = filterset  # for views that apply it to a second queryset
-        return filterset
+        return narrowed(filterset_class, used)(**kwargs)

@@ -2,8 +2,8 @@
 
 from contextlib import ExitStack
 
-from django.db import connections, transaction
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db import transaction
+from django.db.models import Max
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -16,16 +16,27 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, generics, mixins, renderers, status, viewsets
 from rest_framework.response import Response
 
-from projects import actors, routing
+from projects import actors, routing, selectors
 from projects.filters import ProjectFilter
 from projects.interchange.csv_export import score_rows
 from projects.interchange.exporter import project_record, projects_export
 from projects.interchange.records import json_object, project_validate_record
-from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
-from projects.selectors import criteria_of, methodology_current, publication_history, published_assessments
+from projects.models import Assessment, Criterion, Project, Publication
+from projects.selectors import (
+    criteria_of,
+    frozen_ratings,
+    listed_operators,
+    methodologies_with_criteria,
+    methodology_current,
+    publication_history,
+    ranked_projects,
+    synced_projects,
+    working_assessment,
+    working_assessments,
+)
 from projects.services.projects import assessment_set
+from projects.services.ratings import assessment_remove
 from projects.services.writes import project_save_record
-from projects.vocabularies import PublicationState
 
 from . import serializers as api
 from .backends import StrictFilterBackend
@@ -33,14 +44,12 @@ from .conditional import ConditionalMixin, etag_for, require_if_match
 from .pagination import PagePagination, SyncPagination
 from .parsers import SafeJSONRenderer
 from .permissions import api_key_of, may_see_drafts
+from .rows import project_rows
 
 
 def visible_projects(request):
     """Published projects, and drafts too for keys that write them (with their working cards)."""
-    projects = Project.objects.select_related("operator", "published_score")
-    if may_see_drafts(request):
-        return projects.select_related("current_score")
-    return projects.published()
+    return selectors.visible_projects(drafts=may_see_drafts(request))
 
 
 def latest(*moments):
@@ -48,35 +57,21 @@ def latest(*moments):
     return max(moments) if moments else None
 
 
-# Row queries of the views' selections, by view, kind of client, database and extra columns:
-# built once per process (building one cost more than running it), then filtered per request.
-_ROW_QUERIES: dict[tuple, QuerySet] = {}
-
-
 class ProjectRowsMixin:
     """Projects are read as rows (``project_rows``), never as model instances: a page of 50
     then costs a little more than its query. The request's filters and ordering are applied to
     the model queryset (for the count and Last-Modified) and to a copy of the row query."""
 
-    def rows(self, projects, extra: tuple[str, ...] = ()):
-        return api.project_rows(projects, drafts=may_see_drafts(self.request), extra=extra)
+    # (The docstring is the description of the operations that give none: the schema shows it.)
+    # The rows are those of the filtered, ordered selection: read per request, never kept.
 
-    def row_query(self, extra: tuple[str, ...] = ()) -> QuerySet:
-        """The rows of get_queryset(), unfiltered."""
-        projects = self.get_queryset()
-        key = (type(self), may_see_drafts(self.request), connections[projects.db].vendor, extra)
-        if key not in _ROW_QUERIES:
-            _ROW_QUERIES[key] = self.rows(projects, extra)
-        return _ROW_QUERIES[key]
+    def rows(self, projects, extra: tuple[str, ...] = ()):
+        return project_rows(projects, drafts=may_see_drafts(self.request), extra=extra)
 
     def paginate_queryset(self, queryset):
         if hasattr(self.paginator, "counted"):
             self.paginator.counted = queryset.order_by()  # the selection, not its rows' cards
-        rows = self.row_query()
-        filterset = getattr(self, "request_filterset", None)  # set by StrictFilterBackend
-        if filterset is not None:
-            rows = filterset.filter_queryset(rows)
-        return super().paginate_queryset(rows)
+        return super().paginate_queryset(self.rows(queryset))
 
     def list_last_modified(self):
         # Its own query, not one with the page's count: the newest date alone is one index
@@ -178,13 +173,10 @@ class ProjectViewSet(
 
     def row(self) -> dict:
         """The project named in the URL as a row (404 when the client may not see it)."""
-        extra = ("updated_at", "operator__updated_at", "version")
-        projects = self.get_queryset()
-        if self.request.query_params:  # filters apply to a single project too (or are refused)
-            return get_object_or_404(
-                self.rows(self.filter_queryset(projects), extra), slug=self.kwargs["slug"]
-            )
-        return get_object_or_404(self.row_query(extra), slug=self.kwargs["slug"])
+        extra = ("operator__updated_at", "version")
+        # Filters apply to a single project too (or are refused).
+        projects = self.filter_queryset(self.get_queryset())
+        return get_object_or_404(self.rows(projects, extra), slug=self.kwargs["slug"])
 
     def retrieve(self, request, *args, **kwargs):
         row = self.row()
@@ -240,18 +232,10 @@ class RankingView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
     filterset_class = ProjectFilter
 
     def get_queryset(self):
-        return (
-            # Rated: the engine gives a net score to rated cards only (a property test holds it
-            # to that), so this is read off the ranking index without opening each card.
-            Project.objects.published()
-            .filter(published_net__isnull=False)
-            .order_by(F("published_net").desc(nulls_last=True), "name", "slug")
-        )
+        return ranked_projects()
 
     def rows(self, projects, extra: tuple[str, ...] = ()):
-        return api.project_rows(
-            projects, drafts=may_see_drafts(self.request), extra=("published_net", *extra)
-        )
+        return super().rows(projects, extra=("published_net", *extra))
 
     def paginate_queryset(self, queryset):
         """The page, each project with its rank within the selection: one more than the number
@@ -288,14 +272,11 @@ class SyncView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
     def get_queryset(self):
         if may_see_drafts(self.request):
             return visible_projects(self.request)
-        # Published projects, and withdrawn ones as tombstones: an incremental sync sees them go.
-        return Project.objects.filter(
-            Q(state=PublicationState.PUBLISHED) | Q(publication__kind=Publication.Kind.WITHDRAWAL)
-        )
+        return synced_projects()
 
     def rows(self, projects, extra: tuple[str, ...] = ()):
-        # The cursor's position, and whether the project was withdrawn.
-        return super().rows(projects, extra=("updated_at", "publication__kind", *extra))
+        # Whether the project was withdrawn (updated_at, the cursor's position, is read anyway).
+        return super().rows(projects, extra=("publication__kind", *extra))
 
 
 class ProjectChildMixin(ApiViewMixin):
@@ -305,17 +286,6 @@ class ProjectChildMixin(ApiViewMixin):
         if not hasattr(self, "_project"):
             self._project = get_object_or_404(visible_projects(self.request), slug=self.kwargs["slug"])
         return self._project
-
-
-def frozen_ratings(project: Project) -> list[Assessment]:
-    """The ratings of the project's last publication, in method order."""
-    publication = project.publication
-    if publication is None:
-        return []
-    criteria = {criterion.code: criterion for criterion in criteria_of(publication.methodology)}
-    for criterion in criteria.values():
-        criterion.methodology = publication.methodology
-    return list(published_assessments(publication, criteria).values())
 
 
 @extend_schema(
@@ -330,13 +300,7 @@ class AssessmentListView(ProjectChildMixin, generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        project = self.project()
-        methodology = methodology_current()
-        return (
-            Assessment.objects.filter(project=project, criterion__methodology=methodology)
-            .select_related("criterion__methodology")
-            .order_by("criterion__position")
-        )
+        return working_assessments(self.project(), methodology_current())
 
     def list(self, request, *args, **kwargs):
         project = self.project()
@@ -368,11 +332,7 @@ class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
         Project.objects.select_for_update().filter(pk=self.project().pk).values_list("pk").first()
 
     def stored(self) -> Assessment | None:
-        return (
-            Assessment.objects.filter(project=self.project(), criterion=self.criterion())
-            .select_related("criterion__methodology")
-            .first()
-        )
+        return working_assessment(self.project(), self.criterion())
 
     def shown(self) -> Assessment | None:
         """The rating a GET shows: as last published, or the working one for write-scope keys."""
@@ -421,7 +381,7 @@ class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
             if current is None:
                 return self.get(request, *args, **kwargs)
             require_if_match(request, etag_for(self.get_serializer(current).data))
-            current.delete()
+            assessment_remove(current)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -447,14 +407,7 @@ class OperatorViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
 
     def get_queryset(self):
-        visible = Q(projects__state=PublicationState.PUBLISHED)
-        if may_see_drafts(self.request):
-            visible = Q(projects__isnull=False)
-        return (
-            Operator.objects.annotate(project_count=Count("projects", filter=visible, distinct=True))
-            .filter(project_count__gt=0)
-            .order_by("name")
-        )
+        return listed_operators(drafts=may_see_drafts(self.request))
 
     def list_last_modified(self):
         operators = self.filter_queryset(self.get_queryset())
@@ -476,11 +429,7 @@ class MethodologyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[0-9A-Za-z.\-]+"
 
     def get_queryset(self):
-        return (
-            Methodology.objects.filter(state=PublicationState.PUBLISHED)
-            .prefetch_related("criteria")
-            .order_by("-published_at", "-version")
-        )
+        return methodologies_with_criteria()
 
     def retrieve(self, request, *args, **kwargs):
         methodology = self.get_object()

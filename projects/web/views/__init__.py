@@ -1,4 +1,4 @@
-"""Public page views: thin, each reads through projects.web.queries and renders one template."""
+"""Public page views: thin, each reads through projects.selectors and renders one template."""
 
 from .compare import compare
 from .errors import not_found

@@ -3,11 +3,12 @@
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from projects.selectors import project_choices, projects_by_slug
+
 from ..caching import public_page
 from ..cards import card_view
 from ..context import page_context
 from ..method_texts import MethodTexts
-from ..queries import project_choices, projects_by_slug
 
 MIN_PROJECTS = 2
 MAX_PROJECTS = 4

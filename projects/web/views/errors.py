@@ -6,8 +6,9 @@ import re
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from projects.selectors import project_choices
+
 from ..context import page_context
-from ..queries import project_choices
 
 MAX_SUGGESTIONS = 3
 

@@ -3,6 +3,8 @@
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from projects.selectors import methodology_for_page, published_methodologies
+
 from ..caching import public_page
 from ..context import page_context
 from ..method_page import (
@@ -14,7 +16,6 @@ from ..method_page import (
     risk_bands,
 )
 from ..method_texts import MethodTexts, localised
-from ..queries import methodology_for_page, published_methodologies
 from .errors import not_found
 
 

@@ -3,9 +3,10 @@
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from projects.selectors import operators_with_projects
+
 from ..caching import public_page
 from ..context import page_context
-from ..queries import operators_with_projects
 
 
 @public_page

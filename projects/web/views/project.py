@@ -6,6 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from projects.selectors import project_for_page, project_ratings, score_history
 from projects.vocabularies import Resource
 
 from ..badges import badge_for
@@ -14,7 +15,6 @@ from ..cards import card_view
 from ..context import page_context
 from ..method_texts import MethodTexts
 from ..project_page import dimension_sections, history_entries, sdg_chart
-from ..queries import project_for_page, project_ratings, score_history
 from .errors import not_found
 
 RESOURCE_NAMES = dict(Resource.choices)

@@ -4,13 +4,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from projects.selectors import methodology_current
+from projects.selectors import methodology_current, published_projects
 
 from ..caching import public_page
 from ..context import page_context
 from ..filters import RankingFilter, rejected_values, valid_only
 from ..method_texts import MethodTexts
-from ..queries import published_projects
 from ..rankings import column_headers, current_sort, facets, project_rows
 
 PAGE_SIZE = 50

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from ..queries import published_methodologies, published_projects
+from projects.selectors import published_methodologies, published_projects
 
 
 class _Bilingual(Sitemap):
