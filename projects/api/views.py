@@ -17,7 +17,6 @@ from rest_framework import exceptions, generics, mixins, renderers, status, view
 from rest_framework.response import Response
 
 from projects import actors, routing, selectors
-from projects.filters import ProjectFilter
 from projects.interchange.csv_export import score_rows
 from projects.interchange.exporter import project_record, projects_export
 from projects.interchange.records import json_object, project_validate_record
@@ -41,6 +40,7 @@ from projects.services.writes import project_save_record
 from . import serializers as api
 from .backends import StrictFilterBackend
 from .conditional import ConditionalMixin, etag_for, require_if_match
+from .filters import ProjectFilter
 from .pagination import PagePagination, SyncPagination
 from .parsers import SafeJSONRenderer
 from .permissions import api_key_of, may_see_drafts

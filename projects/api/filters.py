@@ -1,7 +1,9 @@
-"""One FilterSet per listed model, shared by the API (and the public pages).
+"""The API's filters of the project lists (/projects and /rankings).
 
 Repeated parameters mean OR (``?target_body=moon&target_body=mars``); different parameters AND.
-An unknown value is an error that lists the allowed ones, never a silently empty result.
+An unknown value is an error that lists the allowed ones, never a silently empty result. The
+public pages filter their rankings with their own (projects.web.filters): shorter parameters for
+shareable links, where a value not understood is dropped and named, not refused.
 """
 
 import re
@@ -15,10 +17,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from projects.models import ApiKey, Operator, Project
-from projects.vocabularies import Grade, Phase, PublicationState, Resource, RiskLevel, ScoreStatus, TargetBody
+from projects.selectors import visible_operators
+from projects.vocabularies import Grade, Phase, Resource, RiskLevel, ScoreStatus, TargetBody
 
 
-class StrictBooleanField(forms.Field):
+class TrueOrFalseField(forms.Field):
     """Only "true" or "false": anything else is an error, not a silently ignored filter."""
 
     def to_python(self, value):
@@ -38,10 +41,13 @@ class IntegerFilter(django_filters.NumberFilter):
 
 @extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanFilter(django_filters.Filter):
-    field_class = StrictBooleanField
+    field_class = TrueOrFalseField
 
 
-RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+# An RFC 3339 date-time, in any spelling its section 5.6 allows: "t" and "z" in lower case too,
+# or a space for the "T", as a date typed into a URL often has. The interchange format is
+# stricter (projects.interchange.schema): one spelling, the one its exporter writes.
+QUERY_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 class RFC3339DateTimeField(forms.Field):
@@ -50,7 +56,7 @@ class RFC3339DateTimeField(forms.Field):
     def to_python(self, value):
         if value in (None, ""):
             return None
-        if not RFC3339.match(value):
+        if not QUERY_DATE_TIME.match(value):
             raise forms.ValidationError("Use a date-time with a time zone, e.g. 2026-11-24T09:30:00Z.")
         try:
             return datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
@@ -100,14 +106,6 @@ class OperatorCountryFilter(django_filters.MultipleChoiceFilter):
 @extend_schema_field(OpenApiTypes.STR)
 class OperatorSlugFilter(django_filters.ModelMultipleChoiceFilter):
     """Operators by slug."""
-
-
-def visible_operators(request):
-    """Operators with a project the client may see: a published one, or any for a write key."""
-    api_key = getattr(request, "auth", None)
-    if isinstance(api_key, ApiKey) and api_key.can_write:
-        return Operator.objects.filter(projects__isnull=False).distinct()
-    return Operator.objects.filter(projects__state=PublicationState.PUBLISHED).distinct()
 
 
 ORDERING_FIELDS = {
@@ -191,7 +189,8 @@ class ProjectFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # Operators known only through drafts stay unknown to those who may not see drafts.
         # (A request's filter set may hold only the filters it uses: projects.api.backends.)
-        operators = visible_operators(self.request)
+        api_key = getattr(self.request, "auth", None)
+        operators = visible_operators(drafts=isinstance(api_key, ApiKey) and api_key.can_write)
         if "operator" in self.filters:
             self.filters["operator"].queryset = operators
         if self.data and "operator_country" in self.data and "operator_country" in self.filters:
