@@ -88,6 +88,25 @@ class Element:
     def clean_text(self) -> str:
         return " ".join(self.text.split())
 
+    def _text_without(self, hidden) -> str:
+        parts = []
+        for child in self.children:
+            if isinstance(child, str):
+                parts.append(child)
+            elif not hidden(child):
+                parts.append(child._text_without(hidden))
+        return "".join(parts)
+
+    @property
+    def spoken_text(self) -> str:
+        """What a screen reader reads: without what is aria-hidden, with what is visually hidden."""
+        return " ".join(self._text_without(lambda e: e.attrs.get("aria-hidden") == "true").split())
+
+    @property
+    def seen_text(self) -> str:
+        """What a sighted reader sees: without what is visually hidden (for screen readers only)."""
+        return " ".join(self._text_without(lambda e: "visually-hidden" in e.classes).split())
+
 
 class _TreeBuilder(HTMLParser):
     def __init__(self):

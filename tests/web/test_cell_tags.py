@@ -1,5 +1,5 @@
-"""The cell tags of the public pages (projects/templatetags/web_cells.py) write the markup the
-template includes they replaced wrote, character for character, in English and Japanese."""
+"""The cell tags of the public pages (projects/templatetags/web_cells.py): what a sighted reader
+sees and a screen reader reads in each cell, in English and Japanese."""
 
 from types import SimpleNamespace
 
@@ -19,21 +19,23 @@ from projects.templatetags.web_cells import (
     sort_header,
 )
 from projects.vocabularies import OperatorKind, Phase, TargetBody
-
-NO_VALUE = '<span aria-hidden="true">—</span><span class="visually-hidden">no value</span>'
-METER_START = (
-    '<svg class="meter" width="18" height="12" viewBox="0 0 18 12" aria-hidden="true" focusable="false">'
-    '<rect x="0" y="8" width="3" height="4" class="on"/>'
-)
-SEVERE = ' <span class="severe"><span aria-hidden="true">⚠</span> severe</span>'
+from tests.admin.pages import Element, parse
 
 
-def meter(second: str, third: str, fourth: str) -> str:
-    return (
-        f'{METER_START}<rect x="5" y="5" width="3" height="7" class="{second}"/>'
-        f'<rect x="10" y="2.5" width="3" height="9.5" class="{third}"/>'
-        f'<rect x="15" y="0" width="3" height="12" class="{fourth}"/></svg>'
-    )
+def cell(html: str) -> Element:
+    """The one element a tag wrote (a tag may add a second, the severe flag, beside it)."""
+    elements = [child for child in parse(html).children if isinstance(child, Element)]
+    assert elements, html
+    return elements[0]
+
+
+def lit_bars(html: str) -> int:
+    """How many of the risk meter's four bars are lit (the meter is hidden from screen readers)."""
+    meter = parse(html).find("svg", class_="meter")
+    assert meter.attrs.get("aria-hidden") == "true"
+    bars = meter.find_all("rect")
+    assert len(bars) == 4
+    return sum("on" in bar.classes for bar in bars)
 
 
 def render(source: str, **context) -> str:
@@ -51,7 +53,8 @@ def japanese():
 
 @pytest.mark.parametrize("value", [None, ""])
 def test_a_missing_number_is_a_dash_read_as_no_value(value):
-    assert number(value) == NO_VALUE
+    written = parse(number(value))
+    assert (written.seen_text, written.spoken_text) == ("—", "no value")
 
 
 @pytest.mark.parametrize(
@@ -83,97 +86,95 @@ def test_a_number_is_exactly_what_floatformat_1_writes_in_each_language(language
 
 
 def test_no_value_is_translated(japanese):
-    assert number(None) == '<span aria-hidden="true">—</span><span class="visually-hidden">値なし</span>'
+    assert parse(number(None)).spoken_text == "値なし"
     assert number(44.65) == "44.7"
 
 
 def test_a_number_of_a_missing_object_is_no_value_in_a_template():
-    assert render("{% number score.sdg7 %}", score=None) == NO_VALUE
+    written = parse(render("{% number score.sdg7 %}", score=None))
+    assert (written.seen_text, written.spoken_text) == ("—", "no value")
 
 
 # grade
 
 
 def test_a_grade_is_its_letter_in_a_box_named_for_screen_readers():
-    assert grade("B") == '<span class="grade grade-b"><span class="visually-hidden">Grade </span>B</span>'
+    box = cell(grade("B"))
+    assert box.classes == ["grade", "grade-b"]
+    assert (box.seen_text, box.spoken_text) == ("B", "Grade B")
 
 
 @pytest.mark.parametrize("name", ["", None])
 def test_no_grade_is_a_dash_explained(name):
-    assert grade(name) == (
-        '<span class="grade grade-none" title="No grade: insufficient data"><span aria-hidden="true">–</span>'
-        '<span class="visually-hidden">No grade: insufficient data</span></span>'
-    )
+    box = cell(grade(name))
+    assert box.classes == ["grade", "grade-none"]
+    assert box.attrs["title"] == "No grade: insufficient data"
+    assert (box.seen_text, box.spoken_text) == ("–", "No grade: insufficient data")
 
 
 def test_grades_in_japanese(japanese):
-    assert grade("E") == '<span class="grade grade-e"><span class="visually-hidden">評点 </span>E</span>'
-    assert grade("") == (
-        '<span class="grade grade-none" title="評点なし：データ不足"><span aria-hidden="true">–</span>'
-        '<span class="visually-hidden">評点なし：データ不足</span></span>'
-    )
+    assert cell(grade("E")).spoken_text == "評点 E"
+    none = cell(grade(""))
+    assert none.attrs["title"] == none.spoken_text == "評点なし：データ不足"
 
 
 # risk
 
 
-@pytest.mark.parametrize(
-    ("level", "bars"),
-    [
-        ("low", ("off", "off", "off")),
-        ("moderate", ("on", "off", "off")),
-        ("elevated", ("on", "on", "off")),
-        ("high", ("on", "on", "on")),
-    ],
-)
+@pytest.mark.parametrize(("level", "bars"), [("low", 1), ("moderate", 2), ("elevated", 3), ("high", 4)])
 def test_a_risk_level_lights_one_to_four_bars_and_is_named(level, bars):
-    assert risk(level, "Named", False) == f'<span class="risk risk-{level}">{meter(*bars)}Named</span>'
+    written = risk(level, "Named", False)
+    assert cell(written).classes == ["risk", f"risk-{level}"]
+    assert lit_bars(written) == bars
+    assert parse(written).seen_text == parse(written).spoken_text == "Named"
 
 
 def test_a_severe_risk_is_flagged_after_its_name():
-    assert (
-        risk("high", "High", True)
-        == f'<span class="risk risk-high">{meter("on", "on", "on")}High{SEVERE}</span>'
-    )
+    written = parse(risk("high", "High", True))
+    assert (written.seen_text, written.spoken_text) == ("High ⚠ severe", "High severe")
+    assert written.find("span", class_="severe")
 
 
 def test_no_level_is_said_with_or_without_a_severe_flag():
-    assert risk("", "", False) == '<span class="muted">no level</span>'
-    assert risk(None, "", True) == f'<span class="muted">no level</span>{SEVERE}'
+    assert parse(risk("", "", False)).spoken_text == "no level"
+    assert not parse(risk("", "", False)).find_all("svg")
+    flagged = parse(risk(None, "", True))
+    assert (flagged.seen_text, flagged.spoken_text) == ("no level ⚠ severe", "no level severe")
 
 
 def test_the_level_and_its_name_are_escaped():
-    assert risk("low", "<b>Low & co</b>", False) == (
-        f'<span class="risk risk-low">{meter("off", "off", "off")}&lt;b&gt;Low &amp; co&lt;/b&gt;</span>'
-    )
-    assert risk('x"y', "X", False).startswith('<span class="risk risk-x&quot;y">')
+    written = parse(risk("low", "<b>Low & co</b>", False))
+    assert written.seen_text == "<b>Low & co</b>"
+    assert not written.find_all("b")
+    assert cell(risk('x"y', "X", False)).attrs["class"] == 'risk risk-x"y'
 
 
 def test_risks_in_japanese(japanese):
-    severe = ' <span class="severe"><span aria-hidden="true">⚠</span> 深刻</span>'
-    assert risk("", "", True) == f'<span class="muted">段階なし</span>{severe}'
-    assert risk("elevated", "やや高い", True) == (
-        f'<span class="risk risk-elevated">{meter("on", "on", "off")}やや高い{severe}</span>'
-    )
+    assert parse(risk("", "", True)).spoken_text == "段階なし 深刻"
+    written = risk("elevated", "やや高い", True)
+    assert parse(written).seen_text == "やや高い ⚠ 深刻"
+    assert lit_bars(written) == 3
 
 
 def test_risk_in_a_template_reads_its_three_arguments():
     score = SimpleNamespace(debris_level="moderate", debris_severe=True)
-    assert render("{% risk score.debris_level name score.debris_severe %}", score=score, name="Moderate") == (
-        f'<span class="risk risk-moderate">{meter("on", "off", "off")}Moderate{SEVERE}</span>'
-    )
+    written = render("{% risk score.debris_level name score.debris_severe %}", score=score, name="Moderate")
+    assert cell(written).classes == ["risk", "risk-moderate"]
+    assert lit_bars(written) == 2
+    assert parse(written).spoken_text == "Moderate severe"
 
 
 # origin note
 
 
 def test_synthetic_and_demo_projects_are_labelled():
-    assert origin_note(Project(origin="synthetic")) == (
-        '<span class="origin-note origin-synthetic">synthetic benchmark data</span>'
-    )
-    assert origin_note(Project(origin="demo")) == (
-        '<span class="origin-note origin-demo">illustrative demo assessment</span>'
-    )
+    for origin, label in [
+        ("synthetic", "synthetic benchmark data"),
+        ("demo", "illustrative demo assessment"),
+    ]:
+        note = cell(origin_note(Project(origin=origin)))
+        assert note.classes == ["origin-note", f"origin-{origin}"]
+        assert note.seen_text == note.spoken_text == label
 
 
 def test_assessed_projects_and_missing_ones_have_no_label():
@@ -182,12 +183,8 @@ def test_assessed_projects_and_missing_ones_have_no_label():
 
 
 def test_origin_labels_in_japanese(japanese):
-    assert origin_note(Project(origin="synthetic")) == (
-        '<span class="origin-note origin-synthetic">合成ベンチマークデータ</span>'
-    )
-    assert (
-        origin_note(Project(origin="demo")) == '<span class="origin-note origin-demo">説明用のデモ評価</span>'
-    )
+    assert parse(origin_note(Project(origin="synthetic"))).spoken_text == "合成ベンチマークデータ"
+    assert parse(origin_note(Project(origin="demo"))).spoken_text == "説明用のデモ評価"
 
 
 # sortable column headings
@@ -198,21 +195,26 @@ def header(aria_sort, url="?sort=net", label="Net score"):
 
 
 def test_an_unsorted_column_heading_offers_to_sort():
-    assert sort_header(header(None, "?body=moon&sort=name", "Project")) == (
-        '<th scope="col"><a href="?body=moon&amp;sort=name">Project'
-        ' <span class="sortable" aria-hidden="true">↕</span></a></th>'
-    )
+    heading = cell(sort_header(header(None, "?body=moon&sort=name", "Project")))
+    assert (heading.tag, heading.attrs) == ("th", {"scope": "col"})
+    assert heading.find("a").attrs["href"] == "?body=moon&sort=name"
+    assert (heading.seen_text, heading.spoken_text) == ("Project ↕", "Project")
 
 
 def test_the_sorted_column_heading_says_its_order():
-    assert sort_header(header("ascending"), numeric=True) == (
-        '<th scope="col" aria-sort="ascending" class="numeric"><a href="?sort=net">Net score'
-        ' <span aria-hidden="true">▲</span></a></th>'
-    )
-    assert render("{% sort_header h numeric=True %}", h=header("descending", "?sort=-net")) == (
-        '<th scope="col" aria-sort="descending" class="numeric"><a href="?sort=-net">Net score'
-        ' <span aria-hidden="true">▼</span></a></th>'
-    )
+    for written, order, url, arrow in [
+        (sort_header(header("ascending"), numeric=True), "ascending", "?sort=net", "▲"),
+        (
+            render("{% sort_header h numeric=True %}", h=header("descending", "?sort=-net")),
+            "descending",
+            "?sort=-net",
+            "▼",
+        ),
+    ]:
+        heading = cell(written)
+        assert heading.attrs == {"scope": "col", "aria-sort": order, "class": "numeric"}
+        assert heading.find("a").attrs["href"] == url
+        assert (heading.seen_text, heading.spoken_text) == (f"Net score {arrow}", "Net score")
 
 
 # level texts of a criterion
@@ -220,31 +222,33 @@ def test_the_sorted_column_heading_says_its_order():
 TEXTS = ("None", "Some", "Half <most>", "Most", "All")
 
 
+def level_items(html: str) -> list[tuple[str, bool, str]]:
+    """Each level of the list: its number, whether it is marked as this project's, its text."""
+    listing = cell(html)
+    assert (listing.tag, listing.attrs) == ("ol", {"class": "level-texts", "start": "0"})
+    return [
+        (item.attrs["value"], "chosen" in item.classes, item.clean_text) for item in listing.find_all("li")
+    ]
+
+
 def test_the_rated_level_is_marked_among_the_level_texts():
-    assert level_texts(TEXTS, 2) == (
-        '<ol class="level-texts" start="0">'
-        '<li value="0"><span class="level-number">0</span> None</li>'
-        '<li value="1"><span class="level-number">1</span> Some</li>'
-        '<li value="2" class="chosen"><span class="level-number">2</span> Half &lt;most&gt;'
-        " <strong>(this project)</strong></li>"
-        '<li value="3"><span class="level-number">3</span> Most</li>'
-        '<li value="4"><span class="level-number">4</span> All</li>'
-        "</ol>"
-    )
+    assert level_items(level_texts(TEXTS, 2)) == [
+        ("0", False, "0 None"),
+        ("1", False, "1 Some"),
+        ("2", True, "2 Half <most> (this project)"),
+        ("3", False, "3 Most"),
+        ("4", False, "4 All"),
+    ]
+    assert parse(level_texts(TEXTS, 2)).find("li", class_="chosen").find("strong").text == "(this project)"
 
 
 def test_no_level_is_marked_when_the_criterion_is_not_rated():
     assert "chosen" not in level_texts(TEXTS, None)
-    assert level_texts(TEXTS[:1], None) == (
-        '<ol class="level-texts" start="0"><li value="0"><span class="level-number">0</span> None</li></ol>'
-    )
+    assert level_items(level_texts(TEXTS[:1], None)) == [("0", False, "0 None")]
 
 
 def test_this_project_in_japanese(japanese):
-    assert level_texts(("なし",), 0) == (
-        '<ol class="level-texts" start="0"><li value="0" class="chosen"><span class="level-number">0</span>'
-        " なし <strong>(このプロジェクト)</strong></li></ol>"
-    )
+    assert level_items(level_texts(("なし",), 0)) == [("0", True, "0 なし (このプロジェクト)")]
 
 
 # choice labels
