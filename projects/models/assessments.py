@@ -1,8 +1,9 @@
 """Assessments: one analyst's rating of one project on one criterion, with its evidence.
 
-A criterion with no assessment is *missing* (not assessed yet), never a level of 0. Saving or
-deleting an assessment recomputes the project's score card in the same transaction, whatever
-the path (admin, import, API, shell), so a stored card is never stale.
+A criterion with no assessment is *missing* (not assessed yet), never a level of 0. Ratings are
+saved and removed through the services (``services.ratings.assessment_save`` and
+``assessment_remove``, a shell's changes too), which recompute the project's score card in the
+same transaction, whatever the path (admin, import, API, shell), so a stored card is never stale.
 """
 
 from django.conf import settings
@@ -201,11 +202,10 @@ class Assessment(models.Model):
         return {name: getattr(self, name) for name in RATING_FIELDS}
 
     def save(self, *args, **kwargs):
-        """Save and rescore the project, logging the change with its actor (who is also
-        recorded as the assessor); refused, with nothing written, when no actor was stated or
-        when a changed rating breaks the rules (ValidationError naming the fields)."""
-        from projects.services.scoring import project_rescore
-
+        """Save, logging the change with its actor (who is also recorded as the assessor);
+        refused, with nothing written, when no actor was stated or when a changed rating breaks
+        the rules (ValidationError naming the fields). The card follows through the service
+        that saves (services.ratings.assessment_save)."""
         with transaction.atomic():
             before = None
             if not self._state.adding:
@@ -220,7 +220,6 @@ class Assessment(models.Model):
                 # Before the rating's own write: the project's row is then always locked first.
                 project_version_bump(project_id=self.project_id)
             super().save(*args, **kwargs)
-            project_rescore(project_id=self.project_id)
             if actor is not None:
                 changes.record(
                     kind=changes.Change.Kind.RATING,
@@ -232,14 +231,13 @@ class Assessment(models.Model):
                 )
 
     def delete(self, *args, **kwargs):
-        from projects.services.scoring import project_rescore
-
+        """Remove the rating (the criterion is missing again), logged with its actor; the card
+        follows through services.ratings.assessment_remove."""
         actor = changes.actors.required("rating removal")
         project_id, code, before = self.project_id, self.criterion.code, self.rating()
         with transaction.atomic():
             project_version_bump(project_id=project_id)
             result = super().delete(*args, **kwargs)
-            project_rescore(project_id=project_id)
             changes.record(
                 kind=changes.Change.Kind.RATING,
                 subject=code,

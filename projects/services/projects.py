@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 
 from projects.models import Assessment, Criterion, Operator, Project
 
+from .ratings import assessment_remove, assessment_save
+
 PROJECT_FIELDS = [
     "name",
     "target_body",
@@ -117,7 +119,7 @@ def assessment_set(
         return assessment, False
     for name, value in values.items():
         setattr(assessment, name, value)
-    assessment.save()
+    assessment_save(assessment)
     return assessment, True
 
 
@@ -137,6 +139,6 @@ def assessments_replace(*, project: Project, items: list[dict], criteria: dict) 
         )
         changed = changed or item_changed
     for assessment in stored.values():  # not listed any more: missing again
-        assessment.delete()
+        assessment_remove(assessment)
         changed = True
     return changed

@@ -5,8 +5,8 @@ again, a change of its rating like any other (logged old → new with its actor)
 of a record. So the rule is ``change_assessment`` for both; Django's ``delete_assessment`` (which
 analysts do not hold) plays no part in it.
 
-A batch of changes is applied in one transaction, each rating through ``Assessment.save`` or
-``Assessment.delete`` (the model logs it with the acting person and records them as assessor),
+A batch of changes is applied in one transaction, each rating through ``assessment_save`` or
+``assessment_remove`` (the model logs it with the acting person and records them as assessor),
 and the score card is computed once at the end. A batch made from an older reading of the
 ratings is refused whole: it would silently undo what someone else saved meanwhile.
 """
@@ -16,11 +16,29 @@ import json
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Assessment, Criterion, Methodology, Project
 from projects.models.assessments import RATING_FIELDS
-from projects.services.scoring import rescoring_deferred
+from projects.services.scoring import project_rescore, rescoring_deferred
+
+
+def assessment_save(assessment: Assessment) -> None:
+    """Save one rating and recompute its project's card in the same transaction (within
+    ``rescoring_deferred``, once at its end): the way every channel changes a rating, a shell's
+    included, so a stored card is never stale."""
+    with transaction.atomic():
+        assessment.save()
+        project_rescore(project_id=assessment.project_id)
+
+
+def assessment_remove(assessment: Assessment) -> None:
+    """Remove one rating (the criterion is missing again) and recompute its project's card in
+    the same transaction."""
+    with transaction.atomic():
+        assessment.delete()
+        project_rescore(project_id=assessment.project_id)
 
 
 class RatingsOutdated(Exception):
@@ -81,7 +99,7 @@ def ratings_apply(
             assessment = stored.get(edit.criterion.pk)
             if edit.values is None:
                 if assessment is not None:
-                    assessment.delete()
+                    assessment_remove(assessment)
                     changed.append(edit.criterion.code)
                 continue
             if assessment is None:
@@ -90,6 +108,6 @@ def ratings_apply(
                 continue
             for name in RATING_FIELDS:
                 setattr(assessment, name, edit.values[name])
-            assessment.save()
+            assessment_save(assessment)
             changed.append(edit.criterion.code)
     return changed

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from projects import actors
 from projects.interchange.importer import projects_import
 from projects.models import ApiKey, Assessment, Project
+from projects.services.ratings import assessment_save
 from tests.admin.pages import preview_digests
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import key_owner, member
@@ -58,7 +59,7 @@ def test_a_reviewer_publishes_what_an_analyst_changed(client, draft):
     # an analyst's change through the admin is recorded with its author
     with actors.acting(analyst, actors.Channel.SHELL):
         assessment.level = 3
-        assessment.save()
+        assessment_save(assessment)
     client.force_login(reviewer)
     preview, response = publish(client, draft, note="S7.1 re-rated after the operator's report.")
     assert preview.status_code == 200 and b'name="note"' in preview.content
@@ -74,7 +75,7 @@ def test_a_reviewer_cannot_publish_their_own_changes(client, draft):
     with actors.acting(reviewer, actors.Channel.SHELL):
         assessment = Assessment.objects.get(project=draft, criterion__code="S7.1")
         assessment.level = 4
-        assessment.save()
+        assessment_save(assessment)
     client.force_login(reviewer)
     preview, response = publish(client, draft)
     # the preview warns, and publishing anyway is refused
@@ -91,7 +92,7 @@ def test_every_change_is_recorded_field_by_field_with_who_and_when(admin_client,
     with actors.acting(admin_user, actors.Channel.SHELL):
         assessment.level = 1
         assessment.justification = "Re-assessed after the operator's report."
-        assessment.save()
+        assessment_save(assessment)
     entry = LogEntry.objects.get_for_object(assessment).first()
     assert entry.actor == admin_user and entry.timestamp is not None
     assert entry.changes_dict["level"] == ["2", "1"]

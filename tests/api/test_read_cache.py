@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import Assessment, Project
+from projects.services.ratings import assessment_save
 from tests.support.actors import publish_as_reviewer
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def test_a_publication_shows_at_once(anon, published):
     project = Project.objects.get(slug="alpha")
     assessment = Assessment.objects.get(project=project, criterion__code="S7.1")
     assessment.level = 0 if assessment.level else 4
-    assessment.save()
+    assessment_save(assessment)
     assert anon.get(DETAIL).json()["score"] == before  # a draft: the public card is unchanged
     publish_as_reviewer(project=project, note="Checked.")
     after = anon.get(DETAIL).json()["score"]

@@ -13,6 +13,7 @@ import pytest
 from django_otp.oath import totp
 
 from projects.models import Assessment, Methodology, Project
+from projects.services.ratings import assessment_save
 from tests.browser import admin_support
 from tests.browser.admin_support import (
     LANGUAGES,
@@ -42,7 +43,7 @@ def draft_of(slug: str) -> Project:
         .first()
     )
     assessment.level = (assessment.level + 1) % 5
-    assessment.save()
+    assessment_save(assessment)
     return Project.objects.get(pk=project.pk)
 
 

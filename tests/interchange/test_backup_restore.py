@@ -16,6 +16,7 @@ from projects.changes import change_line
 from projects.interchange.importer import InterchangeError, backup_restore, projects_import
 from projects.models import Assessment, Operator, Project, Publication, ScoreCard
 from projects.services.publication import draft_changes
+from projects.services.ratings import assessment_save
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import (
     key_owner,
@@ -97,10 +98,10 @@ def history(db):
     assessment = first.assessments.select_related("criterion").order_by("criterion__position").first()
     assessment.level = 0 if assessment.level != 0 else 4
     assessment.not_applicable = False
-    assessment.save()
+    assessment_save(assessment)
     publish_as_reviewer(project=first, note="Operator report of 2026 reviewed.")
     assessment.justification = "An edit that waits for review."
-    assessment.save()  # working card and ratings move on; the public keeps publication #2
+    assessment_save(assessment)  # working card and ratings move on; the public keeps publication #2
     withdrawn = Project.objects.order_by("slug")[1]
     withdraw_as_reviewer(project=withdrawn, note="Withdrawn.")
     projects_import(interchange(project_record("never-published", assessments=[rated("S7.1", 3)])))

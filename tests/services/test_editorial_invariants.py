@@ -18,6 +18,7 @@ from projects import actors
 from projects.interchange.importer import projects_import
 from projects.models import ApiKey, Change, Project
 from projects.services.publication import PublicationRefused, project_publish, project_withdraw
+from projects.services.ratings import assessment_save
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import staff_user
 
@@ -134,7 +135,7 @@ def apply_edit(world: World, oracle: dict, who: str, channel: str, change) -> No
             if kind == "rating":
                 assessment = project.assessments.get(criterion__code=subject)
                 assessment.level = level
-                assessment.save()
+                assessment_save(assessment)
             else:
                 project.summary = subject
                 project.save()

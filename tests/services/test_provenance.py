@@ -26,6 +26,7 @@ from projects.services.publication import (
     project_publish,
     project_withdraw,
 )
+from projects.services.ratings import assessment_remove, assessment_save
 from tests.admin.pages import SheetPage, sheet_url
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import key_owner, publish_as_reviewer, reviewer_user, staff_user
@@ -89,9 +90,9 @@ def test_without_an_actor_nothing_is_changed_and_the_error_says_how():
             project.save()
         assessment.level = 4
         with pytest.raises(actors.NoActor):
-            assessment.save()
+            assessment_save(assessment)
         with pytest.raises(actors.NoActor):
-            assessment.delete()
+            assessment_remove(assessment)
         with pytest.raises(actors.NoActor):
             Operator(name="Nobody's agency", country="JP", kind="agency").save()
     project.refresh_from_db()
@@ -106,7 +107,7 @@ def test_each_change_is_logged_with_actor_channel_and_old_and_new_value():
     with actors.acting(analyst, actors.Channel.SHELL):
         assessment = project.assessments.get(criterion__code="S9.1")
         assessment.level = 3
-        assessment.save()
+        assessment_save(assessment)
         project.summary = "Now with a drill."
         project.save()
     rating, fact = Change.objects.filter(project=project, actor=analyst).order_by("id")
@@ -204,7 +205,7 @@ def test_an_administrator_who_cleared_a_rating_cannot_publish_it():
     project = published()
     boss = superuser("boss")
     with actors.acting(boss, actors.Channel.ADMIN):
-        project.assessments.get(criterion__code="S7.2").delete()
+        assessment_remove(project.assessments.get(criterion__code="S7.2"))
         with pytest.raises(PublicationRefused, match="another reviewer"):
             project_publish(project=project, note="Cleared.")
         with pytest.raises(PublicationRefused, match="another reviewer"):
@@ -231,7 +232,7 @@ def test_a_method_release_does_not_reset_four_eyes():
     with actors.acting(me, actors.Channel.ADMIN):
         assessment = project.assessments.get(criterion__code="S9.1")
         assessment.level = 4
-        assessment.save()
+        assessment_save(assessment)
     current = Methodology.objects.get(version="1.0")
     with actors.acting(staff_user("drafter"), actors.Channel.ADMIN):
         draft = Methodology.objects.create(version="1.1", parameters=current.parameters)
@@ -277,11 +278,11 @@ def test_publishing_refuses_a_draft_that_changed_after_the_preview():
     with actors.acting(staff_user("analyst-a"), actors.Channel.ADMIN):
         assessment = project.assessments.get(criterion__code="S7.1")
         assessment.level = 3
-        assessment.save()
+        assessment_save(assessment)
     previewed = draft_digest(project)
     with actors.acting(staff_user("analyst-b"), actors.Channel.API):
         assessment.justification = "A late change nobody reviewed."
-        assessment.save()
+        assessment_save(assessment)
     with actors.acting(reviewer("reviewer5"), actors.Channel.ADMIN):
         with pytest.raises(PreviewOutdated, match="changed after your preview"):
             project_publish(project=project, note="Approved the preview.", digest=previewed)

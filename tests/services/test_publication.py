@@ -19,6 +19,7 @@ from projects.services.publication import (
     draft_changes,
     project_publish,
 )
+from projects.services.ratings import assessment_save
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import publish_as_reviewer, reviewer_user, staff_user
 
@@ -46,7 +47,7 @@ def published_project(slug="alpha", assessments=FULL) -> Project:
 def set_rating(project, code, level) -> None:
     assessment = Assessment.objects.get(project=project, criterion__code=code)
     assessment.level = level
-    assessment.save()
+    assessment_save(assessment)
 
 
 def test_the_first_publication_freezes_the_working_card_and_ratings():
@@ -112,7 +113,7 @@ def test_evidence_changes_are_named_even_when_no_rating_moves():
     project = published_project()
     assessment = Assessment.objects.get(project=project, criterion__code="E2")
     assessment.justification = "A better source."
-    assessment.save()
+    assessment_save(assessment)
     changes = draft_changes(project)
     assert changes["ratings"] == [] and changes["evidence"] == ["E2"]
     with translation.override("en"):

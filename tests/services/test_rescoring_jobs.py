@@ -27,6 +27,7 @@ from projects.services import rescore_chunks, rescoring
 from projects.services import scoring as scoring_service
 from projects.services.methodology import MethodRefused
 from projects.services.publication import scored_parts
+from projects.services.ratings import assessment_save
 from projects.services.rescore_chunks import AUTOMATIC_NOTE
 from projects.services.rescoring import (
     project_id_ranges,
@@ -84,7 +85,7 @@ def set_rating(project: Project, code: str, level: int, methodology: Methodology
         project=project, criterion__code=code, criterion__methodology=methodology
     )
     assessment.level = level
-    assessment.save()
+    assessment_save(assessment)
 
 
 def publish_import(slug: str, assessments: list[dict]) -> Project:
@@ -778,7 +779,7 @@ def test_a_chunk_of_40_projects_costs_the_queries_of_a_chunk_of_10(
         if kind in (1, 3):  # an unpublished draft (published or withdrawn)
             assessment = Assessment.objects.filter(project=project, not_applicable=False).first()
             assessment.level = (assessment.level + 1) % 5
-            assessment.save()
+            assessment_save(assessment)
         if kind in (2, 3):
             withdraw_as_reviewer(project=project, note="Withdrawn.")
     draft = new_method()

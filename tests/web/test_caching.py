@@ -3,6 +3,7 @@
 import pytest
 
 from projects.models import Assessment, Project
+from projects.services.ratings import assessment_save
 from tests.support.actors import publish_as_reviewer, withdraw_as_reviewer
 from tests.web.conftest import make_project
 from tests.web.pages import page
@@ -56,7 +57,7 @@ def test_a_score_change_shows_at_once_on_cached_pages_when_it_is_published(clien
     client.get("/en/")  # fill the server-side page cache too
     assessment = Assessment.objects.get(project__slug="alpha", criterion__code="S9.1")
     assessment.level = 4
-    assessment.save()
+    assessment_save(assessment)
     # An analyst's edit changes the working card only: the public still sees the published one.
     assert _net_score_on_page(client) == before
 

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import Assessment, Project
+from projects.services.ratings import assessment_save
 from tests.support.actors import publish_as_reviewer
 from tests.web.conftest import all_rated, make_project
 
@@ -57,7 +58,7 @@ def test_a_publication_shows_at_once_on_a_cached_page(client, alpha):
     before = client.get("/en/projects/alpha/").content
     assessment = Assessment.objects.get(project=alpha, criterion__code="E2")
     assessment.level = 4
-    assessment.save()
+    assessment_save(assessment)
     assert client.get("/en/projects/alpha/").content == before  # a draft: not public
     publish_as_reviewer(project=Project.objects.get(pk=alpha.pk), note="Severe equity risk confirmed.")
     after = client.get("/en/projects/alpha/").content.decode()

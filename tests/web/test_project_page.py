@@ -3,6 +3,7 @@
 import pytest
 
 from projects.models import Assessment, Criterion
+from projects.services.ratings import assessment_save
 from tests.support.actors import publish_as_reviewer
 from tests.support.criteria import CODES
 from tests.web.conftest import all_rated, make_project
@@ -156,7 +157,7 @@ def test_history_lists_every_publication_newest_first_with_what_changed_and_why(
     first = alpha.published_score
     assessment = Assessment.objects.get(project=alpha, criterion__code="S9.2")
     assessment.level = 4
-    assessment.save()
+    assessment_save(assessment)
 
     def history_rows():
         tree = page(client.get("/en/projects/alpha/"))

@@ -14,6 +14,7 @@ from django.utils import translation
 from projects import actors
 from projects.changes import change_line
 from projects.models import Assessment, Project
+from projects.services.ratings import assessment_save
 from tests.support.actors import publish_as_reviewer
 from tests.support.criteria import CODES
 from tests.web.conftest import all_rated, make_project
@@ -40,7 +41,7 @@ def edited(alpha):
     with actors.acting(analyst, actors.Channel.SHELL):
         assessment = Assessment.objects.get(project=alpha, criterion__code="E2")
         assessment.level = 4
-        assessment.save()
+        assessment_save(assessment)
     alpha.refresh_from_db()
     assert (alpha.published_score.grade, f"{alpha.published_score.net_score:.1f}") == ("A", "75.0")
     assert (alpha.current_score.grade, f"{alpha.current_score.net_score:.1f}") == ("D", "63.8")
