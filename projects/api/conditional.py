@@ -8,7 +8,7 @@ from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from .parsers import dumps
+from .parsers import WRITTEN, dumps
 
 
 class PreconditionRequired(exceptions.APIException):
@@ -73,7 +73,7 @@ class ConditionalMixin:
             return response
         # The ETag is the digest of the JSON the renderer writes: written once, kept for it.
         body = dumps(response.data)
-        response.sdgscore_json = (response.data, body)
+        response.renderer_context[WRITTEN] = (response.data, body)
         etag = _tag(body, self.etag_version)
         headers = {"ETag": etag, "Cache-Control": "max-age=0, must-revalidate"}
         if self.last_modified is not None:

@@ -18,6 +18,9 @@ from rest_framework.utils.encoders import JSONEncoder
 _drf_default = JSONEncoder().default
 # U+2028 and U+2029 are valid in JSON but end lines in older JavaScript: DRF escapes them too.
 _LINE_ENDS = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
+# The renderer context's key for (data, its compact JSON) when the view wrote it already (for
+# the ETag: projects.api.conditional): the renderer then writes those bytes, not the data again.
+WRITTEN = "written_json"
 
 
 class SafeJSONParser(JSONParser):
@@ -77,8 +80,7 @@ class SafeJSONRenderer(JSONRenderer):
         renderer_context = renderer_context or {}
         indent = self.get_indent(accepted_media_type, renderer_context)
         if indent is None:
-            # Written already for the ETag (projects.api.conditional)?
-            kept = getattr(renderer_context.get("response"), "sdgscore_json", None)
+            kept = renderer_context.get(WRITTEN)
             if kept is not None and kept[0] is data:
                 return kept[1]
             return dumps(data)
