@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.utils import translation
 
 from projects.selectors import methodology_current
+from tests.support.builders import EVIDENCE_SOURCE, interchange, project_record, rated
 
 
 @pytest.fixture(autouse=True)
@@ -82,36 +83,5 @@ def method(db):
     return methodology_current()
 
 
-def interchange(*projects, **envelope) -> dict:
-    return {"format": "sdgscore.projects/1", "projects": list(projects), **envelope}
-
-
-def project_record(slug="test-project", *, assessments=None, **fields) -> dict:
-    record = {
-        "slug": slug,
-        "name": fields.pop("name", slug.replace("-", " ").title()),
-        "operator": fields.pop("operator", {"name": "Test Operator", "country": "JP", "kind": "company"}),
-        "target_body": fields.pop("target_body", "moon"),
-        "resources": fields.pop("resources", ["water_ice"]),
-        "phase": fields.pop("phase", "demonstration"),
-        "launch_year": fields.pop("launch_year", 2027),
-        "summary": fields.pop("summary", "A test project."),
-        "links": fields.pop("links", []),
-        "assessments": assessments if assessments is not None else [],
-        **fields,
-    }
-    return record
-
-
-EVIDENCE_SOURCE = "https://example.org/evidence"
-
-
-def rated(code, rating, grade="B", evidence="Illustrative evidence.", source_url=None) -> dict:
-    """A rating in the interchange format; grades A and B cite a source (as the rules ask) unless
-    ``source_url`` says otherwise ("" for none)."""
-    item = {"criterion": code, "rating": rating, "evidence": evidence, "evidence_grade": grade}
-    if source_url is None:
-        source_url = EVIDENCE_SOURCE if grade in ("A", "B") else ""
-    if source_url:
-        item["source_url"] = source_url
-    return item
+# The builders live in tests/support/builders.py; many test modules import them from here.
+__all__ = ["EVIDENCE_SOURCE", "interchange", "project_record", "rated"]

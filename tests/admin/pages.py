@@ -13,8 +13,7 @@ from html.parser import HTMLParser
 
 from projects.interchange.importer import projects_import
 from projects.models import Project
-from tests.conftest import interchange, project_record, rated
-from tests.support.criteria import ALL_CODES
+from tests.support.builders import every_rating, interchange, project_record
 
 VOID_TAGS = {
     "area",
@@ -280,18 +279,7 @@ def score_card_rows(tree: Element) -> dict[str, list[str]]:
 
 # --- test data, through the interchange importer ---------------------------------------------
 
-
-def ratings(level=2, grade="B", *, missing=(), **overrides) -> list[dict]:
-    """Every criterion at ``level`` except ``overrides`` ({"S7_1": 4} or {"S7_1": (4, "A")})
-    and the ``missing`` codes."""
-    result = []
-    for code in ALL_CODES:
-        if code in missing:
-            continue
-        value = overrides.get(code.replace(".", "_"), (level, grade))
-        value = value if isinstance(value, tuple) else (value, grade)
-        result.append(rated(code, *value))
-    return result
+ratings = every_rating  # every criterion rated, with overrides (tests/support/builders.py)
 
 
 def imported(slug="alpha", **fields) -> Project:

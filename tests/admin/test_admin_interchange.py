@@ -20,7 +20,7 @@ from projects.interchange.importer import projects_import
 from projects.models import Assessment, Change, Operator, Project, ScoreCard
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import member, publish_as_reviewer
-from tests.support.criteria import ALL_CODES
+from tests.support.builders import every_rating
 
 from .pages import LIST_URL, form_data, parse
 
@@ -31,7 +31,7 @@ NEW_OPERATOR = {"name": "Beta Space", "country": "US", "kind": "company"}
 
 
 def ratings(level=2, **overrides):
-    return [rated(code, overrides.get(code, level), "C") for code in ALL_CODES]
+    return every_rating(level, "C", **overrides)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from projects.interchange.importer import projects_import
 from projects.models import ApiKey, Assessment, Operator, Project, Publication, ScoreCard
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import key_owner, reviewer_user, staff_user
+from tests.support.builders import every_rating
 from tests.support.criteria import CODES
 
 PROBLEM_JSON = "application/problem+json"
@@ -34,7 +35,7 @@ def ratings(sdg7=2, sdg9=2, sdg12=2, debris=2, equity=2, grade="B", **overrides)
 
 
 def full_ratings(level=2, grade="B") -> list[dict]:
-    return ratings(level, level, level, level, level, grade)
+    return every_rating(level, grade)
 
 
 def when(day: int) -> datetime:

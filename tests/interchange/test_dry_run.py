@@ -21,6 +21,7 @@ from projects.interchange.importer import (
 from projects.models import Assessment, Change, Operator, Project, ScoreCard
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import staff_user
+from tests.support.builders import every_rating
 from tests.support.criteria import ALL_CODES
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ NEW_OPERATOR = {"name": "Beta Space", "country": "US", "kind": "company"}
 
 
 def ratings(level=2, **overrides):
-    return [rated(code, overrides.get(code, level), "C") for code in ALL_CODES]
+    return every_rating(level, "C", **overrides)
 
 
 @pytest.fixture

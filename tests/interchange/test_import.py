@@ -9,13 +9,9 @@ from projects.interchange.importer import InterchangeError, projects_import
 from projects.models import Assessment, Operator, Project, ScoreCard
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import reviewer_user
-from tests.support.criteria import ALL_CODES
+from tests.support.builders import every_rating as full_ratings
 
 pytestmark = pytest.mark.django_db
-
-
-def full_ratings(level=2, grade="B", **overrides):
-    return [rated(code, overrides.get(code, level), grade) for code in ALL_CODES]
 
 
 def import_errors(data) -> list[str]:

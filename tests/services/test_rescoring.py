@@ -9,7 +9,7 @@ from projects.models import Assessment, Criterion, Project, ScoreCard
 from projects.services.ratings import assessment_remove, assessment_save
 from projects.services.scoring import project_rescore, rescoring_deferred
 from tests.conftest import interchange, project_record, rated
-from tests.interchange.test_import import ALL_CODES
+from tests.support.criteria import ALL_CODES
 
 pytestmark = pytest.mark.django_db
 

@@ -6,22 +6,15 @@ from projects.interchange.importer import projects_import
 from projects.management.commands.import_projects import read_interchange_file
 from projects.management.commands.load_demo import DEMO_FILE
 from projects.models import Project
-from tests.conftest import interchange, project_record, rated
+from tests.conftest import interchange, project_record
 from tests.support.actors import reviewer_user
+from tests.support.builders import every_rating
 from tests.support.criteria import ALL_CODES, CODES
 
 
 def all_rated(level=2, grade="B", **overrides) -> list[dict]:
-    """Every criterion rated ``level``; ``overrides`` maps a code (S7_1 for S7.1) to a level or None (N/A)."""
-    wanted = {code.replace("_", "."): value for code, value in overrides.items()}
-    ratings = []
-    for code in ALL_CODES:
-        value = wanted.get(code, level)
-        if value is None:
-            ratings.append({"criterion": code, "not_applicable": True, "evidence": "Cannot apply."})
-        elif value != "missing":
-            ratings.append(rated(code, value, grade, evidence=f"Evidence for {code}."))
-    return ratings
+    """Every criterion rated ``level``, each with evidence that names it (tests/support/builders.py)."""
+    return every_rating(level, grade, evidence="Evidence for {code}.", **overrides)
 
 
 def make_project(slug, *, assessments=None, publish=True, note="Test publication.", **fields) -> Project:
