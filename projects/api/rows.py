@@ -56,11 +56,11 @@ def _fragment(text: str | None) -> orjson.Fragment | None:
     return None if text is None else orjson.Fragment(text)
 
 
-def _plain(key: str, schema: serializers.Field | None = None) -> Column:
-    return Column(key, lambda row: row[key], schema, paths=(key,))
+def _plain(key: str) -> Column:
+    return Column(key, lambda row: row[key], paths=(key,))
 
 
-def _moment(key: str) -> Column:
+def _date_time(key: str) -> Column:
     return Column(key, lambda row: utc_text(row[key]), paths=(key,))
 
 
@@ -106,10 +106,11 @@ PROJECT_COLUMNS = (
         "illustrative",
         lambda row: is_illustrative(row["origin"]),
         serializers.BooleanField(read_only=True, help_text="The ratings are demo or synthetic data."),
+        paths=("origin",),
     ),
     _plain("state"),
-    _moment("published_at"),
-    _moment("updated_at"),
+    _date_time("published_at"),
+    _date_time("updated_at"),
     _stored_json(
         "score",
         "published_score__card",
@@ -141,14 +142,14 @@ def project_schema_fields() -> dict[str, serializers.Field]:
 def project_rows(projects: QuerySet, *, drafts: bool, extra: tuple[str, ...] = ()) -> QuerySet:
     """The selection as rows for ``project_representation`` (with ``extra`` columns besides,
     and always the primary key)."""
-    paths, expressions = ["pk"], {}
+    paths, expressions = {"pk": None}, {}
     for column in PROJECT_COLUMNS:
         if drafts or not column.drafts:
-            paths.extend(column.paths)
+            paths.update(dict.fromkeys(column.paths))
             expressions.update(column.expressions)
     if drafts:
         expressions.update(DRAFT_READS)
-    paths.extend(name for name in extra if name not in paths)
+    paths.update(dict.fromkeys(extra))
     return projects.values(*paths, **expressions)
 
 
@@ -181,7 +182,7 @@ def is_tombstone(row: dict) -> bool:
     """A project withdrawn from publication, in the sync list of a client who sees published
     data only: gone from public view, so a partner's copy should go too."""
     withdrawn = row.get("publication__kind") == Publication.Kind.WITHDRAWAL and row["state"] != "published"
-    return withdrawn and "draft_score_json" not in row
+    return withdrawn and "draft_facts" not in row  # read for clients who see drafts only
 
 
 def tombstone_representation(row: dict) -> dict:

@@ -143,6 +143,25 @@ def test_the_client_validates_bodies_against_the_schema(anon, openapi, published
     assert openapi.validated == before + 1
 
 
+@pytest.mark.parametrize(
+    ("path", "component"),
+    [
+        ("/api/v1/projects/alpha", "Project"),
+        ("/api/v1/projects", "Project"),
+        ("/api/v1/rankings", "RankedProject"),
+        ("/api/v1/sync/projects", "SyncProject"),
+    ],
+)
+def test_a_served_project_has_exactly_the_schemas_fields_in_its_order(
+    anon, writer, openapi_document, published, path, component
+):
+    fields = list(openapi_document["components"]["schemas"][component]["properties"])
+    for client in (anon, writer):
+        body = client.get(path).json()
+        for project in body.get("results", [body]):
+            assert list(project) == fields
+
+
 # ---------------------------------------------------------------------------------------------
 # Docs
 
