@@ -163,11 +163,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DB_POOL", True):
     # A pool of connections per process (Django's, on psycopg_pool), instead of a connection kept
     # per thread: taking a pooled connection costs no new session and no SET commands. Pooling
     # needs CONN_MAX_AGE 0; DB_CONN_HEALTH_CHECKS has the pool check a connection before lending
-    # it. Sizes per process; each gunicorn sync worker needs one connection at a time.
+    # it. Sizes per process; each gunicorn sync worker needs one connection at a time. DB_POOL=0
+    # keeps one connection per thread for DB_CONN_MAX_AGE seconds instead (behind PgBouncer).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 1),
