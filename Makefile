@@ -32,8 +32,9 @@ run: install
 	$(BIN)/python manage.py db_worker --no-reload >/dev/null 2>&1 & trap 'kill $$!' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# In parallel: one worker per CPU, each with its own test database.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: install
 	$(BIN)/ruff check .
