@@ -36,7 +36,7 @@ class Column:
     """
 
     key: str
-    write: Callable[[dict], object]
+    write: Callable[[dict], object] | None  # None: the row's value under the key, as it is
     schema: serializers.Field | None = None
     paths: tuple[str, ...] = ()
     expressions: dict[str, Expression] = field(default_factory=dict)
@@ -47,9 +47,10 @@ def utc_text(moment: datetime | None) -> str | None:
     """A date-time as the API writes it: ISO 8601 in UTC, with Z."""
     if moment is None:
         return None
-    if moment.utcoffset():
-        moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None).isoformat() + "Z"
+    text = moment.isoformat()
+    if text.endswith("+00:00"):  # as the database gives it
+        return text[:-6] + "Z"
+    return utc_text(moment.astimezone(UTC))
 
 
 def _fragment(text: str | None) -> orjson.Fragment | None:
@@ -57,7 +58,7 @@ def _fragment(text: str | None) -> orjson.Fragment | None:
 
 
 def _plain(key: str) -> Column:
-    return Column(key, lambda row: row[key], paths=(key,))
+    return Column(key, None, paths=(key,))
 
 
 def _date_time(key: str) -> Column:
@@ -129,6 +130,7 @@ PROJECT_COLUMNS = (
         drafts=True,
     ),
 )
+_WRITERS = tuple((column.key, column.write) for column in PROJECT_COLUMNS)
 # Read besides, for clients who see drafts: the facts waiting for publication, and when the
 # working card was computed (it dates the representation too).
 DRAFT_READS = {"draft_facts": F("pending_facts"), "draft_computed_at": F("current_score__computed_at")}
@@ -158,7 +160,7 @@ def project_representation(row: dict) -> dict:
     drafts, the facts waiting for publication are shown over the published ones."""
     if row.get("draft_facts"):
         row = _with_pending_facts(row)
-    return {column.key: column.write(row) for column in PROJECT_COLUMNS}
+    return {key: row[key] if write is None else write(row) for key, write in _WRITERS}
 
 
 def _with_pending_facts(row: dict) -> dict:
