@@ -32,6 +32,8 @@ def add_replica(monkeypatch, settings_dict: dict):
 
 def remove_replica() -> None:
     connections[ALIAS].close()
+    if hasattr(connections[ALIAS], "close_pool"):  # PostgreSQL's pool: nothing left connected
+        connections[ALIAS].close_pool()
     del connections[ALIAS]
 
 
