@@ -36,7 +36,7 @@ class ProjectRow:
         return self.score is not None and self.score.status == "rated"
 
 
-def project_rows(projects, texts: MethodTexts | None) -> list[ProjectRow]:
+def ranking_rows(projects, texts: MethodTexts | None) -> list[ProjectRow]:
     def level_name(key: str) -> str:
         if not key:
             return ""

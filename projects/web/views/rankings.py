@@ -10,7 +10,7 @@ from ..caching import public_page
 from ..context import page_context
 from ..filters import RankingFilter, rejected_values, valid_only
 from ..method_texts import MethodTexts
-from ..rankings import column_headers, current_sort, facets, project_rows
+from ..rankings import column_headers, current_sort, facets, ranking_rows
 
 PAGE_SIZE = 50
 
@@ -28,7 +28,7 @@ def home(request):
     # A page of the ranking at a time: the site stays fast at 100,000 projects. A page number
     # out of range shows the last page; one that is not a number, the first.
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = project_rows(page.object_list, MethodTexts(methodology) if methodology else None)
+    rows = ranking_rows(page.object_list, MethodTexts(methodology) if methodology else None)
     sort = current_sort(params)
     context = page_context(
         request,
