@@ -94,7 +94,7 @@ class Command(BaseCommand):
         if connection.vendor == "postgresql":
             # What autovacuum does only later (or, where it is off, never): statistics for the
             # planner (without them a page of a list read every match's card) and the visibility
-            # map (without it, counting 100,000 projects reads every row: 44 ms → 2 ms).
+            # map (without it, counting the projects reads every row).
             with connection.cursor() as cursor:
                 # VACUUM cannot run inside a transaction (a caller's, as in the tests).
                 cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
