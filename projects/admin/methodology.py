@@ -26,6 +26,7 @@ from projects.models import Criterion, Methodology, RescoreJob
 from projects.models.jobs import RescoreChunk
 from projects.selectors import methodology_current
 from projects.services.methodology import (
+    COPIED_CRITERION_FIELDS,
     LANGUAGES,
     LEVEL_COUNT,
     MethodRefused,
@@ -96,19 +97,7 @@ class CriterionForm(forms.ModelForm):
 
     class Meta:
         model = Criterion
-        fields = [
-            "code",
-            "dimension",
-            "weight",
-            "position",
-            "references",
-            "name_en",
-            "name_ja",
-            "description_en",
-            "description_ja",
-            "levels_en",
-            "levels_ja",
-        ]
+        fields = COPIED_CRITERION_FIELDS  # what a criterion is, as a new draft copies it
 
 
 def _criterion_values(form) -> dict:
