@@ -20,6 +20,7 @@ from .public import (
     published_methodologies,
     published_projects,
     ranked_projects,
+    ranking_table_projects,
     score_history,
     synced_projects,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "published_methodologies",
     "published_projects",
     "ranked_projects",
+    "ranking_table_projects",
     "score_history",
     "synced_projects",
     "visible_operators",

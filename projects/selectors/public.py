@@ -69,6 +69,40 @@ def published_projects() -> QuerySet[Project]:
     return Project.objects.published().select_related("operator", "published_score")
 
 
+# What a row of the rankings table shows (projects.web.rankings): the rest of a project and its
+# card (the whole card document, the texts, the links) is not read for a page of 50.
+RANKING_ROW_FIELDS = (
+    "slug",
+    "name",
+    "target_body",
+    "phase",
+    "origin",
+    "operator__name",
+    *(
+        f"published_score__{name}"
+        for name in (
+            "status",
+            "grade",
+            "net_score",
+            "net_low",
+            "net_high",
+            "sdg7",
+            "sdg9",
+            "sdg12",
+            "debris_level",
+            "equity_level",
+            "debris_severe",
+            "equity_severe",
+        )
+    ),
+)
+
+
+def ranking_table_projects() -> QuerySet[Project]:
+    """Published projects as the rankings table reads them: the row's columns only."""
+    return published_projects().only(*RANKING_ROW_FIELDS)
+
+
 def ranked_projects() -> QuerySet[Project]:
     """The rated published projects, highest net score first (ties by name and slug).
 

@@ -7,15 +7,22 @@ they were most of the pages' rendering time. Each tag returns exactly the markup
 template escaped it, with the same msgids for its texts.
 """
 
+import functools
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
 from django.template.defaultfilters import floatformat
+from django.urls import reverse
 from django.utils.encoding import force_str
+from django.utils.formats import get_format
 from django.utils.hashable import make_hashable
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator, slugify
 from django.utils.translation import get_language, gettext
 
 register = template.Library()
+escape = conditional_escape  # the short name, in the markup written below
 
 NO_VALUE = '<span aria-hidden="true">—</span><span class="visually-hidden">{}</span>'
 GRADE = '<span class="grade grade-{}"><span class="visually-hidden">{} </span>{}</span>'
@@ -48,6 +55,27 @@ def number(value) -> SafeString:
     dash that screen readers read as "no value" when there is none (None or "")."""
     if value is None or value == "":
         return format_html(NO_VALUE, gettext("no value"))
+    return one_decimal(value)
+
+
+TENTH = Decimal("0.1")
+_DECIMAL_MARKS: dict[str, str] = {}  # language -> its decimal separator
+
+
+def one_decimal(value) -> SafeString:
+    """What ``floatformat(value, 1)`` writes, the same digits and rounding (half up from the
+    number's shortest decimal form), without its general machinery for the figures the pages
+    show most: numbers above -1,000 and below 1,000 (never grouped) in a language whose decimal
+    mark is a point. Anything else is left to ``floatformat`` itself."""
+    language = get_language()
+    mark = _DECIMAL_MARKS.get(language)
+    if mark is None:
+        mark = _DECIMAL_MARKS[language] = str(get_format("DECIMAL_SEPARATOR"))
+    if type(value) in (float, int) and -1000 < value < 1000 and mark == ".":
+        written = repr(value)
+        if "e" not in written:  # floatformat gives a number in exponent form back as it is
+            rounded = Decimal(written).quantize(TENTH, ROUND_HALF_UP)
+            return mark_safe(str(rounded if rounded else abs(rounded)))  # noqa: S308 (digits; no "-0.0")
     return floatformat(value, 1)
 
 
@@ -114,6 +142,13 @@ def sort_header(header, numeric=False) -> SafeString:
 @register.simple_tag
 def level_texts(texts, chosen) -> SafeString:
     """A criterion's anchored level texts from 0, the level the project is rated at marked."""
+    return _level_texts(tuple(texts), chosen, get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _level_texts(texts: tuple[str, ...], chosen, language) -> SafeString:
+    # The list depends on these three alone (a method's texts, the level, the language of
+    # "this project"): every project rated at the same level shares it.
     this_project = gettext("this project")
     items = []
     for level, text in enumerate(texts):
@@ -144,3 +179,137 @@ def choice_label(instance, field_name: str):
         }
     value = getattr(instance, field.attname)
     return labels.get(make_hashable(value), force_str(value, strings_only=True))
+
+
+@register.simple_tag
+def ranking_rows(rows) -> SafeString:
+    """The rankings table's body rows (projects.web.rankings.ProjectRow), one ``<tr>`` each.
+
+    Written here rather than as a template loop: 50 rows of ten cells were most of the home
+    page's rendering time. The project links are reversed once per table, not once per row.
+    """
+    link = reverse("web:project", args=["-"])[:-2]  # ".../projects/" (a slug is URL-safe)
+    texts = {
+        "not_rated": gettext("not rated"),
+        "range": gettext("range"),
+        "insufficient": gettext("insufficient data"),
+    }
+    return mark_safe("".join(_ranking_row(row, link, texts) for row in rows))  # noqa: S308 (escaped parts)
+
+
+def _ranking_row(row, link: str, texts: dict) -> str:
+    project, score = row.project, row.score
+    name = conditional_escape(project.name)
+    slug = conditional_escape(project.slug)
+    origin = f" {origin_note(project)}\n" if project.is_illustrative else ""
+    if score:
+        grade_cell = grade(score.grade)
+        net = f'<span class="net">{number(score.net_score)}\n</span>'
+        if score.net_low is not None:
+            net += (
+                f'<span class="range"><span class="visually-hidden">{texts["range"]} </span>'
+                f"{one_decimal(score.net_low)}–{one_decimal(score.net_high)}</span>"
+            )
+        if score.status != "rated":
+            net += f'<span class="status-note">{texts["insufficient"]}</span>'
+        figures = (score.sdg7, score.sdg9, score.sdg12)
+        risks = (
+            risk(score.debris_level, row.debris_level_name, score.debris_severe),
+            risk(score.equity_level, row.equity_level_name, score.equity_severe),
+        )
+    else:
+        grade_cell = f'<span class="muted">{texts["not_rated"]}</span>'
+        net, figures = "", (None, None, None)
+        risks = (risk(None, "", False), risk(None, "", False))
+    compare = gettext("Compare %(name)s") % {"name": name}
+    cells = "".join(f'<td class="numeric">{number(value)}\n</td>' for value in figures)
+    return (
+        f'<tr><th scope="row" class="project-cell"><a href="{link}{slug}/">{name}</a>\n'
+        f'<span class="meta">{conditional_escape(choice_label(project, "target_body"))} · '
+        f"{conditional_escape(choice_label(project, 'phase'))}{origin}</span></th>"
+        f"<td>{conditional_escape(project.operator.name)}</td>"
+        f"<td>{grade_cell}\n</td>"
+        f'<td class="numeric">{net}</td>{cells}'
+        f"<td>{risks[0]}\n</td><td>{risks[1]}\n</td>"
+        f'<td class="compare-cell"><input type="checkbox" name="p" value="{slug}" id="compare-{slug}">'
+        f'<label for="compare-{slug}"><span class="visually-hidden">{compare}</span></label></td></tr>\n'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def criterion_items(context, rows) -> SafeString:
+    """A dimension's criteria on the project page (projects.web.project_page.CriterionRow), one
+    ``<li>`` each: level, evidence, source and the criterion's anchored levels.
+
+    Written here rather than as a template loop for the same reason as ``ranking_rows``: 25
+    criteria of some 40 template nodes each were most of the project page's rendering time.
+    """
+    page_language = context.get("LANGUAGE_CODE")
+    labels = {
+        "justification": gettext("Justification"),
+        "evidence_grade": gettext("Evidence grade"),
+        "source": gettext("Source"),
+        "rests_on": gettext("Rests on:"),
+    }
+    items = (_criterion_item(row, page_language, labels) for row in rows)
+    return mark_safe("".join(items))  # noqa: S308 (each part escaped)
+
+
+def _in_language(row, page_language) -> str:
+    language = row.justification_language
+    return "" if language == page_language else f' lang="{conditional_escape(language)}"'
+
+
+def _criterion_state(row, page_language, labels: dict) -> str:
+    if row.status == "rated":
+        severe = SEVERE.format(gettext("severe")) if row.is_severe else ""
+        risk_class = " risk-criterion" if row.is_risk else ""
+        level = gettext("Level %(level)s of 4") % {"level": row.level}
+        if row.source_url:
+            source = format_html(
+                '<a href="{}" rel="nofollow noopener" class="source">{}</a>',
+                row.source_url,
+                Truncator(row.source_url).chars(70),
+            )
+        else:
+            source = gettext("no source link")
+        evidence = f"{escape(row.evidence_grade)}</span> {escape(row.evidence_grade_name)}"
+        return (
+            f'<p class="level-line"><span class="level level-{row.level}{risk_class}">{level}</span>'
+            f"{severe}\n"
+            f'<span class="level-meaning">{escape(row.level_text)}</span></p>'
+            f'<dl class="evidence"><div><dt>{labels["justification"]}</dt>'
+            f"<dd{_in_language(row, page_language)}>{escape(row.justification)}</dd></div>"
+            f'<div><dt>{labels["evidence_grade"]}</dt><dd><span class="evidence-grade">{evidence}</dd></div>'
+            f"<div><dt>{labels['source']}</dt><dd>{source}</dd></div></dl>"
+        )
+    if row.status == "not_applicable":
+        reason = (
+            f"<p{_in_language(row, page_language)}>{conditional_escape(row.justification)}</p>"
+            if row.justification
+            else ""
+        )
+        label = gettext("Not applicable")
+        explanation = gettext("This criterion cannot apply to this project and leaves its dimension's score.")
+        return f'<p class="level-line"><span class="level level-na">{label}</span> {explanation}</p>{reason}'
+    label = gettext("Not assessed yet")
+    explanation = gettext("Counted as neither 0 nor 4: it widens the range.")
+    return f'<p class="level-line"><span class="level level-missing">{label}</span> {explanation}</p>'
+
+
+def _criterion_item(row, page_language, labels: dict) -> str:
+    code = conditional_escape(row.code)
+    weight = gettext("weight %(weight)s") % {"weight": row.weight}
+    about = gettext("About %(code)s and its levels") % {"code": code}
+    references = (
+        f'<p class="references">{labels["rests_on"]} {conditional_escape(row.references)}</p>'
+        if row.references
+        else ""
+    )
+    return (
+        f'<li class="criterion status-{escape(row.status)}" id="criterion-{slugify(row.code)}">'
+        f'<h4><span class="code">{code}</span> {escape(row.name)} <span class="weight">({weight})</span></h4>'
+        f"{_criterion_state(row, page_language, labels)}"
+        f'<details class="criterion-about"><summary>{about}</summary><p>{escape(row.description)}</p>'
+        f"{references}{level_texts(row.level_texts, row.level)}</details></li>\n"
+    )

@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from projects.selectors import methodology_current, published_projects
+from projects.selectors import methodology_current, ranking_table_projects
 
 from ..caching import public_page
 from ..context import page_context
@@ -17,11 +17,11 @@ PAGE_SIZE = 50
 
 @public_page
 def home(request):
-    filterset = RankingFilter(request.GET or None, queryset=published_projects())
+    filterset = RankingFilter(request.GET or None, queryset=ranking_table_projects())
     rejected = []
     if filterset.is_bound and not filterset.is_valid():
         rejected = rejected_values(filterset)
-        filterset = RankingFilter(valid_only(filterset), queryset=published_projects())
+        filterset = RankingFilter(valid_only(filterset), queryset=ranking_table_projects())
     params = filterset.data.copy() if filterset.is_bound else request.GET.copy()
     params.pop("page", None)  # facet and sort links start again at the first page
     methodology = methodology_current()
