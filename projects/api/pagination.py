@@ -35,24 +35,25 @@ def _size(request, name: str, default: int, maximum: int) -> int:
 
 
 class SelectionPaginator(Paginator):
-    """Pages of one queryset, counted on another: the plain selection, when the pages are rows
-    with annotations (stored cards as text) that counting would read for every match."""
+    """Pages of one queryset whose number of items the view has counted already (with the
+    list's Last-Modified, in one query): the pages are rows with annotations (stored cards as
+    text) that a count of their own would read for every match."""
 
-    def __init__(self, object_list, per_page, counted=None, **kwargs):
+    def __init__(self, object_list, per_page, known_count=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self.counted = counted
+        self.known_count = known_count
 
     @cached_property
     def count(self):
-        return super().count if self.counted is None else self.counted.count()
+        return super().count if self.known_count is None else self.known_count
 
 
 class PagePagination(PageNumberPagination):
     page_size = 50
-    counted = None  # what to count instead of the queryset paged (see SelectionPaginator)
+    known_count = None  # the number of items, when the view counted them (see SelectionPaginator)
 
     def django_paginator_class(self, object_list, per_page):
-        return SelectionPaginator(object_list, per_page, counted=self.counted)
+        return SelectionPaginator(object_list, per_page, known_count=self.known_count)
 
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE

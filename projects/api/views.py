@@ -3,7 +3,7 @@
 from contextlib import ExitStack
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -69,19 +69,25 @@ class ProjectRowsMixin:
         return project_rows(projects, drafts=may_see_drafts(self.request), extra=extra)
 
     def paginate_queryset(self, queryset):
-        if hasattr(self.paginator, "counted"):
-            self.paginator.counted = queryset.order_by()  # the selection, not its rows' cards
+        if hasattr(self.paginator, "known_count"):
+            self.summary = self.selection_summary(queryset)
+            self.paginator.known_count = self.summary["count"]
         return super().paginate_queryset(self.rows(queryset))
 
-    def list_last_modified(self):
-        # Its own query, not one with the page's count: the newest date alone is one index
-        # lookup, and counting besides it would read every match.
-        projects = self.filter_queryset(self.get_queryset()).order_by()
+    def selection_summary(self, projects) -> dict:
+        """How many projects the request selects and the newest change among them, in one
+        query: the count reads every match, and the newest date comes with it."""
+        aggregates = {"count": Count("pk"), "newest": Max("updated_at")}
         if may_see_drafts(self.request):
             # Write keys also see working cards, which move without touching updated_at.
-            newest = projects.aggregate(newest=Max("updated_at"), working=Max("current_score__computed_at"))
-            return latest(newest["newest"], newest["working"])
-        return projects.aggregate(newest=Max("updated_at"))["newest"]
+            aggregates["working"] = Max("current_score__computed_at")
+        return projects.order_by().aggregate(**aggregates)
+
+    def list_last_modified(self):
+        summary = getattr(self, "summary", None)
+        if summary is None:  # a list without page numbers (the sync's cursor pages)
+            summary = self.selection_summary(self.filter_queryset(self.get_queryset()))
+        return latest(summary["newest"], summary.get("working"))
 
 
 class ApiViewMixin(ConditionalMixin):
