@@ -27,6 +27,7 @@ from projects.selectors import (
     listed_operators,
     methodologies_with_criteria,
     methodology_current,
+    public_summary,
     publication_history,
     ranked_projects,
     synced_projects,
@@ -76,12 +77,14 @@ class ProjectRowsMixin:
 
     def selection_summary(self, projects) -> dict:
         """How many projects the request selects and the newest change among them, in one
-        query: the count reads every match, and the newest date comes with it."""
+        query (the count reads every match, and the newest date comes with it); for published
+        data, kept per site generation (projects.selectors.summaries)."""
         aggregates = {"count": Count("pk"), "newest": Max("updated_at")}
         if may_see_drafts(self.request):
             # Write keys also see working cards, which move without touching updated_at.
             aggregates["working"] = Max("current_score__computed_at")
-        return projects.order_by().aggregate(**aggregates)
+            return projects.order_by().aggregate(**aggregates)
+        return public_summary(projects, **aggregates)
 
     def list_last_modified(self):
         summary = getattr(self, "summary", None)

@@ -24,6 +24,7 @@ from .public import (
     score_history,
     synced_projects,
 )
+from .summaries import public_summary
 from .working import (
     listed_operators,
     operator_summary,
@@ -47,6 +48,7 @@ __all__ = [
     "project_list_for_export",
     "project_ratings",
     "projects_by_slug",
+    "public_summary",
     "publication_history",
     "published_assessments",
     "published_methodologies",

@@ -1,10 +1,11 @@
 """Home: what sdgscore is, and the rankings table with sort and filter links."""
 
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from projects.selectors import methodology_current, ranking_table_projects
+from projects.selectors import methodology_current, public_summary, ranking_table_projects
 
 from ..caching import public_page
 from ..context import page_context
@@ -27,7 +28,9 @@ def home(request):
     methodology = methodology_current()
     # A page of the ranking at a time: the site stays fast at 100,000 projects. A page number
     # out of range shows the last page; one that is not a number, the first.
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(filterset.qs, PAGE_SIZE)
+    paginator.count = public_summary(filterset.qs, count=Count("pk"))["count"]  # kept per generation
+    page = paginator.get_page(request.GET.get("page"))
     rows = ranking_rows(page.object_list, MethodTexts(methodology) if methodology else None)
     sort = current_sort(params)
     context = page_context(
