@@ -14,6 +14,8 @@ share it; a request picks one replica at random and stays on it.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
@@ -35,11 +37,19 @@ def read_from_a_replica() -> str | None:
     return alias
 
 
-def read_from_the_primary() -> None:
-    _reading_from.set(None)
+@contextmanager
+def one_request() -> Iterator[None]:
+    """The span of one API request (projects.api.cache enters it first): its reads start on the
+    primary, and a replica chosen within it is this request's only."""
+    token = _reading_from.set(None)
+    try:
+        yield
+    finally:
+        _reading_from.reset(token)
 
 
 def reading_from() -> str | None:
+    """The replica this request reads from (None: the primary)."""
     return _reading_from.get()
 
 

@@ -8,6 +8,9 @@ The generation moves with every change the public could see, so a cached
 answer is never stale. Each answer still authenticates its key (revoked keys are refused at once:
 revocation moves the generation) and counts against the client's rate like any other request.
 Write-scope keys see drafts and are never served from it. ``RESPONSE_CACHE=0`` turns it off.
+
+Every API request passes through here inside ``routing.one_request()``: a replica the view
+chooses for its reads (projects.routing) is known here too, and never outlives the request.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 
+from projects import routing
 from projects.freshness import site_generation
 from projects.response_cache import cache_key, keepable, replay
 
@@ -26,11 +30,11 @@ SECONDS = 600
 DATE_PRECONDITIONS = ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_MATCH")
 
 
-def _current(request, generation: int) -> bool:
+def _current(generation: int) -> bool:
     """Whether the answer shows the data of ``generation``: always when read from the primary;
     from a replica (projects.routing) only when the replica has caught up with it, so that an
     answer a lagging replica gave is served but never kept under the newer generation."""
-    replica = getattr(request, "sdgscore_replica", None)
+    replica = routing.reading_from()
     return replica is None or site_generation(using=replica).number == generation
 
 
@@ -39,13 +43,14 @@ class ApiReadCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if (
-            not settings.RESPONSE_CACHE
-            or request.method != "GET"
-            or not request.path.startswith(PREFIX)
-            or request.path.startswith(NOT_CACHED)
-        ):
+        if not request.path.startswith(PREFIX):
             return self.get_response(request)
+        with routing.one_request():  # the replica a view may choose is this request's alone
+            if not settings.RESPONSE_CACHE or request.method != "GET" or request.path.startswith(NOT_CACHED):
+                return self.get_response(request)
+            return self.answer(request)
+
+    def answer(self, request):
         host = request.get_host()  # DisallowedHost (400) for a host not in ALLOWED_HOSTS
         generation = site_generation().number
         key = cache_key(
@@ -73,6 +78,6 @@ class ApiReadCacheMiddleware:
             return replay(request, stored)
         response = self.get_response(request)
         kept = keepable(response)
-        if kept is not None and _current(request, generation):
+        if kept is not None and _current(generation):
             cache.set(key, kept, SECONDS)
         return response

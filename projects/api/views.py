@@ -100,10 +100,7 @@ class ApiViewMixin(ConditionalMixin):
 
     def dispatch(self, request, *args, **kwargs):
         with ExitStack() as self.acting:
-            try:
-                return super().dispatch(request, *args, **kwargs)
-            finally:
-                routing.read_from_the_primary()
+            return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -118,7 +115,7 @@ class ApiViewMixin(ConditionalMixin):
             self.acting.enter_context(actors.acting(owner, actors.Channel.API, api_key=api_key))
         # Once the key is checked (on the primary): reads that tolerate a replica's lag.
         if request.method in ("GET", "HEAD") and not may_see_drafts(request):
-            request._request.sdgscore_replica = routing.read_from_a_replica()
+            routing.read_from_a_replica()  # for this request only (routing.one_request)
 
     def check_permissions(self, request):
         # An unsupported method is a 405 for everyone, before any question of keys.
