@@ -142,3 +142,14 @@ def update_projects(columns: list[str], rows: dict[int, tuple]) -> None:
                 update.format(source=f"(SELECT {renamed} FROM (VALUES {marks})) AS v"),  # noqa: S608
                 [value for row in batch for value in row],
             )
+
+
+def statistics_refresh(model) -> None:
+    """After a bulk load into ``model``'s table, tell PostgreSQL's planner about the new rows
+    (ANALYZE) rather than wait for autovacuum. Planned without them, the rescoring's read of a
+    new method's ratings (project range and criteria) takes the criterion index, as if the
+    method had no ratings, and reads every rating of the method for each chunk. SQLite plans
+    that read well without statistics."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

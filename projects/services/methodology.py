@@ -17,6 +17,7 @@ from projects.models import Assessment, Criterion, Methodology, RescoreJob
 from projects.selectors import criteria_of, methodology_current
 from projects.vocabularies import RISK_DIMENSIONS, Dimension, EvidenceGrade, PublicationState
 
+from .bulk import statistics_refresh
 from .scoring import method_spec
 
 
@@ -47,7 +48,9 @@ def ratings_carry_over(*, source: Methodology, target: Methodology) -> int:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [target.pk, source.pk])
-        return cursor.rowcount
+        copied = cursor.rowcount
+    statistics_refresh(Assessment)  # a method's worth of new rows, read next by the rescoring
+    return copied
 
 
 def release_refusal(*, methodology: Methodology, user) -> str | None:
