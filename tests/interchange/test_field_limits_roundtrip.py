@@ -21,11 +21,12 @@ from projects.models.projects import MAX_LINKS
 from projects.validators import LINK_MAX_LENGTH
 from tests.admin.pages import SheetPage, sheet_url
 from tests.support.actors import key_owner
+from tests.support.examples import examples
 
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = settings(
-    max_examples=100,
+    max_examples=examples(100),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

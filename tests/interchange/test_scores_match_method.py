@@ -13,6 +13,7 @@ from projects.interchange.importer import projects_import
 from projects.models import Project
 from tests.conftest import interchange, project_record
 from tests.support.criteria import ALL_CODES
+from tests.support.examples import examples
 from tests.support.reference import MISSING, NA, reference
 
 
@@ -65,7 +66,9 @@ def as_assessments(ratings: dict) -> list[dict]:
 # A few dozen imported projects: tests/scoring compares the engine with the same reference over
 # thousands of rating sets; here what counts is that the import path stores the engine's card.
 @pytest.mark.django_db
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(projects=st.lists(project_strategy, min_size=1, max_size=4))
 def test_imported_scores_match_the_specification(projects):
     Project.objects.all().delete()

@@ -47,6 +47,7 @@ from projects.vocabularies import EvidenceGrade, OperatorKind, Origin, Phase, Re
 from tests.support import actors as test_actors
 from tests.support.actors import key_owner, reviewer_user
 from tests.support.criteria import ALL_CODES
+from tests.support.examples import examples as scaled
 
 pytestmark = [
     pytest.mark.django_db(transaction=False),
@@ -71,7 +72,7 @@ CHOICES = {
 
 def examples(count: int):
     return hypothesis.settings(
-        max_examples=count,
+        max_examples=scaled(count),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from projects.scoring import INSUFFICIENT_DATA, RATED, Method, Rating, score
 from tests.support.criteria import RISK_CODES, SDG_CODES
+from tests.support.examples import examples
 from tests.support.reference import (
     ALL_DIMS,
     GRADES,
@@ -34,7 +35,9 @@ from .method_fixture import METHOD_1_0
 METHOD = Method.from_dict(METHOD_1_0)
 
 
-PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @st.composite

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from projects.scoring import engine
 from projects.scoring.engine import Method, MethodError, Rating, round_half_up, score
+from tests.support.examples import examples
 
 from .method_fixture import METHOD_1_0
 from .test_engine_properties import ANY_RATINGS, MOSTLY_RATED, SPEC_CRITERIA, to_ratings
@@ -28,7 +29,9 @@ from .test_engine_properties import ANY_RATINGS, MOSTLY_RATED, SPEC_CRITERIA, to
 gmpy2 = pytest.importorskip("gmpy2")
 MPQ = type(gmpy2.mpq(1, 3))
 
-PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @contextmanager
@@ -330,7 +333,7 @@ def test_round_half_up_of_none_is_none_with_both():
     assert round_half_up(None, 1) is None
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(
     st.fractions(min_value=-200, max_value=200, max_denominator=10**6),
     st.integers(0, 3),

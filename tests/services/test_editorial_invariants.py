@@ -21,6 +21,7 @@ from projects.services.publication import PublicationRefused, project_publish, p
 from projects.services.ratings import assessment_save
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import staff_user
+from tests.support.examples import examples
 
 CODES = ["S7.1", "S7.2", "S9.1"]
 PEOPLE = {  # name: role
@@ -198,7 +199,7 @@ def check(world: World, oracle: dict) -> None:
 
 @pytest.mark.django_db
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
