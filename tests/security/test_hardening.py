@@ -3,17 +3,27 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from projects import actors
+from tests.support import actors as test_actors
 
 pytestmark = pytest.mark.django_db
 
 PAGES = ["/en/", "/en/methodology/", "/api/v1/projects", "/api/docs/", "/admin/login/"]
 
 
-@pytest.fixture
-def demo():
-    call_command("load_demo")
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo data, loaded once for the module's tests in a transaction rolled back after
+    them (each test runs in a savepoint inside it)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        with actors.acting(test_actors.tester(), actors.Channel.SHELL):
+            call_command("load_demo")
+        yield
+        transaction.set_rollback(True)
 
 
 # The pages are read in one test, not one test each: the demo data costs more than the requests.

@@ -161,7 +161,7 @@ def _home_queries(client) -> int:
     return len(queries)
 
 
-def test_home_runs_the_same_number_of_queries_for_2_or_20_projects(client):
+def test_home_runs_the_same_number_of_queries_for_2_or_8_projects(client):
     for number in range(2):
         make_project(
             f"p{number}",
@@ -169,7 +169,7 @@ def test_home_runs_the_same_number_of_queries_for_2_or_20_projects(client):
             operator={"name": f"Op {number}", "country": "JP", "kind": "company"},
         )
     with_two = _home_queries(client)
-    for number in range(2, 20):
+    for number in range(2, 8):  # four times as many rows: a query per row would show
         make_project(
             f"p{number}",
             assessments=all_rated(number % 5)[:20],
