@@ -38,16 +38,15 @@ from hypothesis import HealthCheck, assume
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from projects import actors
 from projects.interchange import FORMAT
 from projects.interchange.exporter import projects_export
 from projects.interchange.importer import InterchangeError, projects_import
-from projects.models import ApiKey, Assessment, Project
+from projects.models import ApiKey, Assessment
 from projects.vocabularies import EvidenceGrade, OperatorKind, Origin, Phase, Resource, TargetBody
-from tests.support import actors as test_actors
 from tests.support.actors import key_owner, reviewer_user
 from tests.support.criteria import ALL_CODES
 from tests.support.examples import examples as scaled
+from tests.support.shared_data import built_once
 
 pytestmark = [
     pytest.mark.django_db(transaction=False),
@@ -164,14 +163,10 @@ class World:
 
 @pytest.fixture(scope="module")
 def demo_data(django_db_setup, django_db_blocker):
-    """The demo data as load_demo writes it, once for the module's tests, in a transaction that
-    is rolled back after them: each test runs in a savepoint inside it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        assert not Project.objects.exists()
-        with actors.acting(test_actors.tester(), actors.Channel.SHELL):
-            call_command("load_demo", stdout=io.StringIO())
+    """The demo data as load_demo writes it, once for the module (every test here takes it;
+    tests/support/shared_data.py)."""
+    with built_once(django_db_blocker, lambda: call_command("load_demo", stdout=io.StringIO())):
         yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -3,55 +3,53 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from projects import actors
-from tests.support import actors as test_actors
+from tests.support.shared_data import built_once
 
 pytestmark = pytest.mark.django_db
 
 PAGES = ["/en/", "/en/methodology/", "/api/v1/projects", "/api/docs/", "/admin/login/"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def demo(django_db_setup, django_db_blocker):
-    """The demo data, loaded once for the module's tests in a transaction rolled back after
-    them (each test runs in a savepoint inside it)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        with actors.acting(test_actors.tester(), actors.Channel.SHELL):
-            call_command("load_demo")
+    """The demo data, once for the class's tests (tests/support/shared_data.py)."""
+    with built_once(django_db_blocker, lambda: call_command("load_demo")):
         yield
-        transaction.set_rollback(True)
 
 
-# The pages are read in one test, not one test each: the demo data costs more than the requests.
-def test_every_page_has_a_strict_content_security_policy(client, demo):
-    for path in PAGES:
-        response = client.get(path, secure=True)
-        policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
-        assert policy["script-src"] == "'self'", path
-        assert policy["style-src"] == "'self'", path
-        assert policy["default-src"] == "'self'", path
-        assert policy["frame-ancestors"] == "'none'", path
-        assert "unsafe-inline" not in response["Content-Security-Policy"], path
-        assert response["X-Frame-Options"] == "DENY", path
+@pytest.mark.usefixtures("demo")
+class TestPagesOfTheDemo:
+    """The pages are read in one test each kind, not one test each page: the demo data costs more
+    than the requests."""
 
+    def test_every_page_has_a_strict_content_security_policy(self, client):
+        for path in PAGES:
+            response = client.get(path, secure=True)
+            header = response["Content-Security-Policy"]
+            policy = dict(part.strip().split(" ", 1) for part in header.split(";"))
+            assert policy["script-src"] == "'self'", path
+            assert policy["style-src"] == "'self'", path
+            assert policy["default-src"] == "'self'", path
+            assert policy["frame-ancestors"] == "'none'", path
+            assert "unsafe-inline" not in response["Content-Security-Policy"], path
+            assert response["X-Frame-Options"] == "DENY", path
 
-def test_every_page_sends_the_transport_and_sniffing_headers(client, demo):
-    for path in PAGES:
-        response = client.get(path, secure=True)
-        assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload", path
-        assert response["X-Content-Type-Options"] == "nosniff", path
-        assert response["Referrer-Policy"] == "strict-origin-when-cross-origin", path
+    def test_every_page_sends_the_transport_and_sniffing_headers(self, client):
+        for path in PAGES:
+            response = client.get(path, secure=True)
+            hsts = response["Strict-Transport-Security"]
+            assert hsts == "max-age=31536000; includeSubDomains; preload", path
+            assert response["X-Content-Type-Options"] == "nosniff", path
+            assert response["Referrer-Policy"] == "strict-origin-when-cross-origin", path
 
-
-def test_the_badge_alone_may_be_embedded(client, demo):
-    response = client.get("/en/projects/moxie/badge.svg", secure=True)
-    assert response.status_code == 200
-    assert "frame-ancestors *" in response["Content-Security-Policy"]
-    assert "X-Frame-Options" not in response
+    def test_the_badge_alone_may_be_embedded(self, client):
+        response = client.get("/en/projects/moxie/badge.svg", secure=True)
+        assert response.status_code == 200
+        assert "frame-ancestors *" in response["Content-Security-Policy"]
+        assert "X-Frame-Options" not in response
 
 
 def test_the_api_docs_load_no_inline_script(client):

@@ -12,5 +12,5 @@ FULL = os.environ.get("HYPOTHESIS_EXAMPLES", "").lower() == "full"
 
 
 def examples(count: int) -> int:
-    """``count`` under CI, a quarter of it (at least 10) otherwise."""
-    return count if FULL else max(10, count // 4)
+    """``count`` under CI, a quarter of it (at least 3) otherwise."""
+    return count if FULL else max(3, count // 4)
