@@ -25,6 +25,7 @@ from tests.support.actors import (
     staff_user,
     withdraw_as_reviewer,
 )
+from tests.support.shared_data import built_once
 
 pytestmark = pytest.mark.django_db
 
@@ -89,8 +90,7 @@ def cards_and_history() -> dict:
     return state
 
 
-@pytest.fixture
-def history(db):
+def live_a_life() -> int:
     """The demo, then a life: a rating changed and republished by a reviewer, an unpublished
     edit, a project withdrawn, and a draft never published."""
     call_command("load_demo")
@@ -105,35 +105,20 @@ def history(db):
     withdrawn = Project.objects.order_by("slug")[1]
     withdraw_as_reviewer(project=withdrawn, note="Withdrawn.")
     projects_import(interchange(project_record("never-published", assessments=[rated("S7.1", 3)])))
-    return first
+    return first.pk
 
 
-def test_export_with_history_into_an_empty_database_restores_cards_and_history_identically(history, tmp_path):
-    before = cards_and_history()
-    public_before = export(tmp_path, "--published-only", name="public-before.json")
-    backup = export(tmp_path, "--with-history", name="backup.json")
-    assert before[history.slug]["publication"] == 2 and len(before[history.slug]["cards"]) == 2
-
-    empty_the_database()
-    assert not ScoreCard.objects.exists()
-    restore(tmp_path / "backup.json")
-
-    assert cards_and_history() == before
-    assert export(tmp_path, "--with-history", name="again.json") == backup
-    assert export(tmp_path, "--published-only", name="public-after.json") == public_before
+@pytest.fixture(scope="class")
+def history_data(django_db_setup, django_db_blocker):
+    """The demo and its life, once for the class's tests (tests/support/shared_data.py)."""
+    with built_once(django_db_blocker, live_a_life) as project_id:
+        yield project_id
 
 
-def test_the_restored_history_reads_the_same_on_the_public_page_and_in_the_api(history, tmp_path, client):
-    export(tmp_path, "--with-history", name="backup.json")
-    lines = [change_line(p.changes) for p in history.publications.order_by("-number")]
-    empty_the_database()
-    restore(tmp_path / "backup.json")
-    body = client.get(f"/api/v1/projects/{history.slug}/scores").json()
-    assert [entry["summary"] for entry in body["results"]] == lines
-    assert body["results"][0]["note"] == "Operator report of 2026 reviewed."
-    # The evidence edited after publication #2 is still a draft, not public.
-    changes = draft_changes(Project.objects.get(slug=history.slug))
-    assert changes is not None and changes["ratings"] == [] and len(changes["evidence"]) == 1
+@pytest.fixture
+def history(history_data, db) -> Project:
+    """The project whose life was lived, read afresh for each test."""
+    return Project.objects.get(pk=history_data)
 
 
 def test_a_restored_working_card_that_disagrees_with_its_ratings_is_followed_by_a_fresh_one(tmp_path):
@@ -149,17 +134,6 @@ def test_a_restored_working_card_that_disagrees_with_its_ratings_is_followed_by_
     assert fresh_card["dimensions"]["sdg7"]["high"] < restored_card["dimensions"]["sdg7"]["high"]
 
 
-def test_a_plain_import_refuses_history_and_changes_nothing(history, tmp_path):
-    export(tmp_path, "--with-history", name="backup.json")
-    before = cards_and_history()
-    data = json.loads((tmp_path / "backup.json").read_text())
-    with pytest.raises(InterchangeError) as refused:
-        projects_import(data)
-    assert refused.value.errors[0].startswith("projects[0] ")
-    assert "history: a plain import does not take history" in refused.value.errors[0]
-    assert cards_and_history() == before
-
-
 def test_a_new_project_with_forged_history_is_not_published_by_an_import(db):
     """Finding 1: a "history" block for a new slug made it public with the card as written."""
     record = project_record("forged", assessments=[rated("S7.1", 0)])
@@ -167,33 +141,6 @@ def test_a_new_project_with_forged_history_is_not_published_by_an_import(db):
     with pytest.raises(InterchangeError):
         projects_import(interchange(record))
     assert not Project.objects.filter(slug="forged").exists()
-
-
-def test_a_backup_is_restored_only_into_an_empty_database_and_by_an_administrator(history, tmp_path):
-    export(tmp_path, "--with-history", name="backup.json")
-    data = json.loads((tmp_path / "backup.json").read_text())
-    before = cards_and_history()
-    with pytest.raises(InterchangeError, match="database: a backup is restored into a database without"):
-        backup_restore(data, user=administrator())
-    empty_the_database()
-    with pytest.raises(InterchangeError, match="user: restoring a backup is for administrators"):
-        backup_restore(data, user=reviewer_user())
-    assert not Project.objects.exists()
-    backup_restore(data, user=administrator())
-    assert cards_and_history() == before
-
-
-def test_a_restore_keeps_the_reviewers_name_without_the_account(history, tmp_path):
-    export(tmp_path, "--with-history", name="backup.json")
-    names = sorted(set(Publication.objects.values_list("published_by_name", flat=True)))
-    assert names == ["demo-reviewer", "test-reviewer"]
-    empty_the_database()
-    get_user_model().objects.filter(username__in=names).delete()
-    restore(tmp_path / "backup.json")
-    assert sorted(set(Publication.objects.values_list("published_by_name", flat=True))) == names
-    assert not Publication.objects.filter(published_by__isnull=False).exists()
-    again = json.loads(export(tmp_path, "--with-history", name="again.json"))
-    assert {p["published_by"] for r in again["projects"] for p in r["history"]["publications"]} == set(names)
 
 
 def test_the_api_refuses_history_in_a_project_body(db):
@@ -289,3 +236,77 @@ def test_a_malformed_history_is_refused_naming_the_field_and_nothing_changes(cas
         refused.value.errors
     )
     assert not Project.objects.exists() and not ScoreCard.objects.exists() and not Assessment.objects.exists()
+
+
+@pytest.mark.usefixtures("history_data")
+class TestABackupOfALife:
+    """The demo, then a life (see ``live_a_life``), built once for these tests."""
+
+    def test_export_with_history_into_an_empty_database_restores_cards_and_history_identically(
+        self, history, tmp_path
+    ):
+        before = cards_and_history()
+        public_before = export(tmp_path, "--published-only", name="public-before.json")
+        backup = export(tmp_path, "--with-history", name="backup.json")
+        assert before[history.slug]["publication"] == 2 and len(before[history.slug]["cards"]) == 2
+
+        empty_the_database()
+        assert not ScoreCard.objects.exists()
+        restore(tmp_path / "backup.json")
+
+        assert cards_and_history() == before
+        assert export(tmp_path, "--with-history", name="again.json") == backup
+        assert export(tmp_path, "--published-only", name="public-after.json") == public_before
+
+    def test_the_restored_history_reads_the_same_on_the_public_page_and_in_the_api(
+        self, history, tmp_path, client
+    ):
+        export(tmp_path, "--with-history", name="backup.json")
+        lines = [change_line(p.changes) for p in history.publications.order_by("-number")]
+        empty_the_database()
+        restore(tmp_path / "backup.json")
+        body = client.get(f"/api/v1/projects/{history.slug}/scores").json()
+        assert [entry["summary"] for entry in body["results"]] == lines
+        assert body["results"][0]["note"] == "Operator report of 2026 reviewed."
+        # The evidence edited after publication #2 is still a draft, not public.
+        changes = draft_changes(Project.objects.get(slug=history.slug))
+        assert changes is not None and changes["ratings"] == [] and len(changes["evidence"]) == 1
+
+    def test_a_plain_import_refuses_history_and_changes_nothing(self, history, tmp_path):
+        export(tmp_path, "--with-history", name="backup.json")
+        before = cards_and_history()
+        data = json.loads((tmp_path / "backup.json").read_text())
+        with pytest.raises(InterchangeError) as refused:
+            projects_import(data)
+        assert refused.value.errors[0].startswith("projects[0] ")
+        assert "history: a plain import does not take history" in refused.value.errors[0]
+        assert cards_and_history() == before
+
+    def test_a_backup_is_restored_only_into_an_empty_database_and_by_an_administrator(
+        self, history, tmp_path
+    ):
+        export(tmp_path, "--with-history", name="backup.json")
+        data = json.loads((tmp_path / "backup.json").read_text())
+        before = cards_and_history()
+        with pytest.raises(InterchangeError, match="database: a backup is restored into a database without"):
+            backup_restore(data, user=administrator())
+        empty_the_database()
+        with pytest.raises(InterchangeError, match="user: restoring a backup is for administrators"):
+            backup_restore(data, user=reviewer_user())
+        assert not Project.objects.exists()
+        backup_restore(data, user=administrator())
+        assert cards_and_history() == before
+
+    def test_a_restore_keeps_the_reviewers_name_without_the_account(self, history, tmp_path):
+        export(tmp_path, "--with-history", name="backup.json")
+        names = sorted(set(Publication.objects.values_list("published_by_name", flat=True)))
+        assert names == ["demo-reviewer", "test-reviewer"]
+        empty_the_database()
+        get_user_model().objects.filter(username__in=names).delete()
+        restore(tmp_path / "backup.json")
+        assert sorted(set(Publication.objects.values_list("published_by_name", flat=True))) == names
+        assert not Publication.objects.filter(published_by__isnull=False).exists()
+        again = json.loads(export(tmp_path, "--with-history", name="again.json"))
+        assert {p["published_by"] for r in again["projects"] for p in r["history"]["publications"]} == set(
+            names
+        )
