@@ -1,6 +1,6 @@
 """The score card's documented shape (docs/scoring.md, "The served score card") for the OpenAPI schema.
 
-The card itself is stored and served as the engine produced it (projects.scoring.ScoreCard
+The card itself is stored and served as the engine produced it (projects.scoring.Card
 .as_dict); these serializers only describe it, field by field, so generated clients and the
 schema tests know exactly what comes back.
 """

@@ -4,7 +4,7 @@ Pure Python, no Django and no I/O, so that the same numbers come out of the admi
 importer, a background rescore or a notebook. Arithmetic is exact (rational numbers): every
 weight, level and parameter of the method is rational, so grades, risk levels and confidence
 labels are decided without floating-point error, and the same ratings give the same card on any
-machine and any database. Only ``ScoreCard.as_dict`` rounds, for serving.
+machine and any database. Only ``Card.as_dict`` rounds, for serving.
 
 The rationals are gmpy2's ``mpq`` (GMP, in C) when it is installed, else the standard library's
 ``fractions.Fraction``: the same exact values either way (the tests run the engine with both),
@@ -199,7 +199,10 @@ class DimensionScore:
 
 
 @dataclass(frozen=True)
-class ScoreCard:
+class Card:
+    """One project's scores under one method, exact: what the engine computes. The database
+    keeps its ``as_dict`` form as a stored card (projects.models.ScoreCard)."""
+
     methodology: str
     status: str
     dimensions: Mapping[str, DimensionScore]
@@ -368,7 +371,7 @@ def _cap(method: Method, grade: str, cap: str) -> str:
     return order[max(order.index(grade), order.index(cap))]
 
 
-def score(method: Method, ratings: Iterable[Rating]) -> ScoreCard:
+def score(method: Method, ratings: Iterable[Rating]) -> Card:
     """Compute a project's score card under ``method`` (docs/scoring.md)."""
     by_code = validate_ratings(method, ratings)
     dimensions: dict[str, DimensionScore] = {}
@@ -420,7 +423,7 @@ def score(method: Method, ratings: Iterable[Rating]) -> ScoreCard:
     confidence = sum(confidence_shares) / len(confidence_shares) if confidence_shares else None
     confidence_label = None if confidence is None else _band(method.confidence_bands, confidence)
 
-    return ScoreCard(
+    return Card(
         methodology=method.version,
         status=status,
         dimensions=dimensions,
