@@ -25,17 +25,14 @@ from django.utils.translation import gettext_lazy as _
 from projects.models import Criterion, Methodology, RescoreJob
 from projects.models.jobs import RescoreChunk
 from projects.selectors import methodology_current
+from projects.methodology.rules import LANGUAGES, LEVEL_COUNT, criteria_problems, parameter_problems
 from projects.services.methodology import (
     COPIED_CRITERION_FIELDS,
-    LANGUAGES,
-    LEVEL_COUNT,
     MethodRefused,
-    criteria_problems,
     methodology_delete,
     methodology_draft_from,
     methodology_problems,
     methodology_publish,
-    parameter_problems,
     release_preview,
     release_refusal,
     version_key,

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from projects import actors
+from projects.methodology.rules import level_texts_problem, parameter_problems
 from projects.vocabularies import Dimension, PublicationState
 
 
@@ -72,8 +73,6 @@ class Methodology(models.Model):
     def check_parameters(self) -> None:
         """A draft's parameters are checked whenever it is saved, naming the field ("parameters:
         missing 'dimensions'"), so that a release never fails on them."""
-        from projects.services.methodology import parameter_problems  # the rules live there
-
         if not self.is_published:
             problems = parameter_problems(self.parameters, version=self.version)
             if problems:
@@ -121,8 +120,6 @@ class Criterion(models.Model):
 
     def clean(self):
         """Level texts: one for each level 0–4, in both languages."""
-        from projects.services.methodology import level_texts_problem
-
         super().clean()
         errors = {}
         for language in ("en", "ja"):
