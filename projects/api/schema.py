@@ -49,7 +49,12 @@ IF_MATCH = {
 
 
 class ProblemAwareAutoSchema(AutoSchema):
-    """drf-spectacular's schema, unchanged; a named hook point for the API's conventions."""
+    """drf-spectacular's schema, with one change: an operation's description is only ever the
+    one written for it (``extend_schema(description=...)``), never a view's or a mixin's
+    docstring, which is written for the people reading the code."""
+
+    def get_description(self) -> str:
+        return ""
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

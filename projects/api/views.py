@@ -61,10 +61,8 @@ def latest(*moments):
 class ProjectRowsMixin:
     """Projects are read as rows (``project_rows``), never as model instances: a page of 50
     then costs a little more than its query. The request's filters and ordering are applied to
-    the model queryset (for the count and Last-Modified) and to a copy of the row query."""
-
-    # (The docstring is the description of the operations that give none: the schema shows it.)
-    # The rows are those of the filtered, ordered selection: read per request, never kept.
+    the model queryset, which gives the count and Last-Modified in one query
+    (``selection_summary``), and the page is read from its row query, per request, never kept."""
 
     def rows(self, projects, extra: tuple[str, ...] = ()):
         return project_rows(projects, drafts=may_see_drafts(self.request), extra=extra)
@@ -147,17 +145,30 @@ class ApiViewMixin(ConditionalMixin):
     list=extend_schema(
         summary="List projects", description="Filter, search, order and page through projects."
     ),
-    retrieve=extend_schema(summary="A project with its current score card"),
+    retrieve=extend_schema(
+        summary="A project with its current score card",
+        description="The project as last published, with its operator, figures and score card. Write-scope "
+        "keys also see drafts, the facts waiting for publication and the working card. Conditional GET: "
+        "ETag and Last-Modified, 304 when unchanged.",
+    ),
     create=extend_schema(
         summary="Create a draft project (write scope)",
+        description="A new project as a draft of the key owner's, with its ratings if given; the public "
+        "sees it once a reviewer publishes it. The answer carries its ETag and Location.",
         request=api.ProjectWriteSerializer,
         responses={201: api.ProjectSerializer},
     ),
     update=extend_schema(
-        summary="Replace a project (write scope, If-Match)", request=api.ProjectWriteSerializer
+        summary="Replace a project (write scope, If-Match)",
+        description="Every fact of the project (and its ratings, if given) replaced, as a draft change. "
+        "If-Match must carry the ETag you read: a stale write is refused (412).",
+        request=api.ProjectWriteSerializer,
     ),
     partial_update=extend_schema(
-        summary="Change some fields of a project (write scope, If-Match)", request=api.ProjectWriteSerializer
+        summary="Change some fields of a project (write scope, If-Match)",
+        description="The fields given changed, the others kept, as a draft change. If-Match must carry "
+        "the ETag you read: a stale write is refused (412).",
+        request=api.ProjectWriteSerializer,
     ),
 )
 class ProjectViewSet(
@@ -318,11 +329,21 @@ class AssessmentListView(ProjectChildMixin, generics.ListAPIView):
 
 
 @extend_schema_view(
-    get=extend_schema(summary="One rating"),
-    put=extend_schema(
-        summary="Set one rating (write scope; If-Match when it exists)", request=api.AssessmentWriteSerializer
+    get=extend_schema(
+        summary="One rating",
+        description="A criterion's rating of the project: as last published, or the working one for "
+        "write-scope keys. 404 for a criterion the method does not have or a rating that is missing.",
     ),
-    delete=extend_schema(summary="Remove one rating: the criterion becomes missing (write scope, If-Match)"),
+    put=extend_schema(
+        summary="Set one rating (write scope; If-Match when it exists)",
+        description="The criterion's rating set as a draft change; the working card follows at once. "
+        "Replacing an existing rating needs If-Match with its ETag.",
+        request=api.AssessmentWriteSerializer,
+    ),
+    delete=extend_schema(
+        summary="Remove one rating: the criterion becomes missing (write scope, If-Match)",
+        description="A missing criterion widens the score's range; it is never counted as 0.",
+    ),
 )
 class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
     serializer_class = api.AssessmentSerializer
@@ -407,6 +428,14 @@ class ScoreHistoryView(ProjectChildMixin, generics.ListAPIView):
         return publication_history(self.project())
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List operators",
+        description="The companies and agencies behind the published projects, with their project "
+        "counts. Conditional GET: ETag and Last-Modified, 304 when unchanged.",
+    ),
+    retrieve=extend_schema(summary="An operator", description="One operator, by its slug."),
+)
 class OperatorViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = api.OperatorSerializer
     lookup_field = "slug"
@@ -428,6 +457,17 @@ class OperatorViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(operator).data)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the published method versions",
+        description="Each version with its criteria, weights, level texts and parameters, newest first.",
+    ),
+    retrieve=extend_schema(
+        summary="A method version",
+        description="One published version, by its number (for example 1.0): everything a score under "
+        "it is computed from.",
+    ),
+)
 class MethodologyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = api.MethodologySerializer
     modified_field = "published_at"  # published versions never change
@@ -455,6 +495,7 @@ class CSVRenderer(renderers.BaseRenderer):
 
 @extend_schema(
     summary="Every published project with its ratings and score card, in the interchange format",
+    description="The whole published record in one file (format sdgscore.projects/1), streamed.",
     responses={
         (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="sdgscore.projects/1")
     },
@@ -474,6 +515,7 @@ class ExportJSONView(generics.GenericAPIView):
 
 @extend_schema(
     summary="The score cards of every published project as CSV, one row a project",
+    description="The figures of every published project's card, for spreadsheets.",
     responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row")},
 )
 class ExportCSVView(generics.GenericAPIView):
