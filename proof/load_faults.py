@@ -1627,25 +1627,6 @@ def state_failures(state: dict) -> int:
 # ---------------------------------------------------------------------------------------------
 # Reading the stored state (runs in a subprocess with the server's settings)
 
-CARD_COLUMNS = [
-    "status",
-    "grade",
-    "net_score",
-    "net_low",
-    "net_high",
-    "confidence",
-    "sdg7",
-    "sdg9",
-    "sdg12",
-    "debris",
-    "equity",
-    "debris_level",
-    "equity_level",
-    "debris_severe",
-    "equity_severe",
-]
-
-
 def dump_state(path: str) -> None:
     """Write every project's ratings and the results of the score-card checks to ``path``."""
     import django
@@ -1655,6 +1636,7 @@ def dump_state(path: str) -> None:
 
     from projects import scoring
     from projects.models import Assessment, Project, ScoreCard
+    from projects.models.scores import CARD_FIGURES  # the columns a card's figures are copied into
     from projects.selectors import methodology_current
     from projects.services.scoring import method_spec
     from projects.vocabularies import EvidenceGrade
@@ -1677,7 +1659,7 @@ def dump_state(path: str) -> None:
         history[card.project_id].append(card)
         state["history_checked"] += 1
         mirror = ScoreCard.from_card(project_id=card.project_id, methodology=card.methodology, card=card.card)
-        differing = [name for name in CARD_COLUMNS if getattr(card, name) != getattr(mirror, name)]
+        differing = [name for name in CARD_FIGURES if getattr(card, name) != getattr(mirror, name)]
         if differing:
             state["column_mismatches"].append(
                 f"score card {card.pk}: columns {differing} differ from its card"
