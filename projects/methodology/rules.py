@@ -75,29 +75,24 @@ def parameter_problems(parameters, *, version: str = "draft") -> list[str]:
     missing = [key for key in REQUIRED_PARAMETERS if key not in parameters]
     if missing:
         return [f"parameters: missing {', '.join(repr(key) for key in missing)}"]
+    problems = _shape_problems(parameters)
+    if problems:
+        return problems
+    try:  # the engine's own reading of the numbers, bands and caps
+        method = scoring.Method.from_dict({**parameters, "version": version, "criteria": []})
+    except (scoring.MethodError, ValueError, TypeError, LookupError, AttributeError) as exc:
+        return [f"parameters: {exc}"]
+    return _number_problems(method)
+
+
+def _shape_problems(parameters: dict) -> list[str]:
+    """What the engine's parser takes for granted: the lists and objects, texts in both
+    languages, a dimension of the right kind for each key, an entry for each evidence grade."""
     problems: list[str] = []
     title = _texts_problem(parameters["title"], "parameters: title")
     if title:
         problems.append(title)
-    dimensions = _objects(parameters, "dimensions", ("key", "kind", "name"), problems)
-    keys = [item.get("key") for item in dimensions]
-    for number, item in enumerate(dimensions, start=1):
-        key = item.get("key")
-        if key not in Dimension.values:
-            problems.append(
-                f"parameters: dimensions[{number}]: key: {key!r} is not a dimension "
-                f"(one of {', '.join(Dimension.values)})"
-            )
-            continue
-        if keys.count(key) > 1:
-            problems.append(f"parameters: dimensions[{number}]: key: {key!r} is given twice")
-        kind = "risk" if key in RISK_DIMENSIONS else "impact"
-        if item.get("kind") != kind:
-            problems.append(f"parameters: dimensions[{number}] ({key}): kind: must be {kind!r}")
-        if kind == "impact" and "impact_weight" not in item:
-            problems.append(f"parameters: dimensions[{number}] ({key}): missing 'impact_weight'")
-    if not any(item.get("kind") == "impact" for item in dimensions):
-        problems.append("parameters: dimensions: at least one impact dimension is needed")
+    problems += _dimension_problems(_objects(parameters, "dimensions", ("key", "kind", "name"), problems))
     _objects(parameters, "risk_levels", ("key", "below", "name"), problems)
     _objects(parameters, "grades", ("grade", "min"), problems)
     _objects(parameters, "confidence_levels", ("key", "min", "name"), problems)
@@ -117,12 +112,36 @@ def parameter_problems(parameters, *, version: str = "draft") -> list[str]:
             problem = _texts_problem(names, f"parameters: evidence_grades: {grade}")
             if problem:
                 problems.append(problem)
-    if problems:
-        return problems
-    try:  # the engine's own reading of the numbers, bands and caps
-        method = scoring.Method.from_dict({**parameters, "version": version, "criteria": []})
-    except (scoring.MethodError, ValueError, TypeError, LookupError, AttributeError) as exc:
-        return [f"parameters: {exc}"]
+    return problems
+
+
+def _dimension_problems(dimensions: list[dict]) -> list[str]:
+    problems = []
+    keys = [item.get("key") for item in dimensions]
+    for number, item in enumerate(dimensions, start=1):
+        key = item.get("key")
+        if key not in Dimension.values:
+            problems.append(
+                f"parameters: dimensions[{number}]: key: {key!r} is not a dimension "
+                f"(one of {', '.join(Dimension.values)})"
+            )
+            continue
+        if keys.count(key) > 1:
+            problems.append(f"parameters: dimensions[{number}]: key: {key!r} is given twice")
+        kind = "risk" if key in RISK_DIMENSIONS else "impact"
+        if item.get("kind") != kind:
+            problems.append(f"parameters: dimensions[{number}] ({key}): kind: must be {kind!r}")
+        if kind == "impact" and "impact_weight" not in item:
+            problems.append(f"parameters: dimensions[{number}] ({key}): missing 'impact_weight'")
+    if not any(item.get("kind") == "impact" for item in dimensions):
+        problems.append("parameters: dimensions: at least one impact dimension is needed")
+    return problems
+
+
+def _number_problems(method: scoring.Method) -> list[str]:
+    """What the engine reads but does not bound: α, the coverage threshold, weights, the order of
+    the bands, evidence quality."""
+    problems = []
     if not 0 <= method.alpha <= 1:
         problems.append(f"parameters: alpha: must be from 0 to 1, not {method.alpha}")
     if not 0 < method.coverage_threshold <= 1:
