@@ -22,10 +22,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from projects.methodology.rules import LANGUAGES, LEVEL_COUNT, criteria_problems, parameter_problems
 from projects.models import Criterion, Methodology, RescoreJob
 from projects.models.jobs import RescoreChunk
 from projects.selectors import methodology_current
-from projects.methodology.rules import LANGUAGES, LEVEL_COUNT, criteria_problems, parameter_problems
 from projects.services.methodology import (
     COPIED_CRITERION_FIELDS,
     MethodRefused,
