@@ -1627,6 +1627,7 @@ def state_failures(state: dict) -> int:
 # ---------------------------------------------------------------------------------------------
 # Reading the stored state (runs in a subprocess with the server's settings)
 
+
 def dump_state(path: str) -> None:
     """Write every project's ratings and the results of the score-card checks to ``path``."""
     import django
