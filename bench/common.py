@@ -99,6 +99,21 @@ def positive_int(text: str) -> int:
     return value
 
 
+def size_and_database_arguments(parser, *, sizes: list[int], databases: list[str], waits_before: str) -> None:
+    """The options every benchmark over bench databases takes: sizes, databases, --rebuild and
+    --wait-quiet (``waits_before``: what it waits before, for the help text)."""
+    parser.add_argument("--sizes", type=positive_int, nargs="+", default=sizes, metavar="N")
+    parser.add_argument("--databases", nargs="+", choices=DATABASE_KINDS, default=databases)
+    parser.add_argument("--rebuild", action="store_true", help="build the bench databases afresh")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help=f"before {waits_before}, wait up to this long for other processes to leave the CPUs idle",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Child processes
 

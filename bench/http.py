@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .common import (
-    DATABASE_KINDS,
     MANAGE,
     MARKER,
     PYTHON,
@@ -49,6 +48,7 @@ from .common import (
     positive_int,
     quiet_cpu,
     run,
+    size_and_database_arguments,
     spawn,
     stop,
     table,
@@ -148,18 +148,11 @@ end
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=positive_int, nargs="+", default=[1000, 100_000], metavar="N")
-    parser.add_argument("--databases", nargs="+", choices=DATABASE_KINDS, default=["sqlite"])
+    size_and_database_arguments(
+        parser, sizes=[1000, 100_000], databases=["sqlite"], waits_before="each server run"
+    )
     parser.add_argument("--seconds", type=positive_int, default=10, help="wrk duration per endpoint")
     parser.add_argument("--connections", type=positive_int, default=8, help="wrk connections")
-    parser.add_argument("--rebuild", action="store_true", help="build the bench databases afresh")
-    parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0,
-        metavar="SECONDS",
-        help="before each server run, wait up to this long for other processes to leave the CPUs idle",
-    )
     return parser.parse_args()
 
 

@@ -31,6 +31,7 @@ from .common import (
     positive_int,
     quiet_cpu,
     run_measured,
+    size_and_database_arguments,
     table,
     verdict,
     write_results,
@@ -68,17 +69,10 @@ NEW_CARDS = re.compile(r"(\d+) new score cards")
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.rescore", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=positive_int, nargs="+", default=[10_000, 100_000], metavar="N")
-    parser.add_argument("--databases", nargs="+", choices=DATABASE_KINDS, default=list(DATABASE_KINDS))
-    parser.add_argument("--jobs", type=positive_int, default=2, help="rescore --jobs (default 2)")
-    parser.add_argument("--rebuild", action="store_true", help="build the bench databases afresh")
-    parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0,
-        metavar="SECONDS",
-        help="before each timed step, wait up to this long for other processes to leave the CPUs idle",
+    size_and_database_arguments(
+        parser, sizes=[10_000, 100_000], databases=list(DATABASE_KINDS), waits_before="each timed step"
     )
+    parser.add_argument("--jobs", type=positive_int, default=2, help="rescore --jobs (default 2)")
     parser.add_argument(
         "--timeout", type=float, default=None, help="seconds allowed to each rescore (default 300 + N/100)"
     )
