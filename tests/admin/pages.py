@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from projects.interchange.importer import projects_import
 from projects.models import Project
-from tests.support.builders import every_rating, interchange, project_record
+from tests.support.builders import every_rating
+from tests.support.builders import imported as imported  # the admin tests' drafts, from here too
 
 VOID_TAGS = {
     "area",
@@ -280,11 +280,6 @@ def score_card_rows(tree: Element) -> dict[str, list[str]]:
 # --- test data, through the interchange importer ---------------------------------------------
 
 ratings = every_rating  # every criterion rated, with overrides (tests/support/builders.py)
-
-
-def imported(slug="alpha", **fields) -> Project:
-    projects_import(interchange(project_record(slug, **fields)))
-    return Project.objects.select_related("current_score").get(slug=slug)
 
 
 def change_url(project: Project) -> str:

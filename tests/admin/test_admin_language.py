@@ -11,7 +11,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from tests.admin.pages import LIST_URL, form_data, imported, parse, ratings, score_card_rows, score_card_text
+from tests.admin.pages import LIST_URL, form_data, parse, ratings, score_card_rows, score_card_text
+from tests.support.builders import imported
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.admin.pages import imported
 from tests.browser.conftest import ARTIFACTS, log_in_to_admin, open_context
+from tests.support.builders import imported
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -8,7 +8,7 @@ from django.db import connection
 from projects.methodology import method_file_data, method_install
 from projects.models import Assessment, Criterion, Methodology
 from projects.services.methodology import ratings_carry_over
-from tests.web.conftest import make_project
+from tests.support.builders import make_project
 
 pytestmark = [
     pytest.mark.django_db,

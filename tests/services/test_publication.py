@@ -22,6 +22,7 @@ from projects.services.publication import (
 from projects.services.ratings import assessment_save
 from tests.conftest import interchange, project_record, rated
 from tests.support.actors import publish_as_reviewer, reviewer_user, staff_user
+from tests.support.builders import make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -35,13 +36,7 @@ FULL = [
 
 
 def published_project(slug="alpha", assessments=FULL) -> Project:
-    projects_import(
-        interchange(project_record(slug, assessments=list(assessments))),
-        publish=True,
-        reviewer=reviewer_user(),
-        note="First.",
-    )
-    return Project.objects.select_related("current_score", "published_score").get(slug=slug)
+    return make_project(slug, assessments=list(assessments), note="First.")
 
 
 def set_rating(project, code, level) -> None:

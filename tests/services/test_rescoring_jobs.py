@@ -41,9 +41,9 @@ from tests.conftest import interchange, project_record, rated
 from tests.support.actors import (
     publish_as_reviewer,
     release_as_administrator,
-    reviewer_user,
     withdraw_as_reviewer,
 )
+from tests.support.builders import make_project
 from tests.support.criteria import RISK_CODES, SDG_CODES
 
 pytestmark = pytest.mark.django_db
@@ -89,13 +89,7 @@ def set_rating(project: Project, code: str, level: int, methodology: Methodology
 
 
 def publish_import(slug: str, assessments: list[dict]) -> Project:
-    projects_import(
-        interchange(project_record(slug, assessments=assessments)),
-        publish=True,
-        reviewer=reviewer_user(),
-        note="First.",
-    )
-    return Project.objects.get(slug=slug)
+    return make_project(slug, assessments=assessments, note="First.")
 
 
 def make_world() -> dict[str, Project]:

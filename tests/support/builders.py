@@ -1,6 +1,10 @@
 """Builders of test data in the interchange format (docs/interchange.md): files, project records
-and ratings, imported the way analysts load projects."""
+and ratings, and the one builder of stored projects (``make_project``), which imports them the
+way analysts load projects."""
 
+from projects.interchange.importer import projects_import
+from projects.models import Project
+from tests.support.actors import reviewer_user
 from tests.support.criteria import ALL_CODES
 
 EVIDENCE_SOURCE = "https://example.org/evidence"
@@ -58,3 +62,29 @@ def every_rating(
         level_and_grade = value if isinstance(value, tuple) else (value, grade)
         ratings.append(rated(code, *level_and_grade, evidence=evidence.format(code=code)))
     return ratings
+
+
+def all_rated(level=2, grade="B", **overrides) -> list[dict]:
+    """Every criterion rated ``level``, each with evidence that names it."""
+    return every_rating(level, grade, evidence="Evidence for {code}.", **overrides)
+
+
+def make_project(
+    slug="alpha", *, assessments=None, publish=True, note="Test publication.", **fields
+) -> Project:
+    """A project imported the way analysts load them, its card computed: published by a second
+    person (``reviewer_user``) with ``note``, or left a draft with ``publish=False``. Without
+    ``assessments`` every criterion is rated 2 (``all_rated``); ``fields`` are its record's."""
+    record = project_record(slug, assessments=all_rated() if assessments is None else assessments, **fields)
+    projects_import(
+        interchange(record),
+        publish=publish,
+        reviewer=reviewer_user() if publish else None,
+        note=note,
+    )
+    return Project.objects.select_related("current_score", "published_score").get(slug=slug)
+
+
+def imported(slug="alpha", *, assessments=(), **fields) -> Project:
+    """A draft as an analyst's import leaves it: no rating unless ``assessments`` are given."""
+    return make_project(slug, assessments=list(assessments), publish=False, **fields)

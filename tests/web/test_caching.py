@@ -5,7 +5,7 @@ import pytest
 from projects.models import Assessment, Project
 from projects.services.ratings import assessment_save
 from tests.support.actors import publish_as_reviewer, withdraw_as_reviewer
-from tests.web.conftest import make_project
+from tests.support.builders import make_project
 from tests.web.pages import page
 
 pytestmark = pytest.mark.django_db

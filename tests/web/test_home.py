@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import Project
+from tests.support.builders import all_rated, make_project
 from tests.support.shared_data import built_once
-from tests.web.conftest import all_rated, make_project
 from tests.web.pages import page, ranking_names, text
 
 pytestmark = pytest.mark.django_db

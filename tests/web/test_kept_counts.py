@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from tests.web.conftest import make_project
+from tests.support.builders import make_project
 from tests.web.pages import page
 
 pytestmark = pytest.mark.django_db

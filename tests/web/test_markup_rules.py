@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.web.conftest import all_rated, make_project
+from tests.support.builders import all_rated, make_project
 from tests.web.pages import page
 
 pytestmark = pytest.mark.django_db

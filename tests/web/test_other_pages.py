@@ -3,7 +3,7 @@
 import pytest
 
 from projects.models import Project
-from tests.web.conftest import all_rated, make_project
+from tests.support.builders import all_rated, make_project
 from tests.web.pages import page, text
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from projects.models import Assessment, Project
 from projects.services.ratings import assessment_save
 from tests.support.actors import publish_as_reviewer
-from tests.web.conftest import all_rated, make_project
+from tests.support.builders import all_rated, make_project
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import pytest
 from projects.models import Assessment, Criterion
 from projects.services.ratings import assessment_save
 from tests.support.actors import publish_as_reviewer
+from tests.support.builders import all_rated, make_project
 from tests.support.criteria import CODES
-from tests.web.conftest import all_rated, make_project
 from tests.web.pages import page, table_rows, text
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,8 @@ from projects.changes import change_line
 from projects.models import Assessment, Project
 from projects.services.ratings import assessment_save
 from tests.support.actors import publish_as_reviewer
+from tests.support.builders import all_rated, make_project
 from tests.support.criteria import CODES
-from tests.web.conftest import all_rated, make_project
 from tests.web.pages import page, table_rows
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from django.utils import translation
 
 from projects.web.views import not_found
-from tests.web.conftest import make_project
+from tests.support.builders import make_project
 from tests.web.pages import page, text
 
 pytestmark = pytest.mark.django_db

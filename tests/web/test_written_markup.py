@@ -4,8 +4,7 @@ link holding markup shows as text, never as markup, in both languages."""
 
 import pytest
 
-from tests.support.builders import rated
-from tests.web.conftest import all_rated, make_project
+from tests.support.builders import all_rated, make_project, rated
 from tests.web.pages import page
 
 pytestmark = pytest.mark.django_db
