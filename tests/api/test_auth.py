@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from projects.models import ApiKey, Project
 from tests.support.actors import key_owner
+from tests.support.openapi import make_client
 
-from .conftest import assert_problem, full_ratings, make_client, slugs
+from .conftest import assert_problem, full_ratings, slugs
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,9 @@ from projects.interchange.importer import projects_import
 from projects.models import Assessment, Project, Publication
 from tests.conftest import interchange, project_record
 from tests.support.actors import publish_as_reviewer, reviewer_user
+from tests.support.openapi import make_client
 
-from .conftest import dataset, make_client, ratings
+from .conftest import dataset, ratings
 
 pytestmark = pytest.mark.django_db
 

@@ -63,7 +63,7 @@ def test_a_revoked_key_is_refused_at_once_even_for_a_cached_answer(read_key, rea
 
 
 def test_a_wrong_secret_with_a_known_prefix_is_refused_by_the_cached_path_too(read_key, openapi, published):
-    from tests.api.conftest import make_client
+    from tests.support.openapi import make_client
 
     key = read_key[1]  # sdg_<12 hex>_<43 characters>
     assert make_client(openapi, key).get(DETAIL).status_code == 200  # cached now, key looked up
