@@ -16,7 +16,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from harness import descendants, drop_postgres_database, read_proc
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = Path("/tmp/sdgscore-bench")  # noqa: S108 -- the agreed place; work_dir() checks it is ours
@@ -302,37 +303,13 @@ class TreeSampler(threading.Thread):
             pids.insert(0, self.root)
         rss = pss = 0
         for pid in pids:
-            status = _read_proc(f"/proc/{pid}/status")
+            status = read_proc(f"/proc/{pid}/status")
             rss += _kilobytes(status, "VmRSS") * 1024
             self.peak_hwm = max(self.peak_hwm, _kilobytes(status, "VmHWM") * 1024)
-            pss += _kilobytes(_read_proc(f"/proc/{pid}/smaps_rollup"), "Pss") * 1024
+            pss += _kilobytes(read_proc(f"/proc/{pid}/smaps_rollup"), "Pss") * 1024
         self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
         self.peak_processes = max(self.peak_processes, len(pids))
         self.samples += 1
-
-
-def descendants(pid: int) -> list[int]:
-    """Every live descendant of ``pid`` (from /proc/<pid>/task/<tid>/children)."""
-    found, pending = [], [pid]
-    while pending:
-        parent = pending.pop()
-        try:
-            tasks = os.listdir(f"/proc/{parent}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            for child in _read_proc(f"/proc/{parent}/task/{task}/children").split():
-                found.append(int(child))
-                pending.append(int(child))
-    return found
-
-
-def _read_proc(path: str) -> str:
-    try:
-        with open(path, encoding="ascii", errors="replace") as handle:
-            return handle.read()
-    except OSError:  # the process ended meanwhile
-        return ""
 
 
 def _kilobytes(text: str, name: str) -> int:
@@ -345,7 +322,7 @@ def cpu_busy(seconds: float = 1.0) -> float:
     while the benchmark itself is idle, it tells how busy other processes keep the machine."""
 
     def counters() -> tuple[int, int]:
-        ticks = [int(value) for value in _read_proc("/proc/stat").splitlines()[0].split()[1:9]]
+        ticks = [int(value) for value in read_proc("/proc/stat").splitlines()[0].split()[1:9]]
         return sum(ticks), ticks[3] + ticks[4]  # all; idle and iowait
 
     total, idle = counters()
@@ -374,12 +351,6 @@ def busy_note(busy: float, threshold: float = QUIET) -> str:
     if busy <= threshold:
         return ""
     return f"other processes kept {busy:.0%} of the CPUs busy just before: these figures are noisy"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,12 +418,7 @@ class BenchDatabase:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             return
-        from psycopg import sql
-
-        with _postgres() as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
-            )
+        drop_postgres_database(POSTGRES_URL, self.name)
 
 
 def bench_database(kind: str, size: int, use: str = "") -> BenchDatabase:
@@ -599,12 +565,12 @@ def write_results(name: str, database: str, payload: dict) -> Path:
 
 
 def machine() -> dict:
-    cpuinfo = _read_proc("/proc/cpuinfo")
+    cpuinfo = read_proc("/proc/cpuinfo")
     model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
     return {
         "cpus": os.cpu_count(),
         "cpu": model.group(1).strip() if model else platform.processor(),
-        "memory_mb": _kilobytes(_read_proc("/proc/meminfo"), "MemTotal") // 1024,
+        "memory_mb": _kilobytes(read_proc("/proc/meminfo"), "MemTotal") // 1024,
         "kernel": platform.release(),
         "python": platform.python_version(),
     }

@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import free_port
+
 from .common import (
     MANAGE,
     MARKER,
@@ -42,7 +44,6 @@ from .common import (
     django_env,
     django_shell,
     ensure_built,
-    free_port,
     log,
     main_guard,
     positive_int,

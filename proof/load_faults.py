@@ -54,7 +54,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -66,14 +65,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from harness import HOST, children, drop_postgres_database, free_port, stop_processes, with_database
 from proof.cache_proxy import BLACKHOLE, REFUSE, CacheProxy
 from proof.editors import published_markers, read_events
 from proof.markers import DRAFT, LeakCheck, draft_marker
 
 ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
+
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432"
 REQUEST_TIMEOUT = 15.0  # seconds, every HTTP request
 PUT_TRIES = 5  # a rating PUT refused with 412 is re-read and retried this often
@@ -459,15 +459,6 @@ def _verify_bursts(writes: list[Write], projects: dict, verdict: Verdict, rewrit
         _verify_created(owner, stored, verdict, slug in rewritten)
 
 
-def parse_stat(text: str) -> tuple[str, int] | None:
-    """(state, parent pid) from the text of /proc/PID/stat (the name may hold spaces and ')')."""
-    close = text.rfind(")")
-    fields = text[close + 2 :].split() if close >= 0 else []
-    if len(fields) < 2 or not fields[1].isdigit():
-        return None
-    return fields[0], int(fields[1])
-
-
 def socket_inodes(tcp_table: str, local_port: int, remote_port: int) -> set[int]:
     """Inodes of the TCP sockets in /proc/net/tcp text with these local and remote ports."""
     inodes = set()
@@ -487,12 +478,6 @@ def loopback_url(url: str, what: str) -> str:
     if parts.scheme not in {"postgres", "postgresql"} or parts.hostname != HOST:
         raise ValueError(f"{what} must be a postgres:// URL on {HOST}, not {url!r}")
     return url
-
-
-def with_database(url: str, name: str) -> str:
-    """The URL with its database name replaced."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -564,21 +549,6 @@ class Tally:
 # Processes
 
 
-def children(ppid: int) -> list[int]:
-    """Live (not zombie) child processes of ppid."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            parsed = parse_stat(Path(f"/proc/{entry}/stat").read_text())
-        except OSError:
-            continue
-        if parsed and parsed[1] == ppid and parsed[0] not in {"Z", "X"}:
-            found.append(int(entry))
-    return sorted(found)
-
-
 def process_with_socket(pids: list[int], inodes: set[int]) -> int | None:
     wanted = {f"socket:[{inode}]" for inode in inodes}
     for pid in pids:
@@ -588,12 +558,6 @@ def process_with_socket(pids: list[int], inodes: set[int]) -> int | None:
                     if os.readlink(f"/proc/{pid}/fd/{fd}") in wanted:
                         return pid
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -763,28 +727,14 @@ class Proof:
 
     def stop_server(self) -> None:
         server, self.server = self.server, None
-        if server is None or server.poll() is not None:
-            return
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        if server is not None:
+            stop_processes([server], grace=10, kill_group=True)  # gunicorn ends its workers
 
     def drop_database(self) -> None:
         if not self.created_database:
             return
-        import psycopg
 
-        admin = with_database(self.args.postgres, "postgres")
-        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(
-                psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    psycopg.sql.Identifier(self.created_database)
-                )
-            )
+        drop_postgres_database(self.args.postgres, self.created_database)
         self.created_database = None
 
     # -- the editors (analyst and reviewer processes) ------------------------------------------

@@ -42,7 +42,8 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from proof.load_faults import DEFAULT_POSTGRES, ROOT, loopback_url, with_database
+from harness import drop_postgres_database, stop_processes, with_database
+from proof.load_faults import DEFAULT_POSTGRES, ROOT, loopback_url
 
 SETTLE = 0.3  # seconds a stopped worker's statement in flight may take to finish (or commit)
 TAIL = " (no chunk queued any more)"
@@ -170,30 +171,13 @@ class Proof:
         return process.pid
 
     def stop_workers(self) -> None:
-        for process in self.workers.values():
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid, signal.SIGTERM)
-        for process in self.workers.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_processes(self.workers.values(), grace=15)
 
     def drop_database(self) -> None:
         if not self.created_database:
             return
-        import psycopg
 
-        admin = with_database(self.args.postgres, "postgres")
-        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(
-                psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    psycopg.sql.Identifier(self.created_database)
-                )
-            )
+        drop_postgres_database(self.args.postgres, self.created_database)
         self.created_database = None
 
     def cleanup(self) -> None:

@@ -4,6 +4,7 @@ import http.client
 
 import pytest
 
+from harness import parse_stat, with_database
 from proof.editors import published_markers
 from proof.load_faults import (
     ACK,
@@ -24,13 +25,11 @@ from proof.load_faults import (
     logged_errors,
     loopback_url,
     parse_args,
-    parse_stat,
     parse_tag,
     rating_value,
     socket_inodes,
     tag_for,
     verify_writes,
-    with_database,
     write_outcome,
 )
 from proof.markers import LeakCheck, draft_marker, published_marker
