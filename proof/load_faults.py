@@ -351,38 +351,47 @@ def _verify_keyed(
         if final is not None and final.outcome == REJECTED:
             verdict.phantom.append(f"{where}: {final.ident} was refused with {final.status}, yet is stored")
         for write in group:
-            if write.outcome == UNKNOWN:
-                if write is final:
-                    verdict.unknown_landed += 1
-                elif (write.writer, write.seq) in killed:
-                    verdict.unknown_not_landed += 1  # its transaction never committed
-                else:
-                    verdict.unknown_undetermined += 1
-            if write.outcome != ACK or write is final:
-                continue
-            # It was overwritten: only by a write that may have committed after it.
-            if final is None:
-                shown = "nothing" if stored is None else repr(_text(stored)[:60])
-                verdict.lost.append(f"{where}: {write.ident} acknowledged, but {shown} is stored")
-            elif final.outcome == ACK and final.ended < write.started:
-                verdict.lost.append(
-                    f"{where}: {write.ident} acknowledged, but {final.ident} is stored, which was "
-                    "acknowledged before it was sent"
-                )
-            elif final.outcome != ACK:
-                verdict.superseded_by_unknown += 1
-        # If-Match: of the writes that read one version, at most one may replace it.
-        versions: dict[str, list[Write]] = defaultdict(list)
-        for write in group:
-            if write.outcome == ACK and write.if_match:
-                versions[write.if_match].append(write)
-        for version, based in sorted(versions.items()):
-            if len(based) > 1:
-                idents = ", ".join(w.ident for w in sorted(based, key=lambda w: w.started))
-                verdict.lost_updates.append(
-                    f"{where}: {idents} were all acknowledged with If-Match {version}: all but one "
-                    "overwrote a version they had not read"
-                )
+            _verify_one_keyed(write, final, stored, where, killed, verdict)
+        _verify_if_match(group, where, verdict)
+
+
+def _verify_one_keyed(write: Write, final, stored, where: str, killed: set, verdict: Verdict) -> None:
+    """One write to a value whose stored write is ``final``: an unknown one counted by what
+    became of it; an acknowledged one overwritten only by a write that may have committed later."""
+    if write.outcome == UNKNOWN:
+        if write is final:
+            verdict.unknown_landed += 1
+        elif (write.writer, write.seq) in killed:
+            verdict.unknown_not_landed += 1  # its transaction never committed
+        else:
+            verdict.unknown_undetermined += 1
+    if write.outcome != ACK or write is final:
+        return
+    if final is None:
+        shown = "nothing" if stored is None else repr(_text(stored)[:60])
+        verdict.lost.append(f"{where}: {write.ident} acknowledged, but {shown} is stored")
+    elif final.outcome == ACK and final.ended < write.started:
+        verdict.lost.append(
+            f"{where}: {write.ident} acknowledged, but {final.ident} is stored, which was "
+            "acknowledged before it was sent"
+        )
+    elif final.outcome != ACK:
+        verdict.superseded_by_unknown += 1
+
+
+def _verify_if_match(group: list[Write], where: str, verdict: Verdict) -> None:
+    """If-Match: of the writes that read one version, at most one may replace it."""
+    versions: dict[str, list[Write]] = defaultdict(list)
+    for write in group:
+        if write.outcome == ACK and write.if_match:
+            versions[write.if_match].append(write)
+    for version, based in sorted(versions.items()):
+        if len(based) > 1:
+            idents = ", ".join(w.ident for w in sorted(based, key=lambda w: w.started))
+            verdict.lost_updates.append(
+                f"{where}: {idents} were all acknowledged with If-Match {version}: all but one "
+                "overwrote a version they had not read"
+            )
 
 
 def _verify_posts(

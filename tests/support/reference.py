@@ -30,47 +30,55 @@ def worse(grade: str, cap: str) -> str:
     return GRADES[max(GRADES.index(grade), GRADES.index(cap))]
 
 
+def reference_dimension(key: str, states: dict) -> tuple[dict, F | None]:
+    """One dimension of docs/scoring.md, and its evidence-quality share (None when it has no
+    applicable criterion)."""
+    applicable = [(w, states[c]) for c, (d, w) in SPEC_CRITERIA.items() if d == key and states[c] != NA]
+    assessed = [(w, s) for w, s in applicable if s != MISSING]
+    w_c = sum(w for w, _ in applicable)
+    w_a = sum(w for w, _ in assessed)
+    s = sum(w * level for w, (level, _) in assessed)
+    risk = key in RISK_DIMS
+    share = None
+    if w_c == 0:
+        coverage = F(1)
+        value = low = high = F(0) if risk else None
+    else:
+        coverage = F(w_a, w_c)
+        value = F(100 * s, 4 * w_a) if w_a else None
+        low = F(100 * s, 4 * w_c)
+        high = F(100 * (s + 4 * (w_c - w_a)), 4 * w_c)
+        share = sum((w * QUALITY[g] for w, (_, g) in assessed), F(0)) / w_c
+    covered = coverage >= F(1, 2)
+    if not covered:
+        value = None
+    severe = risk and any(level == 4 for _, (level, _) in assessed)
+    level = None
+    if risk and covered:
+        level = "low" if value < 20 else "moderate" if value < 40 else "elevated" if value < 60 else "high"
+        if severe:
+            level = "high"
+    dimension = {
+        "applicable": w_c > 0,
+        "coverage": coverage,
+        "covered": covered,
+        "value": value,
+        "low": low,
+        "high": high,
+        "level": level,
+        "severe": severe,
+    }
+    return dimension, share
+
+
 def reference(states: dict) -> dict:
     """docs/scoring.md, read independently of the engine."""
     dims = {}
     shares = []
     for key in ALL_DIMS:
-        applicable = [(w, states[c]) for c, (d, w) in SPEC_CRITERIA.items() if d == key and states[c] != NA]
-        assessed = [(w, s) for w, s in applicable if s != MISSING]
-        w_c = sum(w for w, _ in applicable)
-        w_a = sum(w for w, _ in assessed)
-        s = sum(w * level for w, (level, _) in assessed)
-        risk = key in RISK_DIMS
-        if w_c == 0:
-            coverage = F(1)
-            value = low = high = F(0) if risk else None
-        else:
-            coverage = F(w_a, w_c)
-            value = F(100 * s, 4 * w_a) if w_a else None
-            low = F(100 * s, 4 * w_c)
-            high = F(100 * (s + 4 * (w_c - w_a)), 4 * w_c)
-            shares.append(sum((w * QUALITY[g] for w, (_, g) in assessed), F(0)) / w_c)
-        covered = coverage >= F(1, 2)
-        if not covered:
-            value = None
-        severe = risk and any(level == 4 for _, (level, _) in assessed)
-        level = None
-        if risk and covered:
-            level = (
-                "low" if value < 20 else "moderate" if value < 40 else "elevated" if value < 60 else "high"
-            )
-            if severe:
-                level = "high"
-        dims[key] = {
-            "applicable": w_c > 0,
-            "coverage": coverage,
-            "covered": covered,
-            "value": value,
-            "low": low,
-            "high": high,
-            "level": level,
-            "severe": severe,
-        }
+        dims[key], share = reference_dimension(key, states)
+        if share is not None:
+            shares.append(share)
 
     sdg = [dims[k] for k in SDG_DIMS if dims[k]["applicable"]]
 
