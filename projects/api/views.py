@@ -3,7 +3,7 @@
 from contextlib import ExitStack
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -255,10 +255,23 @@ class RankingView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
         return super().rows(projects, extra=("published_net", *extra))
 
     def paginate_queryset(self, queryset):
-        """The page, each project with its rank within the selection: one more than the number
-        of projects with a higher net score (ties share a rank). Only the first of the page needs
-        counting; a window function would rank every project of the selection for each page."""
+        """The page, each project with its rank within the selection by net score, whatever the
+        order of the rows: one more than the number of projects with a higher net score (ties
+        share a rank)."""
         rows = super().paginate_queryset(queryset)
+        if self.in_net_score_order():
+            self.rank_in_order(rows, queryset)
+        else:
+            self.rank_by_counting(rows, queryset)
+        return rows
+
+    def in_net_score_order(self) -> bool:
+        ordering = self.request.query_params.get("ordering")
+        return not ordering or ordering.split(",")[0].strip() == "-net_score"
+
+    def rank_in_order(self, rows: list[dict], queryset) -> None:
+        """Rows in net-score order: only the first of the page needs counting (a window
+        function would rank every project of the selection for each page)."""
         start = self.paginator.page.start_index() - 1
         for index, row in enumerate(rows):
             if index == 0:
@@ -267,7 +280,20 @@ class RankingView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
                 row["rank"] = rows[index - 1]["rank"]
             else:  # every project before it in the order has a higher net score
                 row["rank"] = start + index + 1
-        return rows
+
+    def rank_by_counting(self, rows: list[dict], queryset) -> None:
+        """Rows in another order: the projects above each net score of the page, counted in one
+        query over the selection."""
+        nets = sorted({row["published_net"] for row in rows})
+        if not nets:
+            return
+        named = {f"above_{index}": net for index, net in enumerate(nets)}
+        above = queryset.order_by().aggregate(
+            **{name: Count("pk", filter=Q(published_net__gt=net)) for name, net in named.items()}
+        )
+        higher = {net: above[name] for name, net in named.items()}
+        for row in rows:
+            row["rank"] = higher[row["published_net"]] + 1
 
 
 @extend_schema(

@@ -60,6 +60,7 @@ LISTS = [
     "/api/v1/projects?",
     "/api/v1/projects?ordering=-net_score&target_body=moon&operator_country=JP&",
     "/api/v1/rankings?",
+    "/api/v1/rankings?ordering=name&",
     "/api/v1/sync/projects?",
     "/api/v1/operators?",
     "/api/v1/methodologies?",

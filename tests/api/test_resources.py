@@ -288,3 +288,25 @@ def test_exports_are_attachments_with_file_names(anon, published):
 def test_an_unknown_operator_or_methodology_is_404(anon, published):
     assert_problem(anon.get("/api/v1/operators/nobody"), 404)
     assert_problem(anon.get("/api/v1/methodologies/0.1"), 404)
+
+
+@pytest.mark.parametrize("ordering", ["name", "-name", "sdg7", "-sdg12", "net_score", "-net_score,name"])
+@pytest.mark.parametrize("page_size", [2, 50])
+def test_a_rank_is_the_net_score_rank_whatever_the_order_of_rows(anon, published, ordering, page_size):
+    twins = [project_record(slug, assessments=full_ratings(2)) for slug in ("twin-a", "twin-b")]
+    projects_import(
+        interchange(*copy.deepcopy(twins)), publish=True, reviewer=reviewer_user(), note="Test publication."
+    )
+    by_net = {item["slug"]: item["rank"] for item in anon.get("/api/v1/rankings").json()["results"]}
+    seen = {}
+    page = 1
+    while True:
+        response = anon.get(f"/api/v1/rankings?ordering={ordering}&page_size={page_size}&page={page}")
+        if response.status_code == 404:
+            break
+        body = response.json()
+        seen.update({item["slug"]: item["rank"] for item in body["results"]})
+        if not body["next"]:
+            break
+        page += 1
+    assert seen == by_net
