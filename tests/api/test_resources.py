@@ -290,8 +290,10 @@ def test_an_unknown_operator_or_methodology_is_404(anon, published):
     assert_problem(anon.get("/api/v1/methodologies/0.1"), 404)
 
 
-@pytest.mark.parametrize("ordering", ["name", "-name", "sdg7", "-sdg12", "net_score", "-net_score,name"])
-@pytest.mark.parametrize("page_size", [2, 50])
+@pytest.mark.parametrize(
+    ("ordering", "page_size"),
+    [("name", 2), ("-name", 50), ("sdg7", 2), ("-sdg12", 50), ("net_score", 2), ("-net_score,name", 2)],
+)
 def test_a_rank_is_the_net_score_rank_whatever_the_order_of_rows(anon, published, ordering, page_size):
     twins = [project_record(slug, assessments=full_ratings(2)) for slug in ("twin-a", "twin-b")]
     projects_import(
