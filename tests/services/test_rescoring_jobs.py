@@ -13,8 +13,7 @@ import re
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 from django.utils import translation
 
 from projects import scoring
@@ -45,6 +44,7 @@ from tests.support.actors import (
 )
 from tests.support.builders import make_project
 from tests.support.criteria import RISK_CODES, SDG_CODES
+from tests.support.shared_data import built_once
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +92,7 @@ def publish_import(slug: str, assessments: list[dict]) -> Project:
     return make_project(slug, assessments=assessments, note="First.")
 
 
-def make_world() -> dict[str, Project]:
+def build_world() -> dict[str, Project]:
     """One project of each kind a rescoring treats differently."""
     world = {"published": publish_import("published", ratings())}  # net 57.4 B under 1.0
     republished = publish_import("republished", ratings(sdg=2))
@@ -114,6 +114,21 @@ def make_world() -> dict[str, Project]:
     for project in world.values():
         project.refresh_from_db()
     return world
+
+
+@pytest.fixture(scope="module", autouse=True)
+def world_data(django_db_setup, django_db_blocker):
+    """The world, built once for the module (every test here starts from it; the tests that do
+    not are in test_rescoring_setup.py): tests/support/shared_data.py."""
+    with built_once(django_db_blocker, lambda: {slug: p.pk for slug, p in build_world().items()}) as ids:
+        yield ids
+
+
+def make_world() -> dict[str, Project]:
+    """The world's projects, read afresh (built once for the module by ``world_data``)."""
+    slugs = ("published", "republished", "edited", "withdrawn", "draft", "sparse")
+    found = {project.slug: project for project in Project.objects.filter(slug__in=slugs)}
+    return {slug: found[slug] for slug in slugs}
 
 
 def engine_card(methodology: Methodology, parts) -> dict:
@@ -260,13 +275,6 @@ def test_a_failing_chunk_marks_the_job_failed_with_its_id_range(
     monkeypatch.setattr(rescoring, "rescore_range", real)
     rescore_job_chunk(job_id=job.pk, first_id=failing_first, last_id=failing_last)
     assert_every_card_is_what_project_rescore_computes(draft)
-
-
-def test_a_job_with_no_projects_is_done_at_once():
-    job, ranges = rescore_job_create(methodology=methodology_current(), chunk=10)
-    assert ranges == []
-    assert (job.state, job.total, job.chunks) == ("done", 0, 0)
-    assert job.finished_at is not None
 
 
 # --- ratings carried over -----------------------------------------------------------------------
@@ -596,19 +604,6 @@ def test_an_edit_between_scoring_and_the_republication_read_is_not_overwritten(
 # --- publishing a method: refusals and the queue -------------------------------------------------------
 
 
-def test_a_published_method_is_refused(method):
-    with pytest.raises(MethodRefused, match=r"^Method 1\.0 is published already\.$"):
-        release_as_administrator(methodology=method)
-
-
-def test_a_method_without_criteria_is_refused():
-    empty = Methodology.objects.create(version="2.0", parameters=methodology_current().parameters)
-    with pytest.raises(MethodRefused, match=r"^Method 2\.0 has no criteria\.$"):
-        release_as_administrator(methodology=empty)
-    empty.refresh_from_db()
-    assert empty.state == "draft" and not RescoreJob.objects.exists()
-
-
 def test_a_method_the_engine_refuses_is_refused_and_nothing_moves():
     make_world()
     draft = new_method()
@@ -734,62 +729,7 @@ def test_the_rescore_command_refuses_out_of_range_numbers_naming_the_option(meth
         assert ScoreCard.objects.count() == cards
 
 
-def test_the_rescore_command_without_a_published_method_says_so(method):
-    Methodology.objects.filter(pk=method.pk).update(state="draft")
-    with pytest.raises(CommandError, match="No published methodology version"):
-        rescore()
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_rescore_command_with_two_processes_on_postgresql(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("forked workers need a real database server (not SQLite in memory)")
-    settings.TASKS = DUMMY
-    call_command("generate_projects", "30", "--seed", "3", stdout=io.StringIO(), stderr=io.StringIO())
-    draft = new_method()
-    release_as_administrator(methodology=draft)
-    output = rescore("--jobs", "2", "--chunk", "7", "--no-progress")
-    assert SUMMARY.search(output).groups() == ("30", "1.1", "30", "30")
-    assert_every_card_is_what_project_rescore_computes(draft)
-    assert Publication.objects.filter(note=AUTOMATIC_NOTE.format(version="1.1")).count() == 30
-    assert SUMMARY.search(rescore("--jobs", "2", "--chunk", "7", "--no-progress")).groups() == (
-        "30",
-        "1.1",
-        "0",
-        "0",
-    )
-
-
 # --- queries: none per project in the common case ----------------------------------------------------
-
-
-def test_a_chunk_of_40_projects_costs_the_queries_of_a_chunk_of_10(
-    settings, django_capture_on_commit_callbacks
-):
-    call_command("generate_projects", "50", "--seed", "11", stdout=io.StringIO(), stderr=io.StringIO())
-    projects = list(Project.objects.order_by("pk"))
-    for index, project in enumerate(projects):
-        kind = index % 5
-        if kind in (1, 3):  # an unpublished draft (published or withdrawn)
-            assessment = Assessment.objects.filter(project=project, not_applicable=False).first()
-            assessment.level = (assessment.level + 1) % 5
-            assessment_save(assessment)
-        if kind in (2, 3):
-            withdraw_as_reviewer(project=project, note="Withdrawn.")
-    draft = new_method()
-    publish_without_running(settings, django_capture_on_commit_callbacks, draft)
-    method_spec(Methodology.objects.get(pk=draft.pk))  # its engine form is built once per process
-
-    ids = [project.pk for project in projects]
-    with CaptureQueriesContext(connection) as ten:
-        small = rescore_range(methodology=draft, first_id=ids[0], last_id=ids[9])
-    with CaptureQueriesContext(connection) as forty:
-        large = rescore_range(methodology=draft, first_id=ids[10], last_id=ids[49])
-    assert (small.projects, small.changed, small.republished) == (10, 10, 6)
-    assert (large.projects, large.changed, large.republished) == (40, 40, 24)
-    assert len(forty) == len(ten), [q["sql"][:90] for q in forty.captured_queries]
-    assert len(ten) <= 20
-    assert_every_card_is_what_project_rescore_computes(draft)
 
 
 def test_an_automatic_publication_repeats_the_ratings_instead_of_storing_them_again(
