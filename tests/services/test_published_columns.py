@@ -11,7 +11,7 @@ from projects.models import Project, Publication
 from projects.services import scoring as scoring_service
 from projects.services.published import PUBLISHED_COLUMNS, published_columns
 from tests.interchange.test_backup_restore import empty_the_database, export, restore
-from tests.services.test_rescoring_jobs import make_world, new_method, queued_chunks, run_chunks
+from tests.services.test_rescoring_jobs import build_world, new_method, queued_chunks, run_chunks
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,7 @@ def assert_every_project_shows_its_last_publication() -> set[str]:
 
 
 def test_a_reviewers_publications_and_withdrawals_write_them():
-    make_world()
+    build_world()
     kinds = assert_every_project_shows_its_last_publication()
     assert kinds == {Publication.Kind.PUBLICATION, Publication.Kind.WITHDRAWAL}
 
@@ -61,14 +61,14 @@ def test_a_reviewers_publications_and_withdrawals_write_them():
 def test_the_automatic_republication_under_a_new_method_writes_them(
     settings, django_capture_on_commit_callbacks
 ):
-    make_world()
+    build_world()
     _, tasks = queued_chunks(settings, django_capture_on_commit_callbacks, new_method())
     run_chunks(tasks)
     assert Publication.Kind.REPUBLICATION in assert_every_project_shows_its_last_publication()
 
 
 def test_a_backups_restore_writes_them(tmp_path):
-    make_world()
+    build_world()
     before = {project.slug: stored(project) for project in Project.objects.all()}
     export(tmp_path, "--with-history", name="backup.json")
     empty_the_database()
