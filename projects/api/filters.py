@@ -175,7 +175,9 @@ class ProjectFilter(django_filters.FilterSet):
     net_score_max = django_filters.NumberFilter(field_name="published_score__net_score", lookup_expr="lte")
     launch_year_min = IntegerFilter(field_name="launch_year", lookup_expr="gte")
     launch_year_max = IntegerFilter(field_name="launch_year", lookup_expr="lte")
-    updated_since = RFC3339DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = RFC3339DateTimeFilter(
+        method="filter_updated_since", label="changed at or after (RFC 3339, with its offset)"
+    )
     q = django_filters.CharFilter(
         method="filter_search", label="words in the name or summary", max_length=200
     )
@@ -190,11 +192,22 @@ class ProjectFilter(django_filters.FilterSet):
         # Operators known only through drafts stay unknown to those who may not see drafts.
         # (A request's filter set may hold only the filters it uses: projects.api.backends.)
         api_key = getattr(self.request, "auth", None)
-        operators = visible_operators(drafts=isinstance(api_key, ApiKey) and api_key.can_write)
+        self.drafts = isinstance(api_key, ApiKey) and api_key.can_write
+        operators = visible_operators(drafts=self.drafts)
+        if self.drafts and "ordering" in self.filters:
+            # Keys that see drafts see their last change as updated_at (changed_at).
+            ordering = self.filters["ordering"]
+            ordering.param_map = {**ordering.param_map, "updated": "changed_at"}
         if "operator" in self.filters:
             self.filters["operator"].queryset = operators
         if self.data and "operator_country" in self.data and "operator_country" in self.filters:
             self.filters["operator_country"].limit_to(operators)  # its choices cost a query
+
+    def filter_updated_since(self, queryset, name, value):
+        """Changed at or after ``value``: for keys that see drafts, any change they can see."""
+        if value is None:
+            return queryset
+        return queryset.filter(**{"changed_at__gte" if self.drafts else "updated_at__gte": value})
 
     def filter_resource(self, queryset, name, values):
         if not values:

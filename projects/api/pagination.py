@@ -5,6 +5,8 @@ from django.utils.functional import cached_property
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
+from .permissions import may_see_drafts
+
 MAX_PAGE_SIZE = 200
 MAX_SYNC_PAGE_SIZE = 1000
 
@@ -90,6 +92,10 @@ class SyncPagination(CursorPagination):
 
     def get_page_size(self, request):
         return _size(request, self.page_size_query_param, self.page_size, self.max_page_size)
+
+    def get_ordering(self, request, queryset, view):
+        # Keys that see drafts sync by their last change of any kind (projects.Project.changed_at).
+        return ("changed_at", "id") if may_see_drafts(request) else self.ordering
 
     def decode_cursor(self, request):
         try:

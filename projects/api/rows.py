@@ -61,8 +61,8 @@ def _plain(key: str) -> Column:
     return Column(key, None, paths=(key,))
 
 
-def _date_time(key: str) -> Column:
-    return Column(key, lambda row: utc_text(row[key]), paths=(key,))
+def _date_time(key: str, schema: serializers.Field | None = None) -> Column:
+    return Column(key, lambda row: utc_text(row[key]), schema, paths=(key,))
 
 
 def _stored_json(key: str, path: str, schema: serializers.Field, *, drafts: bool = False) -> Column:
@@ -111,7 +111,15 @@ PROJECT_COLUMNS = (
     ),
     _plain("state"),
     _date_time("published_at"),
-    _date_time("updated_at"),
+    _date_time(
+        "updated_at",
+        serializers.DateTimeField(
+            read_only=True,
+            help_text="The last change of what you see of the project: for the public and read keys, "
+            "its publication, withdrawal or operator; for write keys also every change of its drafts "
+            "and working ratings. `updated_since` and the sync's order use the same date.",
+        ),
+    ),
     _stored_json(
         "score",
         "published_score__card",
@@ -131,9 +139,10 @@ PROJECT_COLUMNS = (
     ),
 )
 _WRITERS = tuple((column.key, column.write) for column in PROJECT_COLUMNS)
-# Read besides, for clients who see drafts: the facts waiting for publication, and when the
-# working card was computed (it dates the representation too).
-DRAFT_READS = {"draft_facts": F("pending_facts"), "draft_computed_at": F("current_score__computed_at")}
+# Read besides, for clients who see drafts: the facts waiting for publication, and the last
+# change they can see (``changed_at``, shown as their ``updated_at``).
+DRAFT_READS = {"draft_facts": F("pending_facts")}
+DRAFT_PATHS = ("changed_at",)
 
 
 def project_schema_fields() -> dict[str, serializers.Field]:
@@ -151,15 +160,19 @@ def project_rows(projects: QuerySet, *, drafts: bool, extra: tuple[str, ...] = (
             expressions.update(column.expressions)
     if drafts:
         expressions.update(DRAFT_READS)
+        paths.update(dict.fromkeys(DRAFT_PATHS))
     paths.update(dict.fromkeys(extra))
     return projects.values(*paths, **expressions)
 
 
 def project_representation(row: dict) -> dict:
     """A project as the API serves it, from a row of ``project_rows``. To a client who sees
-    drafts, the facts waiting for publication are shown over the published ones."""
+    drafts, the facts waiting for publication are shown over the published ones, and
+    ``updated_at`` is the last change they can see (a working rating's included)."""
     if row.get("draft_facts"):
         row = _with_pending_facts(row)
+    if "changed_at" in row:
+        row = {**row, "updated_at": row["changed_at"]}
     return {key: row[key] if write is None else write(row) for key, write in _WRITERS}
 
 

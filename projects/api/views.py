@@ -77,18 +77,16 @@ class ProjectRowsMixin:
         """How many projects the request selects and the newest change among them, in one
         query (the count reads every match, and the newest date comes with it); for published
         data, kept per site generation (projects.selectors.summaries)."""
-        aggregates = {"count": Count("pk"), "newest": Max("updated_at")}
         if may_see_drafts(self.request):
-            # Write keys also see working cards, which move without touching updated_at.
-            aggregates["working"] = Max("current_score__computed_at")
-            return projects.order_by().aggregate(**aggregates)
-        return public_summary(projects, **aggregates)
+            # Write keys also see drafts and working cards: their last change is changed_at.
+            return projects.order_by().aggregate(count=Count("pk"), newest=Max("changed_at"))
+        return public_summary(projects, count=Count("pk"), newest=Max("updated_at"))
 
     def list_last_modified(self):
         summary = getattr(self, "summary", None)
         if summary is None:  # a list without page numbers (the sync's cursor pages)
             summary = self.selection_summary(self.filter_queryset(self.get_queryset()))
-        return latest(summary["newest"], summary.get("working"))
+        return summary["newest"]
 
 
 class ApiViewMixin(ConditionalMixin):
@@ -197,9 +195,7 @@ class ProjectViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         row = self.row()
-        self.last_modified = latest(
-            row["updated_at"], row["operator__updated_at"], row.get("draft_computed_at")
-        )
+        self.last_modified = latest(row.get("changed_at", row["updated_at"]), row["operator__updated_at"])
         self.etag_version = self.version_of(row)
         return Response(self.get_serializer(row).data)
 

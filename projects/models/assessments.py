@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from projects.validators import LINK_MAX_LENGTH, validate_link, validate_text
@@ -94,7 +95,7 @@ def rating_errors(
 
 def project_version_bump(*, project_id: int) -> None:
     """One more version of the project: its working ratings changed (Project.version)."""
-    Project.objects.filter(pk=project_id).update(version=models.F("version") + 1)
+    Project.objects.filter(pk=project_id).update(version=models.F("version") + 1, changed_at=timezone.now())
 
 
 class Assessment(models.Model):

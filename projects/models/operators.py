@@ -106,7 +106,8 @@ class Operator(models.Model):
                     setattr(self, name, value)
             if rows and stored is not None and not public:
                 # Every project shows its operator: a change to it is a change to them, for syncs.
-                self.projects.update(updated_at=timezone.now())
+                now = timezone.now()
+                self.projects.update(updated_at=now, changed_at=now)
             kind = changes.Change.Kind.OPERATOR
             changes.record_many([{**row, "kind": kind, "operator_id": self.pk} for row in rows])
 

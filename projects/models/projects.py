@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, OrderBy
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from projects.validators import (  # noqa: F401  validate_visible_url: named by migration 0007
@@ -202,6 +203,10 @@ class Project(models.Model):
     version = models.PositiveBigIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+    # Moves with every change a client who sees drafts can see: whatever moves ``updated_at``
+    # (the public's date), and besides every change of the facts or working ratings (with
+    # ``version``) and every new working card. Write keys sync and filter by it.
+    changed_at = models.DateTimeField(_("changed"), auto_now=True)
 
     objects = ProjectQuerySet.as_manager()
 
@@ -221,6 +226,8 @@ class Project(models.Model):
             models.Index(fields=["state", "target_body", "updated_at"], name="project_body_updated"),
             # The newest change among published projects (a list's Last-Modified): one lookup.
             models.Index(fields=["state", "updated_at"], name="project_state_updated"),
+            # A write key's sync: everything in order of its last change, drafts included.
+            models.Index(fields=["changed_at", "id"], name="project_changed_order"),
             RankingIndex(
                 F("state"), F("published_net").desc(nulls_last=True), F("name"), name="project_net_order"
             ),
@@ -316,8 +323,8 @@ class Project(models.Model):
                 for name, value in intended.items():
                     setattr(self, name, value)
             if rows:
-                Project.objects.filter(pk=self.pk).update(version=F("version") + 1)
-                self.refresh_from_db(fields=["version"])
+                Project.objects.filter(pk=self.pk).update(version=F("version") + 1, changed_at=timezone.now())
+                self.refresh_from_db(fields=["version", "changed_at"])
             changes.record_many(rows)
 
     def delete(self, *args, **kwargs):

@@ -325,6 +325,7 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
             **published_columns(publication_id=publication.pk, card_id=card.pk, card=card.card, shown_at=now),
             review_state=ReviewState.DRAFT,  # the review round ends (services.review)
             updated_at=now,
+            changed_at=now,
         )
     project.refresh_from_db()
     return publication
@@ -378,6 +379,7 @@ def project_withdraw(*, project: Project, note: str) -> Publication:
             ),
             review_state=ReviewState.DRAFT,
             updated_at=now,
+            changed_at=now,
         )
     project.refresh_from_db(fields=["state", *PUBLISHED_FIELDS, "review_state", "updated_at"])
     return publication
@@ -432,7 +434,8 @@ def operator_publish(*, operator: Operator, note: str) -> dict:
             raise NothingToPublish(_("%(name)s: no unpublished changes.") % {"name": locked.name})
         moved = {field: {"from": getattr(locked, field), "to": value} for field, value in pending.items()}
         Operator.objects.filter(pk=locked.pk).update(**pending, pending_facts={})
-        Project.objects.filter(operator_id=locked.pk).update(updated_at=timezone.now())  # for syncs
+        now = timezone.now()
+        Project.objects.filter(operator_id=locked.pk).update(updated_at=now, changed_at=now)  # for syncs
         record(
             kind=Change.Kind.PUBLICATION,
             subject="operator",

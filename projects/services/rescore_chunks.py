@@ -312,7 +312,8 @@ def _write_chunk(read: ReadChunk, scored: ScoredChunk) -> ChunkResult:
             returning=("project_id", "id"),
         )
     )
-    update_projects(["current_score_id"], {pk: (card_ids[pk],) for pk in new_cards})
+    # A new working card is a change write keys see (changed_at).
+    update_projects(["current_score_id", "changed_at"], {pk: (card_ids[pk], db_moment(moment)) for pk in new_cards})
     result = ChunkResult(projects=len(ids), changed=len(new_cards))
     if republications:
         result.republished = _write_republications(methodology, republications, card_ids, moment)
@@ -363,8 +364,8 @@ def _write_republications(methodology, items: list[Republication], card_ids: dic
         for pk, project_id, score_id in new_ids
     }
     update_projects(
-        [*PUBLISHED_COLUMNS, "updated_at"],
-        {project_id: (*values, stamp) for project_id, values in published.items()},
+        [*PUBLISHED_COLUMNS, "updated_at", "changed_at"],
+        {project_id: (*values, stamp, stamp) for project_id, values in published.items()},
     )
     return len(rows)
 

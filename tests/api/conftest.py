@@ -270,8 +270,10 @@ def _restore(rows: dict) -> None:
         project.current_score_id = card_ids.get(row["current_score_id"])
         project.published_score_id = card_ids.get(row["published_score_id"])
         project.publication_id = publication_ids.get(row["publication_id"])
-        project.updated_at = row["updated_at"]  # bulk_create stamped "now"
-    Project.objects.bulk_update(projects, ["current_score", "published_score", "publication", "updated_at"])
+        project.updated_at, project.changed_at = row["updated_at"], row["changed_at"]  # stamped "now"
+    Project.objects.bulk_update(
+        projects, ["current_score", "published_score", "publication", "updated_at", "changed_at"]
+    )
 
 
 def dataset(name: str, build) -> None:
@@ -298,12 +300,12 @@ def _import_published() -> None:
         note="Test publication.",
     )
     for slug, day in UPDATED_DAY.items():
-        Project.objects.filter(slug=slug).update(updated_at=when(day))
+        Project.objects.filter(slug=slug).update(updated_at=when(day), changed_at=when(day))
 
 
 def _import_drafts() -> None:
     projects_import(interchange(*copy.deepcopy(DRAFT_RECORDS)), publish=False)
-    Project.objects.filter(slug__in=DRAFT_SLUGS).update(updated_at=when(6))
+    Project.objects.filter(slug__in=DRAFT_SLUGS).update(updated_at=when(6), changed_at=when(6))
 
 
 @pytest.fixture

@@ -104,7 +104,7 @@ def many_projects(count: int) -> list[str]:
         interchange(*copy.deepcopy(records)), publish=True, reviewer=reviewer_user(), note="Test publication."
     )
     for day, slug in enumerate(names, start=1):
-        Project.objects.filter(slug=slug).update(updated_at=when(day))
+        Project.objects.filter(slug=slug).update(updated_at=when(day), changed_at=when(day))
     return names
 
 
