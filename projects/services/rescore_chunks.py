@@ -313,7 +313,9 @@ def _write_chunk(read: ReadChunk, scored: ScoredChunk) -> ChunkResult:
         )
     )
     # A new working card is a change write keys see (changed_at).
-    update_projects(["current_score_id", "changed_at"], {pk: (card_ids[pk], db_moment(moment)) for pk in new_cards})
+    update_projects(
+        ["current_score_id", "changed_at"], {pk: (card_ids[pk], db_moment(moment)) for pk in new_cards}
+    )
     result = ChunkResult(projects=len(ids), changed=len(new_cards))
     if republications:
         result.republished = _write_republications(methodology, republications, card_ids, moment)

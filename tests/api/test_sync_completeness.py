@@ -75,7 +75,9 @@ def test_publishing_an_operator_change_moves_each_of_its_projects_for_syncs(anon
         operator.country = "US"
         operator.save()
     # Waiting for a reviewer: nothing public moved yet.
-    assert anon.get("/api/v1/projects?operator=lunar-co", HTTP_IF_NONE_MATCH=listed["ETag"]).status_code == 304
+    assert (
+        anon.get("/api/v1/projects?operator=lunar-co", HTTP_IF_NONE_MATCH=listed["ETag"]).status_code == 304
+    )
     with actors.acting(reviewer_user(), "shell"):
         operator_publish(operator=operator, note="Moved its seat.")
     again = anon.get("/api/v1/projects?operator=lunar-co", HTTP_IF_NONE_MATCH=listed["ETag"])
