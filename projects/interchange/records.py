@@ -34,6 +34,6 @@ def project_validate_record(*, record, expected_slug: str | None) -> dict:
     clean = serializer.validated_data
     if expected_slug is not None and clean["slug"] != expected_slug:
         raise InvalidInput.of("slug", "The slug in the body must match the address.")
-    if expected_slug is None and Project.objects.filter(slug=clean["slug"]).exists():
+    if expected_slug is None and Project.objects.filter(slug__iexact=clean["slug"]).exists():
         raise SlugTaken()
     return clean

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, OrderBy
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -233,6 +234,13 @@ class Project(models.Model):
             ),
         ]
         constraints = [
+            # The database's word on it, whatever races the model's own check.
+            models.UniqueConstraint(
+                Lower("slug"),
+                name="project_slug_any_case_unique",
+                violation_error_code="slug_taken",
+                violation_error_message=_("Another project has this slug (in upper or lower case)."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(target_body__in=TargetBody.values), name="project_body_known"
             ),
@@ -338,11 +346,13 @@ class Project(models.Model):
         return super().delete(*args, **kwargs)
 
     def _check_slug_free(self, slug: str) -> None:
-        """A slug names one project, for good: not another's, nor another's pending or former one."""
+        """A slug names one project, for good: not another's, nor another's pending or former one,
+        in any mix of cases (``MOXIE`` beside ``moxie`` would be two addresses a reader cannot
+        tell apart)."""
         others = Project.objects.exclude(pk=self.pk)
         taken = (
-            others.filter(models.Q(slug=slug) | models.Q(pending_facts__slug=slug)).exists()
-            or SlugRedirect.objects.filter(old_slug=slug).exclude(project_id=self.pk).exists()
+            others.filter(models.Q(slug__iexact=slug) | models.Q(pending_facts__slug__iexact=slug)).exists()
+            or SlugRedirect.objects.filter(old_slug__iexact=slug).exclude(project_id=self.pk).exists()
         )
         if taken:
             raise ValidationError({"slug": _("The slug %(slug)s names another project.") % {"slug": slug}})

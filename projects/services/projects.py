@@ -58,14 +58,14 @@ def project_create(*, record: dict, operator: Operator) -> Project:
     decides, not a read before the write: of concurrent creates of one slug, exactly one wins."""
     values = {name: record.get(name) for name in PROJECT_FIELDS}
     project = Project(slug=record["slug"], operator=operator, **values)
-    project.full_clean(exclude=["current_score"], validate_unique=False)
     try:
+        project.full_clean(exclude=["current_score"], validate_unique=False)
         with transaction.atomic():  # a savepoint: the caller's transaction goes on after a refusal
             project.save(force_insert=True)
     except (IntegrityError, ValidationError):
         # Taken by a create that committed first: before this insert (the model's own check
         # of the slug), or while it waited on the unique index.
-        if Project.objects.filter(slug=record["slug"]).exists():
+        if Project.objects.filter(slug__iexact=record["slug"]).exists():  # in any case
             raise ProjectExists(record["slug"]) from None
         raise
     return project
