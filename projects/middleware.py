@@ -25,6 +25,8 @@ from django.core.handlers.wsgi import LimitedStream
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.middleware import locale as _locale
+from django.utils import translation
 from django_otp import middleware as _otp
 
 # Browser features no page of the site uses, refused to it and to anything it might embed.
@@ -113,6 +115,9 @@ class RequestChecksMiddleware:
     def __call__(self, request):
         if request.META.get("QUERY_STRING") and self._key_in_query(request):
             return self._key_refused(request)
+        refused = self._body_refused(request)
+        if refused is not None:
+            return refused
         if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() and not request.META.get(
             "CONTENT_LENGTH"
         ):
@@ -133,11 +138,27 @@ class RequestChecksMiddleware:
             from projects.api.errors import PROBLEM_JSON, problem
 
             return JsonResponse(
-                problem(400, KEY_IN_QUERY_DETAIL, instance=request.path),
+                problem(400, KEY_IN_QUERY_DETAIL, instance=request.path, code="key_in_query"),
                 status=400,
                 content_type=PROBLEM_JSON,
             )
         return HttpResponseBadRequest(KEY_IN_QUERY_DETAIL, content_type="text/plain; charset=utf-8")
+
+    @staticmethod
+    def _body_refused(request):
+        """413 for a body announced larger than DATA_UPLOAD_MAX_MEMORY_SIZE (a parser reading the
+        stream itself would not check it), 415 for a compressed one (no view decodes it): before
+        a byte of it is read."""
+        from projects.views import bad_request, unsupported_encoding
+
+        length = request.META.get("CONTENT_LENGTH") or ""
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length.isdigit() and int(length) > limit:
+            return bad_request(request, RequestDataTooBig())
+        encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+        if encoding and encoding != "identity":
+            return unsupported_encoding(request, encoding)
+        return None
 
     @staticmethod
     def _read_chunked_body(request):
@@ -226,6 +247,25 @@ class PublicReadsSkip:
         if request.method in ("GET", "HEAD") and request.path.startswith(self.public_prefixes):
             return self.get_response(request)
         return super().__call__(request)
+
+
+class LocaleMiddleware(_locale.LocaleMiddleware):
+    """Django's, except for the API, which speaks English whatever the Accept-Language: its
+    field names, messages and data are English (Japanese texts are fields of their own,
+    ``summary_ja``), so its Content-Language is ``en`` and its answers do not vary by language."""
+
+    def process_request(self, request):
+        if _is_api(request):
+            translation.activate("en")
+            request.LANGUAGE_CODE = "en"
+            return None
+        return super().process_request(request)
+
+    def process_response(self, request, response):
+        if _is_api(request):
+            response.headers["Content-Language"] = "en"
+            return response
+        return super().process_response(request, response)
 
 
 class SessionMiddleware(PublicReadsSkip, _sessions.SessionMiddleware):

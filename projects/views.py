@@ -50,8 +50,8 @@ def bad_request(request, exception=None):
         from projects.api.errors import problem_response
 
         if too_large:
-            return problem_response(request, 413, body_too_large_detail())
-        return problem_response(request, 400, "The request is malformed.")
+            return problem_response(request, 413, body_too_large_detail(), code="body_too_large")
+        return problem_response(request, 400, "The request is malformed.", code="malformed_request")
     response = defaults.bad_request(request, exception)
     if too_large:
         response.status_code = 413  # the same page; its reason phrase follows the status
@@ -62,6 +62,16 @@ def body_too_large_detail() -> str:
     from django.conf import settings
 
     return f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, the most accepted."
+
+
+def unsupported_encoding(request, encoding: str):
+    """415 for a request body sent with a Content-Encoding (gzip, br…): bodies are read as sent."""
+    detail = f"Content-Encoding {encoding[:40]} is not accepted: send the body uncompressed."
+    if _is_api(request):
+        from projects.api.errors import problem_response
+
+        return problem_response(request, 415, detail, code="unsupported_content_encoding")
+    return HttpResponse(detail, status=415, content_type="text/plain; charset=utf-8")
 
 
 def page_not_found(request, exception=None):

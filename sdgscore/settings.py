@@ -107,7 +107,7 @@ MIDDLEWARE = [
     # for public reads (GET/HEAD under /api/, /en/, /ja/), which none of them serves
     # (projects.middleware.PublicReadsSkip). The admin and every write go through all of them.
     "projects.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "projects.middleware.LocaleMiddleware",  # Django's; the API always in English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "projects.middleware.AuthenticationMiddleware",

@@ -6,7 +6,33 @@ from django_filters import ModelMultipleChoiceFilter, MultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions
 
-PAGING_PARAMETERS = {"page", "page_size", "cursor"}
+PAGING_NAMES = ("page_query_param", "page_size_query_param", "cursor_query_param")
+
+
+def paging_parameters(view) -> set[str]:
+    """The paging parameters the request's action understands: its paginator's, on a list; none
+    on a single resource or an unpaged list (a page there would mean nothing)."""
+    if getattr(view, "action", "list") != "list" or not hasattr(view, "list"):
+        return set()
+    paginator = getattr(view, "paginator", None)
+    if paginator is None:
+        return set()
+    return {getattr(paginator, name) for name in PAGING_NAMES if getattr(paginator, name, None)}
+
+
+def refuse_unknown_parameters(request, view) -> None:
+    """400 naming each query parameter the view does not understand, with the list of those it
+    does (its filters, and its paging where it pages)."""
+    if not request.query_params:
+        return
+    filterset_class = getattr(view, "filterset_class", None)
+    known = set(filterset_class.base_filters) if filterset_class else set()
+    known |= paging_parameters(view)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        message = exceptions.ErrorDetail(f"Unknown query parameter; allowed: {allowed}.", "unknown_parameter")
+        raise exceptions.ValidationError({name: [message] for name in unknown})
 
 
 @lru_cache(maxsize=512)
@@ -23,14 +49,9 @@ class StrictFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
         if not request.query_params:  # nothing to filter: skip building the filter set
             return queryset
+        refuse_unknown_parameters(request, view)
         filterset_class = self.get_filterset_class(view, queryset)
         known = set(filterset_class.base_filters) if filterset_class else set()
-        unknown = sorted(set(request.query_params) - known - PAGING_PARAMETERS)
-        if unknown:
-            allowed = ", ".join(sorted(known | PAGING_PARAMETERS))
-            raise exceptions.ValidationError(
-                {name: [f"Unknown query parameter; allowed: {allowed}."] for name in unknown}
-            )
         empty = sorted(
             name for name, values in request.query_params.lists() if name in known and "" in values
         )

@@ -1,6 +1,7 @@
 """Conditional requests: strong ETags from the representation, Last-Modified, If-Match on writes."""
 
 import hashlib
+import re
 import time
 
 from django.utils.cache import patch_vary_headers
@@ -43,16 +44,33 @@ def _matches(header: str, etag: str) -> bool:
     return "*" in tags or etag in tags or etag in [t.removeprefix("W/") for t in tags]
 
 
+INDENTED = re.compile(r'-indent\d+"$')
+
+
+def variant_tag(etag: str, indent: int | None) -> str:
+    """The tag of the representation as written: indented JSON (``Accept: application/json;
+    indent=2``) is other bytes than the compact JSON, so it has a tag of its own."""
+    return etag if not indent else f'{etag[:-1]}-indent{int(indent)}"'
+
+
 def require_if_match(request, current_etag: str | None) -> None:
-    """Writes to an existing resource must say which version they change (412/428 otherwise)."""
+    """Writes to an existing resource must say which version they change (412/428 otherwise).
+    The tag of any variant of the version read (indented or not) names it."""
     header = request.headers.get("If-Match")
     if current_etag is None:
         return
     if not header:
         raise PreconditionRequired()
-    tags = parse_etags(header)
+    tags = [INDENTED.sub('"', tag) for tag in parse_etags(header)]
     if "*" not in tags and current_etag not in tags:
         raise PreconditionFailed()
+
+
+def _indent_of(response) -> int | None:
+    renderer = getattr(response, "accepted_renderer", None)
+    if renderer is None or not hasattr(renderer, "get_indent"):
+        return None
+    return renderer.get_indent(response.accepted_media_type or "", response.renderer_context or {})
 
 
 class ConditionalMixin:
@@ -74,7 +92,7 @@ class ConditionalMixin:
         # The ETag is the digest of the JSON the renderer writes: written once, kept for it.
         body = dumps(response.data)
         response.renderer_context[WRITTEN] = (response.data, body)
-        etag = _tag(body, self.etag_version)
+        etag = variant_tag(_tag(body, self.etag_version), _indent_of(response))
         headers = {"ETag": etag, "Cache-Control": "max-age=0, must-revalidate"}
         if self.last_modified is not None:
             headers["Last-Modified"] = http_date(self.last_modified.timestamp())

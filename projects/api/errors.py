@@ -14,8 +14,37 @@ from projects.services.errors import Conflict, InvalidInput
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, detail: str, *, instance: str = "", errors: list | None = None) -> dict:
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+# A stable, machine-readable code per status, for errors raised without one of their own.
+STATUS_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    411: "length_required",
+    412: "precondition_failed",
+    413: "body_too_large",
+    414: "uri_too_long",
+    415: "unsupported_media_type",
+    428: "precondition_required",
+    429: "throttled",
+    500: "server_error",
+    503: "unavailable",
+}
+
+
+def problem(
+    status: int, detail: str, *, instance: str = "", errors: list | None = None, code: str | None = None
+) -> dict:
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code or STATUS_CODES.get(status, "error"),
+    }
     if instance:
         body["instance"] = instance
     if errors is not None:
@@ -49,22 +78,36 @@ def problem_exception_handler(exc, context):
     request = context.get("request")
     instance = request.get_full_path() if request is not None else ""
     if isinstance(exc, exceptions.ValidationError):
-        errors = field_errors(exc.detail)
+        errors = [
+            {**error, "code": str(code["message"])}
+            for error, code in zip(field_errors(exc.detail), field_errors(exc.get_codes()), strict=True)
+        ]
         fields = ", ".join(sorted({e["field"] for e in errors if e["field"]}))
         detail = f"The request has invalid fields: {fields}." if fields else "The request is invalid."
         if len(errors) == 1 and not errors[0]["field"]:
             detail = errors[0]["message"]
-        body = problem(response.status_code, detail, instance=instance, errors=errors)
+        body = problem(response.status_code, detail, instance=instance, errors=errors, code="invalid")
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        body = problem(response.status_code, str(detail), instance=instance)
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        body = problem(response.status_code, str(detail), instance=instance, code=_code_of(code, response))
     response.data = body
     response.content_type = PROBLEM_JSON
     return response
 
 
-def problem_response(request, status: int, detail: str) -> JsonResponse:
-    """A problem document outside DRF views (Django's 404 and 500 handlers for /api/)."""
+def _code_of(code, response) -> str | None:
+    """The exception's own code, unless it is a generic one (DRF's "error") or not one string."""
+    if isinstance(code, str) and code not in ("error", "invalid"):
+        return code
+    return STATUS_CODES.get(response.status_code)
+
+
+def problem_response(request, status: int, detail: str, *, code: str | None = None) -> JsonResponse:
+    """A problem document outside DRF views (Django's 404 and 500 handlers for /api/, and the
+    request checks before any view)."""
     return JsonResponse(
-        problem(status, detail, instance=request.get_full_path()), status=status, content_type=PROBLEM_JSON
+        problem(status, detail, instance=request.get_full_path(), code=code),
+        status=status,
+        content_type=PROBLEM_JSON,
     )

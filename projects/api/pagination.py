@@ -1,5 +1,7 @@
 """Paging: page numbers for browsing (up to 200 a page), cursors for full syncs."""
 
+from datetime import datetime
+
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from rest_framework import exceptions
@@ -98,10 +100,15 @@ class SyncPagination(CursorPagination):
         return ("changed_at", "id") if may_see_drafts(request) else self.ordering
 
     def decode_cursor(self, request):
+        """The cursor, or a 400 naming it when it was not one of ours (whatever is wrong inside)."""
         try:
-            return super().decode_cursor(request)
-        except exceptions.NotFound:
-            raise exceptions.ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
+            cursor = super().decode_cursor(request)
+            if cursor is not None and cursor.position is not None:
+                datetime.fromisoformat(cursor.position)  # the position is a moment of change
+        except (exceptions.NotFound, ValueError, TypeError):
+            message = exceptions.ErrorDetail("Invalid cursor: use a next or previous link as given.")
+            raise exceptions.ValidationError({self.cursor_query_param: [message]}) from None
+        return cursor
 
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)

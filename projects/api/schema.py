@@ -12,17 +12,31 @@ PROBLEM = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": "string", "description": "The path of the request."},
+        "code": {
+            "type": "string",
+            "description": "What went wrong, machine-readable and stable (the detail's wording may change): "
+            "invalid, not_authenticated, authentication_failed, permission_denied, not_found, "
+            "method_not_allowed, not_acceptable, conflict, precondition_failed, precondition_required, "
+            "body_too_large, unsupported_media_type, unsupported_content_encoding, throttled, …",
+        },
         "errors": {
             "type": "array",
             "description": "Validation errors, one per field (dotted path, [index] for list items).",
             "items": {
                 "type": "object",
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "code": {
+                        "type": "string",
+                        "description": "Machine-readable: required, invalid, max_length, invalid_choice, …",
+                    },
+                },
+                "required": ["field", "message", "code"],
             },
         },
     },
-    "required": ["type", "title", "status", "detail"],
+    "required": ["type", "title", "status", "detail", "code"],
 }
 
 ERRORS = {
@@ -33,13 +47,14 @@ ERRORS = {
     "409": "A project with this slug exists already.",
     "406": "The Accept header asks for a format this endpoint does not produce.",
     "412": "If-Match does not match the current ETag: the resource changed since it was read.",
+    "413": "The body is larger than the most accepted (5 MiB).",
     "414": "The request line is too long.",
-    "415": "The body is not JSON.",
+    "415": "The body is not JSON, or is compressed (send it without a Content-Encoding).",
     "428": "If-Match is required to change an existing resource.",
     "429": "Too many requests for this key or address; see Retry-After.",
 }
 READ_ERRORS = ["400", "401", "404", "406", "414", "429"]
-WRITE_ERRORS = ["400", "401", "403", "404", "406", "412", "414", "415", "428", "429"]
+WRITE_ERRORS = ["400", "401", "403", "404", "406", "412", "413", "414", "415", "428", "429"]
 IF_MATCH = {
     "name": "If-Match",
     "in": "header",

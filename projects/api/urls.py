@@ -1,10 +1,10 @@
 """API URLs: /api/v1/... and the interactive docs at /api/docs/ (served locally, no CDN)."""
 
 from django.urls import include, path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import documents, views
 
 app_name = "api"
 
@@ -39,9 +39,9 @@ v1 = [
     path("projects/<slug:slug>/scores", views.ScoreHistoryView.as_view(), name="score-history"),
     path("rankings", views.RankingView.as_view(), name="rankings"),
     path("sync/projects", views.SyncView.as_view(), name="sync-projects"),
-    path("export/projects.json", views.ExportJSONView.as_view(), name="export-json"),
-    path("export/scores.csv", views.ExportCSVView.as_view(), name="export-csv"),
-    path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("export/projects.json", documents.ExportJSONView.as_view(), name="export-json"),
+    path("export/scores.csv", documents.ExportCSVView.as_view(), name="export-csv"),
+    path("schema/", documents.SchemaView.as_view(api_version="v1"), name="schema"),
 ]
 
 urlpatterns = [

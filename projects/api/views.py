@@ -4,21 +4,17 @@ from contextlib import ExitStack
 
 from django.db import transaction
 from django.db.models import Count, Max, Q
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, generics, mixins, renderers, status, viewsets
+from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.response import Response
 
 from projects import actors, routing, selectors
-from projects.interchange.csv_export import score_rows
-from projects.interchange.exporter import project_record, projects_export
+from projects.interchange.exporter import project_record
 from projects.interchange.records import json_object, project_validate_record
 from projects.models import Assessment, Criterion, Project, Publication
 from projects.selectors import (
@@ -39,11 +35,10 @@ from projects.services.ratings import assessment_remove
 from projects.services.writes import project_save_record
 
 from . import serializers as api
-from .backends import StrictFilterBackend
+from .backends import StrictFilterBackend, refuse_unknown_parameters
 from .conditional import ConditionalMixin, etag_for, require_if_match
 from .filters import ProjectFilter
 from .pagination import PagePagination, SyncPagination
-from .parsers import SafeJSONRenderer
 from .permissions import api_key_of, may_see_drafts
 from .rows import project_rows
 
@@ -100,6 +95,7 @@ class ApiViewMixin(ConditionalMixin):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        refuse_unknown_parameters(request, self)  # on every view, whether it filters or not
         # Writes (a write key, checked above) are the key owner's changes, through the API.
         api_key = api_key_of(request)
         if request.method not in ("GET", "HEAD", "OPTIONS") and api_key is not None:
@@ -503,52 +499,3 @@ class MethodologyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         methodology = self.get_object()
         self.last_modified = methodology.published_at
         return Response(self.get_serializer(methodology).data)
-
-
-class CSVRenderer(renderers.BaseRenderer):
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        # The export streams its own CSV; what reaches a renderer here is a problem document.
-        return SafeJSONRenderer().render(data)
-
-
-@extend_schema(
-    summary="Every published project with its ratings and score card, in the interchange format",
-    description="The whole published record in one file (format sdgscore.projects/1), streamed.",
-    responses={
-        (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="sdgscore.projects/1")
-    },
-)
-class ExportJSONView(generics.GenericAPIView):
-    pagination_class = None
-    filter_backends = [StrictFilterBackend]
-
-    def get(self, request, *args, **kwargs):
-        self.filter_queryset(Project.objects.none())  # refuses unknown parameters
-        response = StreamingHttpResponse(
-            projects_export(published_only=True), content_type="application/json"
-        )
-        response["Content-Disposition"] = 'attachment; filename="sdgscore-projects.json"'
-        return response
-
-
-@extend_schema(
-    summary="The score cards of every published project as CSV, one row a project",
-    description="The figures of every published project's card, for spreadsheets.",
-    responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row")},
-)
-class ExportCSVView(generics.GenericAPIView):
-    pagination_class = None
-    renderer_classes = [CSVRenderer, SafeJSONRenderer]
-    filter_backends = [StrictFilterBackend]
-
-    def get(self, request, *args, **kwargs):
-        self.filter_queryset(Project.objects.none())
-        response = StreamingHttpResponse(
-            score_rows(Project.objects.published()), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = 'attachment; filename="sdgscore-scores.csv"'
-        return response

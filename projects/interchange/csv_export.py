@@ -6,6 +6,7 @@ Text cells go through FormulaSafeWriter, so a spreadsheet shows them instead of 
 
 import csv
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from django.db.models import QuerySet
 
@@ -93,10 +94,24 @@ def score_rows(projects: QuerySet, *, working: bool = False) -> Iterator[str]:
                     "" if project.launch_year is None else project.launch_year,
                     project.origin,
                     *([project.state] if working else []),
-                    *["" if value is None else value for value in figures],
-                    project.updated_at.isoformat(),
+                    *[_cell(value) for value in figures],
+                    _utc_text(project.updated_at),
                 ]
             )
+
+
+def _cell(value) -> object:
+    """A figure as the JSON writes it: true/false for flags, empty for none."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _utc_text(moment: datetime) -> str:
+    """A date-time as the API's JSON writes it: ISO 8601 in UTC, with Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _chunks(projects) -> Iterator[list]:

@@ -11,7 +11,7 @@ def test_400_for_an_unknown_parameter(anon, published):
     body = assert_problem(anon.get("/api/v1/projects?colour=blue"), 400)
     assert body["title"] == "Bad Request"
     assert body["errors"] == [
-        {"field": "colour", "message": body["errors"][0]["message"]},
+        {"field": "colour", "message": body["errors"][0]["message"], "code": "unknown_parameter"},
     ]
 
 

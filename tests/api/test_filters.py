@@ -218,7 +218,8 @@ def test_unknown_query_parameter_is_a_400_naming_it_and_listing_the_allowed_ones
     assert unknown in error_fields(body)
     message = next(error["message"] for error in body["errors"] if error["field"] == unknown)
     assert "allowed" in message
-    assert "page_size" in message or "cursor" in message
+    if "/assessments" not in url and "/export/" not in url:  # those two are not paged at all
+        assert "page_size" in message or "cursor" in message
 
 
 def test_unknown_parameter_message_lists_every_project_filter(anon, catalogue):

@@ -262,7 +262,7 @@ def test_the_csv_export_has_a_header_and_one_row_a_published_project(anon, publi
         "",
     )
     gamma = next(row for row in rows if row["slug"] == "gamma")
-    assert (gamma["debris_severe"], gamma["equity_severe"]) == ("True", "False")
+    assert (gamma["debris_severe"], gamma["equity_severe"]) == ("true", "false")
 
 
 def test_the_csv_export_quotes_commas_and_quotes_in_names(anon, db):
