@@ -93,6 +93,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: compresses what carries no secret (BREACH-safe), with ETags of its own.
+    "projects.compression.CompressionMiddleware",
     "projects.middleware.ResponseHeadersMiddleware",  # outermost: Permissions-Policy on every response
     "django.middleware.security.SecurityMiddleware",
     "projects.redirects.FormerSlugMiddleware",  # a renamed project's old addresses redirect

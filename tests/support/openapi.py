@@ -2,12 +2,23 @@
 JSON body from /api/v1/ must validate against the response schema of its operation (OpenAPI
 3.0 read as JSON Schema, with the formats the schema names checked)."""
 
+import gzip
+import io
+import json
 import re
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
+import brotli
 import jsonschema
+import zstandard
 from rest_framework.test import APIClient
+
+DECODERS = {
+    "br": brotli.decompress,
+    "gzip": gzip.decompress,
+    "zstd": lambda body: zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body)).read(),
+}
 
 
 def _as_json_schema(node):
@@ -112,7 +123,10 @@ class CheckedAPIClient(APIClient):
             or getattr(response, "streaming", False)
         ):
             return
-        self.openapi.validate(method, path, response.status_code, content_type, response.json())
+        body = response.content
+        if response.get("Content-Encoding"):  # checked as the client reads it, decoded
+            body = DECODERS[response["Content-Encoding"]](body)
+        self.openapi.validate(method, path, response.status_code, content_type, json.loads(body))
 
 
 def make_client(openapi: OpenApi, key: str | None = None) -> CheckedAPIClient:
