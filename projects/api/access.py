@@ -25,7 +25,7 @@ from rest_framework.authentication import get_authorization_header
 from projects.models import ApiKey
 from projects.models.api_keys import key_digest
 
-from .rates import client_ident, take
+from .rates import Admission, client_ident, take
 
 KEYWORD = "Bearer"
 LAST_USED_RESOLUTION = 60  # seconds: last_used_at is written at most once a minute per key
@@ -40,8 +40,8 @@ class InvalidKey(Exception):
 class _Decision:
     api_key: ApiKey | None | InvalidKey = None
     keyed: bool = False  # the client was decided (api_key holds the answer)
-    counted: bool = False  # the request was counted (wait holds the answer)
-    wait: float | None = None
+    counted: bool = False  # the request was counted (admission holds the answer)
+    admission: Admission | None = None
 
 
 _decisions: WeakKeyDictionary = WeakKeyDictionary()
@@ -107,8 +107,17 @@ def admit(request) -> float | None:
     decision = _decision(request)
     if not decision.counted:
         ident, rate = client_ident(request, client(request))
-        decision.wait, decision.counted = take(ident, rate), True
-    return decision.wait
+        decision.admission, decision.counted = take(ident, rate), True
+    return None if decision.admission is None else decision.admission.wait
+
+
+def rate_headers(request) -> dict[str, str]:
+    """The RateLimit headers of a counted request (none for one that was not counted: refused
+    before, for a bad key, or with the cache unavailable)."""
+    decision = _decisions.get(getattr(request, "_request", request))
+    if decision is None or decision.admission is None:
+        return {}
+    return decision.admission.headers()
 
 
 def read_only_client(request) -> bool:

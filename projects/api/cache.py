@@ -47,8 +47,13 @@ class ApiReadCacheMiddleware:
             return self.get_response(request)
         with routing.one_request():  # the replica a view may choose is this request's alone
             if not settings.RESPONSE_CACHE or request.method != "GET" or request.path.startswith(NOT_CACHED):
-                return self.get_response(request)
-            return self.answer(request)
+                response = self.get_response(request)
+            else:
+                response = self.answer(request)
+        # Every counted answer, from here or from DRF, says where its client stands.
+        for name, value in access.rate_headers(request).items():
+            response[name] = value
+        return response
 
     def answer(self, request):
         host = request.get_host()  # DisallowedHost (400) for a host not in ALLOWED_HOSTS

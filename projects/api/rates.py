@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -32,8 +33,30 @@ def client_ident(request, api_key) -> tuple[str, str]:
     return f"anon:{BaseThrottle().get_ident(request)}", settings.API_ANONYMOUS_RATE
 
 
-def take(ident: str, rate: str) -> float | None:
-    """Count one request of ``ident``; None when allowed, else the seconds to wait."""
+@dataclass(frozen=True)
+class Admission:
+    """One request's count: refused when ``wait`` is set (seconds); and what the client's
+    RateLimit headers say (IETF draft-ietf-httpapi-ratelimit-headers): the limit, what is
+    left of it now, when the current window ends (seconds), and the window's length."""
+
+    wait: float | None
+    limit: int
+    remaining: int
+    reset: int
+    window: int
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+            "RateLimit-Policy": f"{self.limit};w={self.window}",
+        }
+
+
+def take(ident: str, rate: str) -> Admission | None:
+    """Count one request of ``ident``: its admission, or None when no limit could be applied
+    (the cache unavailable: the request is let in)."""
     try:
         return _take(ident, rate)
     except CacheUnavailable as exc:
@@ -41,7 +64,7 @@ def take(ident: str, rate: str) -> float | None:
         return None
 
 
-def _take(ident: str, rate: str) -> float | None:
+def _take(ident: str, rate: str) -> Admission:
     allowed, duration = _parse_rate(None, rate)
     now = time.time()
     window = int(now // duration)
@@ -55,11 +78,13 @@ def _take(ident: str, rate: str) -> float | None:
         cache.set(current_key, 1, timeout=2 * duration + 1)
         current = 1
     overlap = (duration - elapsed) / duration
-    if previous * overlap + current <= allowed:
-        return None
+    used = previous * overlap + current
+    reset = max(1, math.ceil(duration - elapsed))
+    if used <= allowed:
+        return Admission(None, allowed, max(0, math.floor(allowed - used)), reset, duration)
     cache.decr(current_key)  # a refused request does not count
     if current > allowed or previous == 0:
-        return max(1.0, math.ceil(duration - elapsed))
+        return Admission(float(reset), allowed, 0, reset, duration)
     # Wait until the previous window's weight has fallen enough to admit one more.
     needed = (previous * overlap + current - allowed) * duration / previous
-    return max(1.0, math.ceil(min(needed, duration - elapsed)))
+    return Admission(max(1.0, math.ceil(min(needed, duration - elapsed))), allowed, 0, reset, duration)

@@ -73,3 +73,43 @@ def test_the_anonymous_rate_cannot_be_dodged_with_forwarded_for_headers(client_f
     anon = client_for(None)
     statuses = [anon.get(URL, HTTP_X_FORWARDED_FOR=f"203.0.113.{index}").status_code for index in range(1, 5)]
     assert statuses == [200, 200, 429, 429]
+
+
+def rate_state(response) -> tuple[int, int, int, str]:
+    return (
+        int(response["RateLimit-Limit"]),
+        int(response["RateLimit-Remaining"]),
+        int(response["RateLimit-Reset"]),
+        response["RateLimit-Policy"],
+    )
+
+
+def test_every_answer_says_where_the_client_stands(client_for, published):
+    """RateLimit headers (IETF draft) on fresh answers, cached ones, 304s, errors and the 429."""
+    client = client_for("read", rate="5/minute")
+    first = client.get(URL)  # computed
+    second = client.get(URL)  # from the read cache
+    third = client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"])  # 304
+    fourth = client.get("/api/v1/projects/no-such-project")  # 404
+    fifth = client.get("/api/v1/export/scores.csv")  # a streamed export
+    refused = client.get(URL)
+    assert [r.status_code for r in (first, second, third, fourth, fifth, refused)] == [
+        200,
+        200,
+        304,
+        404,
+        200,
+        429,
+    ]
+    states = [rate_state(r) for r in (first, second, third, fourth, fifth, refused)]
+    assert [remaining for _, remaining, _, _ in states] == [4, 3, 2, 1, 0, 0]
+    assert {limit for limit, _, _, _ in states} == {5}
+    assert {policy for _, _, _, policy in states} == {"5;w=60"}
+    assert all(0 < reset <= 60 for _, _, reset, _ in states)
+
+
+def test_anonymous_answers_carry_the_anonymous_rate(client_for, published, settings):
+    settings.API_ANONYMOUS_RATE = "7/hour"
+    response = client_for(None).get(URL)
+    assert rate_state(response)[:2] == (7, 6)
+    assert response["RateLimit-Policy"] == "7;w=3600"
