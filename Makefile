@@ -47,7 +47,7 @@ format: install
 # What production settings say about themselves (must print no issues).
 check-deploy: install
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
-	ALLOWED_HOSTS=sdgscore.example $(BIN)/python manage.py check --deploy --fail-level WARNING
+	ALLOWED_HOSTS=sdgscore.example REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # The Japanese catalogue: extract every string marked for translation into
 # locale/ja/LC_MESSAGES/django.po, then compile it (needs GNU gettext). Translate the new or

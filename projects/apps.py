@@ -16,6 +16,7 @@ class ProjectsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
+        from projects import checks  # noqa: F401 (registers the deployment checks)
         from projects.audit import register_audited_models
         from projects.freshness import site_changed
 

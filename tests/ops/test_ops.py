@@ -117,8 +117,8 @@ def test_bad_boolean_is_named():
     assert "DEBUG must be a boolean" in result.stderr
 
 
-def test_deploy_check_is_clean_under_production_settings():
-    result = subprocess.run(
+def deploy_check(**environment: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         capture_output=True,
@@ -130,10 +130,22 @@ def test_deploy_check_is_clean_under_production_settings():
             "DEBUG": "0",
             "SECRET_KEY": "k" * 20 + "production-like-secret-key-with-enough-entropy-1234567890",
             "ALLOWED_HOSTS": "sdgscore.example",
+            **environment,
         },
     )
+
+
+def test_deploy_check_is_clean_under_production_settings():
+    result = deploy_check(REDIS_URL="redis://127.0.0.1:6379/0")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_warns_of_a_per_process_cache_without_redis():
+    result = deploy_check(REDIS_URL="")
+    assert result.returncode != 0
+    assert "sdgscore.W001" in result.stderr + result.stdout
+    assert "REDIS_URL is not set" in result.stderr + result.stdout
 
 
 @pytest.mark.django_db
@@ -147,3 +159,16 @@ def test_the_image_build_context_leaves_out_tests_benchmarks_and_proofs():
     ignored = {line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert {"tests", "bench", "proof", ".ci", ".env", ".git"} <= ignored
     assert "COPY --chown=app:app . ." in (ROOT / "Dockerfile").read_text()
+
+
+def test_a_web_process_starting_without_redis_logs_the_warning(settings, caplog):
+    from projects.checks import log_startup_warnings
+
+    settings.DEBUG, settings.REDIS_URL = False, ""
+    with caplog.at_level("WARNING", logger="sdgscore.startup"):
+        log_startup_warnings()
+    assert "REDIS_URL is not set" in caplog.text
+    caplog.clear()
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    log_startup_warnings()
+    assert caplog.text == ""
