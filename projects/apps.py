@@ -17,6 +17,7 @@ class ProjectsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from projects import checks  # noqa: F401 (registers the deployment checks)
+        from projects.api import cors  # noqa: F401 (answers django-cors-headers' signal)
         from projects.audit import register_audited_models
         from projects.freshness import site_changed
 

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "corsheaders",
     "projects.apps.LockoutsConfig",  # axes
     "django_otp",
     "projects.apps.AuthenticatorsConfig",  # django_otp.plugins.otp_totp
@@ -95,6 +96,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: compresses what carries no secret (BREACH-safe), with ETags of its own.
     "projects.compression.CompressionMiddleware",
+    # CORS for the API and the badge: who may read from a browser is projects/api/cors.py's call.
+    "corsheaders.middleware.CorsMiddleware",
     "projects.middleware.ResponseHeadersMiddleware",  # outermost: Permissions-Policy on every response
     "django.middleware.security.SecurityMiddleware",
     "projects.redirects.FormerSlugMiddleware",  # a renamed project's old addresses redirect
@@ -329,6 +332,34 @@ REST_FRAMEWORK = {
 }
 # Requests per period for clients without a key; each key carries its own rate.
 API_ANONYMOUS_RATE = os.environ.get("API_ANONYMOUS_RATE") or "120/minute"
+
+# CORS (django-cors-headers): for the API and the badge only; which origin may read what is
+# decided per request by projects.api.cors (public reads from anywhere, keyed requests from the
+# origins listed on the key). No credentials: keys travel in the Authorization header.
+CORS_URLS_REGEX = r"^/(api/v1/|(en|ja)/projects/[-a-zA-Z0-9_]+/badge\.svg$)"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+]
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "Last-Modified",
+    "Location",
+    "Retry-After",
+    "Content-Disposition",
+    "Content-Language",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "sdgscore partner API",

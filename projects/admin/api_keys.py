@@ -36,6 +36,7 @@ class ApiKeyAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         "scope",
         "throttle_rate",
         "expires_at",
+        "allowed_origins",
         "key_prefix",
         "created_by",
         "created_at",

@@ -74,8 +74,10 @@ class ApiReadCacheMiddleware:
             api_key = access.client(request, generation=generation, kept=found.get(client_kept))
         except access.InvalidKey:
             return self.get_response(request)  # DRF answers 401
-        if api_key is not None and api_key.can_write:
-            return self.get_response(request)  # shows drafts: never from this cache
+        if api_key is not None and (api_key.can_write or "HTTP_ORIGIN" in request.META):
+            # Drafts are never served from here; nor a keyed request from a web page, whose
+            # origin the key must list (projects.api.cors, checked by the view).
+            return self.get_response(request)
         if access.admit(request) is not None:
             return self.get_response(request)  # DRF answers 429 with its problem document
         stored = found.get(key)

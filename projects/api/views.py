@@ -37,6 +37,7 @@ from projects.services.writes import project_save_record
 from . import serializers as api
 from .backends import StrictFilterBackend, refuse_unknown_parameters
 from .conditional import ConditionalMixin, etag_for, require_if_match
+from .cors import refuse_unlisted_origin
 from .filters import ProjectFilter
 from .pagination import PagePagination, SyncPagination
 from .permissions import api_key_of, may_see_drafts
@@ -96,8 +97,9 @@ class ApiViewMixin(ConditionalMixin):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         refuse_unknown_parameters(request, self)  # on every view, whether it filters or not
-        # Writes (a write key, checked above) are the key owner's changes, through the API.
         api_key = api_key_of(request)
+        refuse_unlisted_origin(request, api_key)
+        # Writes (a write key, checked above) are the key owner's changes, through the API.
         if request.method not in ("GET", "HEAD", "OPTIONS") and api_key is not None:
             owner = api_key.owner
             if owner is None or not (owner.is_active and owner.is_staff):

@@ -29,6 +29,30 @@ def validate_rate(value: str) -> None:
         )
 
 
+ORIGIN_PATTERN = re.compile(r"^https?://[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?$")
+MAX_ORIGINS = 20
+
+
+def origins_of(text: str) -> list[str]:
+    """The origins written one a line (blank lines ignored), as browsers send them."""
+    return [line.strip().lower().rstrip("/") for line in (text or "").splitlines() if line.strip()]
+
+
+def validate_origins(value: str) -> None:
+    origins = origins_of(value)
+    bad = [origin for origin in origins if not ORIGIN_PATTERN.match(origin)]
+    if bad:
+        raise ValidationError(
+            _(
+                "%(origins)s: write each origin as scheme and host (and port), e.g. https://dashboard.example.org."
+            )
+            % {"origins": ", ".join(bad[:3])[:300]},
+            code="invalid",
+        )
+    if len(origins) > MAX_ORIGINS:
+        raise ValidationError(_("At most %(count)d origins.") % {"count": MAX_ORIGINS}, code="max_length")
+
+
 def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -60,6 +84,17 @@ class ApiKey(models.Model):
         help_text=_("Requests allowed per second, minute, hour or day, e.g. 1000/hour."),
     )
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    allowed_origins = models.TextField(
+        _("browser origins"),
+        blank=True,
+        default="",
+        max_length=2000,
+        validators=[validate_origins],
+        help_text=_(
+            "Web pages that may use this key from a browser (CORS), one origin a line, e.g. "
+            "https://dashboard.example.org. Empty: the key is refused from any other site's pages."
+        ),
+    )
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -96,6 +131,9 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (sdg_{self.prefix}_…)"
+
+    def allows_origin(self, origin: str) -> bool:
+        return origin.lower().rstrip("/") in origins_of(self.allowed_origins)
 
     @classmethod
     def issue(

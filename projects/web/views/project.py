@@ -59,9 +59,12 @@ def badge(request, slug):
     project = project_for_page(slug)
     if project is None:
         return not_found(request)
-    return render(
+    response = render(
         request,
         "web/badge.svg",
         {"badge": badge_for(project), "title": _("sdgscore")},
         content_type="image/svg+xml",
     )
+    # Embeddable anywhere, a page with Cross-Origin-Embedder-Policy included (CORS: projects.api.cors).
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
