@@ -395,6 +395,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "projects.api.schema.add_common_responses",
+        "projects.api.schema.agree_with_the_server",
     ],
 }
 

@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 
 import django_filters
+import pycountry
 from django import forms
 from django.db.models import F, Q
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +19,7 @@ from rest_framework.exceptions import ValidationError
 
 from projects.models import ApiKey, Operator, Project
 from projects.selectors import visible_operators
+from projects.validators import EXTRA_COUNTRY_CODES
 from projects.vocabularies import Grade, Phase, Resource, RiskLevel, ScoreStatus, TargetBody
 
 
@@ -86,21 +88,11 @@ def _multiple(field_name: str, choices, label: str) -> django_filters.MultipleCh
     )
 
 
-class OperatorCountryFilter(django_filters.MultipleChoiceFilter):
-    """Countries of the operators that exist, so an unknown code gets the list of known ones."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, choices=list, distinct=False, **kwargs)
-
-    def limit_to(self, operators) -> None:
-        codes = operators.order_by("country").values_list("country", flat=True).distinct()
-        self.extra["choices"] = lambda: [(code, code) for code in codes]
-
-    @property
-    def field(self):
-        field = super().field
-        field.error_messages.update(_choice_error(field.choices))
-        return field
+def country_choices() -> list[tuple[str, str]]:
+    """Every country code an operator may have (ISO 3166-1 alpha-2, EU, ZZ), whether or not an
+    operator has it yet: a filter by a country with no projects lists none, never a 400."""
+    codes = {country.alpha_2 for country in pycountry.countries} | set(EXTRA_COUNTRY_CODES)
+    return [(code, code) for code in sorted(codes)]
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -163,7 +155,15 @@ class ProjectFilter(django_filters.FilterSet):
             "invalid_choice": "%(value)s is not the slug of an operator (see /api/v1/operators)."
         },
     )
-    operator_country = OperatorCountryFilter(field_name="operator__country", label="operator country")
+    operator_country = django_filters.MultipleChoiceFilter(
+        field_name="operator__country",
+        choices=country_choices,
+        label="operator country",
+        distinct=False,
+        error_messages={
+            "invalid_choice": "%(value)s is not a country code (ISO 3166-1 alpha-2, e.g. JP; EU; ZZ)."
+        },
+    )
     grade = _multiple("published_score__grade", Grade.choices, "grade")
     status = _multiple("published_score__status", ScoreStatus.choices, "score status")
     debris_level = _multiple("published_score__debris_level", RiskLevel.choices, "debris risk level")
@@ -200,8 +200,6 @@ class ProjectFilter(django_filters.FilterSet):
             ordering.param_map = {**ordering.param_map, "updated": "changed_at"}
         if "operator" in self.filters:
             self.filters["operator"].queryset = operators
-        if self.data and "operator_country" in self.data and "operator_country" in self.filters:
-            self.filters["operator_country"].limit_to(operators)  # its choices cost a query
 
     def filter_updated_since(self, queryset, name, value):
         """Changed at or after ``value``: for keys that see drafts, any change they can see."""

@@ -139,7 +139,8 @@ class AssessmentRecord(ClosedSerializer):
     rating = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=4)
     not_applicable = StrictBooleanField(required=False, default=False)
     evidence = model_text(Assessment, "justification", required=False, allow_blank=True, default="")
-    evidence_grade = StrictChoiceField(choices=EvidenceGrade.choices, required=False)
+    # Null as a read gives it back for a criterion not applicable (none): the same as left out.
+    evidence_grade = StrictChoiceField(choices=EvidenceGrade.choices, required=False, allow_null=True)
     source_url = link_field(required=False, allow_blank=True, default="")
 
     as_published_before = False  # see rating_errors
@@ -155,7 +156,7 @@ class AssessmentRecord(ClosedSerializer):
             level=level,
             not_applicable=not_applicable,
             justification=attrs["evidence"],
-            evidence_grade=attrs.get("evidence_grade", ""),
+            evidence_grade=attrs.get("evidence_grade") or "",
             source_url=attrs["source_url"],
             as_published_before=self.as_published_before,
         )
