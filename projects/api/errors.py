@@ -79,7 +79,7 @@ def problem_exception_handler(exc, context):
     instance = request.get_full_path() if request is not None else ""
     if isinstance(exc, exceptions.ValidationError):
         errors = [
-            {**error, "code": str(code["message"])}
+            {**error, "code": code["message"] if code["message"] not in ("", "None") else "invalid"}
             for error, code in zip(field_errors(exc.detail), field_errors(exc.get_codes()), strict=True)
         ]
         fields = ", ".join(sorted({e["field"] for e in errors if e["field"]}))

@@ -106,7 +106,9 @@ class SyncPagination(CursorPagination):
             if cursor is not None and cursor.position is not None:
                 datetime.fromisoformat(cursor.position)  # the position is a moment of change
         except (exceptions.NotFound, ValueError, TypeError):
-            message = exceptions.ErrorDetail("Invalid cursor: use a next or previous link as given.")
+            message = exceptions.ErrorDetail(
+                "Invalid cursor: use a next or previous link as given.", "invalid"
+            )
             raise exceptions.ValidationError({self.cursor_query_param: [message]}) from None
         return cursor
 

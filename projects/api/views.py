@@ -390,18 +390,8 @@ class AssessmentDetailView(ProjectChildMixin, generics.GenericAPIView):
 
     def get(self, request, *args, **kwargs):
         assessment = self.shown()
-        if assessment is None:
-            return Response(
-                {
-                    "type": "about:blank",
-                    "title": "Not Found",
-                    "status": 404,
-                    "detail": f"{self.kwargs['code']} is not assessed for this project (missing).",
-                    "instance": request.get_full_path(),
-                },
-                status=404,
-                content_type="application/problem+json",
-            )
+        if assessment is None:  # a problem document like every other error (errors.py)
+            raise exceptions.NotFound(f"{self.kwargs['code']} is not assessed for this project (missing).")
         self.last_modified = assessment.updated_at
         return Response(self.get_serializer(assessment).data)
 
