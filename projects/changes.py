@@ -48,4 +48,6 @@ def change_line(changes: dict) -> str:
     else:
         parts.append(_move(_("net"), changes["net"]))
         parts.append(_move(_("grade"), changes["grade"]))
-    return "; ".join(parts)
+    # Translators: between the parts of a change line ("S9.1 2 → 3; net 41.0 → 44.6").
+    separator = _("; ")
+    return separator.join(parts)

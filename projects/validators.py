@@ -18,6 +18,7 @@ script needs joiners), and without it the sequence still shows, as its separate 
 """
 
 import functools
+import gettext as gettext_module
 import re
 import sys
 import unicodedata
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 # Every stored link (project links, source links): longer ones are refused, never cut.
@@ -144,6 +146,22 @@ def country_name(code: str) -> str | None:
         return str(EXTRA_COUNTRY_CODES[code])
     country = pycountry.countries.get(alpha_2=code)
     return country.name if country else None
+
+
+@functools.cache
+def _country_catalogue(language: str):
+    return gettext_module.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+def country_label(code: str) -> str:
+    """The country's name in the active language (Japanese names from pycountry's catalogue),
+    the code itself for one that does not exist."""
+    name = country_name(code)
+    if name is None:
+        return code
+    if code in EXTRA_COUNTRY_CODES:
+        return str(EXTRA_COUNTRY_CODES[code])
+    return _country_catalogue((get_language() or "en")[:2]).gettext(name)
 
 
 def validate_country(value: str) -> None:

@@ -3,7 +3,8 @@
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -30,6 +31,14 @@ def healthz(request):
     if problem is not None:
         return JsonResponse({"status": "degraded", "database": "ok", "cache": problem})
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@require_safe
+def favicon(request):
+    """/favicon.ico, which browsers and crawlers ask for whatever the page says: the site's icon."""
+    response = HttpResponsePermanentRedirect(static("web/icon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def floor(request):

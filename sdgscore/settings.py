@@ -233,6 +233,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["sdgscore.formats"]  # dates as each language writes them
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

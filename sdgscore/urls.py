@@ -5,12 +5,13 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from projects.views import floor, healthz
+from projects.views import favicon, floor, healthz
 from projects.web.views import robots_txt, sitemap
 
 urlpatterns = [
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", robots_txt, name="robots_txt"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/", include("projects.api.urls")),

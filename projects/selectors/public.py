@@ -5,6 +5,7 @@ in a fixed number of queries."""
 from datetime import datetime
 
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 
 from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
 from projects.vocabularies import PublicationState
@@ -164,7 +165,7 @@ def operators_with_projects() -> QuerySet[Operator]:
     return (
         Operator.objects.filter(projects__state=PublicationState.PUBLISHED)
         .distinct()
-        .order_by("name")
+        .order_by(Lower("name"), "name")
         .prefetch_related(Prefetch("projects", queryset=projects, to_attr="published_projects"))
     )
 

@@ -21,6 +21,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, slugify
 from django.utils.translation import get_language, gettext
 
+from projects.validators import country_label
+
 register = template.Library()
 escape = conditional_escape  # the short name, in the markup written below
 
@@ -60,6 +62,26 @@ def number(value) -> SafeString:
 
 TENTH = Decimal("0.1")
 _DECIMAL_MARKS: dict[str, str] = {}  # language -> its decimal separator
+
+
+register.simple_tag(country_label, name="country_label")
+
+
+@register.simple_tag
+def operator_facts(operator) -> str:
+    """ "(United States, company)" — "（米国、企業）" in Japanese: its country and kind."""
+    return gettext("(%(country)s, %(kind)s)") % {
+        "country": country_label(operator.country),
+        "kind": operator.get_kind_display(),
+    }
+
+
+@register.simple_tag
+def value_range(low, high) -> SafeString:
+    """A range as the pages write it, "41.0–46.1"; one figure when both ends are the same (every
+    rating given: nothing can move it)."""
+    first, last = one_decimal(low), one_decimal(high)
+    return first if first == last else mark_safe(f"{first}–{last}")  # noqa: S308 (digits)
 
 
 def one_decimal(value) -> SafeString:
@@ -208,7 +230,7 @@ def _ranking_row(row, link: str, texts: dict) -> str:
         if score.net_low is not None:
             net += (
                 f'<span class="range"><span class="visually-hidden">{texts["range"]} </span>'
-                f"{one_decimal(score.net_low)}–{one_decimal(score.net_high)}</span>"
+                f"{value_range(score.net_low, score.net_high)}</span>"
             )
         if score.status != "rated":
             net += f'<span class="status-note">{texts["insufficient"]}</span>'
@@ -302,7 +324,8 @@ def _criterion_item(row, page_language, labels: dict) -> str:
     weight = gettext("weight %(weight)s") % {"weight": row.weight}
     about = gettext("About %(code)s and its levels") % {"code": code}
     references = (
-        f'<p class="references">{labels["rests_on"]} {conditional_escape(row.references)}</p>'
+        f'<p class="references">{labels["rests_on"]} '
+        f'<span lang="en">{conditional_escape(row.references)}</span></p>'
         if row.references
         else ""
     )

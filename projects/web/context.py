@@ -31,10 +31,19 @@ def in_language(path: str, code: str) -> str:
     return translated
 
 
-def page_context(request, *, title, description=None, canonical_query: str = "", **extra) -> dict:
-    """The base template's context: ``title`` and ``description`` plus the page's own values."""
+def _without_language(alternates: list[dict]) -> str:
+    default = next(a for a in alternates if a["code"] == settings.LANGUAGE_CODE)["url"]
+    return default.replace(f"/{settings.LANGUAGE_CODE}/", "/", 1)
+
+
+def page_context(
+    request, *, title, description=None, canonical_query: str = "", canonical_path: str | None = None, **extra
+) -> dict:
+    """The base template's context: ``title`` and ``description`` plus the page's own values.
+    ``canonical_path``: the address of the page when it has more than one (the current method
+    version at /methodology/ and /methodology/1.0/)."""
     language = (get_language() or settings.LANGUAGE_CODE)[:2]
-    path = local_path(request.path)
+    path = canonical_path or local_path(request.path)
     full_path = local_path(request.get_full_path())
     alternates = []
     for code, _name in settings.LANGUAGES:
@@ -54,7 +63,9 @@ def page_context(request, *, title, description=None, canonical_query: str = "",
         "site_name": SITE_NAME,
         "canonical_url": request.build_absolute_uri(path + canonical_query),
         "alternates": alternates,
-        "default_alternate": next(a for a in alternates if a["code"] == settings.LANGUAGE_CODE),
+        # x-default as the sitemap gives it: the address without a language, which sends each
+        # reader to their own (django.contrib.sitemaps does the same).
+        "default_alternate": {"url": _without_language(alternates)},
         "og_locale": OPEN_GRAPH_LOCALES.get(language, language),
         "og_locale_alternates": [
             OPEN_GRAPH_LOCALES.get(a["code"], a["code"]) for a in alternates if not a["current"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import django_filters
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from projects.vocabularies import Grade, Phase, RiskLevel, TargetBody
@@ -55,7 +56,8 @@ def sort_projects(queryset: QuerySet, sort: str) -> QuerySet:
         )
         grade = F(column.field).desc() if descending else F(column.field).asc()
         return queryset.order_by(unrated_last, grade, F("published_net").desc(nulls_last=True), "name")
-    expression = F(column.field)
+    # Names sort as a reader expects, whatever their case (ispace beside iSpace, before NASA).
+    expression = Lower(column.field) if column.key in ("name", "operator") else F(column.field)
     ordered = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
     return queryset.order_by(ordered, "name")
 

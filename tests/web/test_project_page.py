@@ -51,7 +51,7 @@ def test_grade_net_score_range_and_confidence_come_from_the_published_card(clien
     headline = tree.find("section", class_="score-card").clean_text
     assert f"Grade {card['overall']['grade']}" in headline
     assert f"{card['overall']['value']:.1f} / 100" in headline
-    assert f"{card['overall']['low']:.1f} – {card['overall']['high']:.1f}" in headline
+    assert f"{card['overall']['low']:.1f}–{card['overall']['high']:.1f}" in headline
     assert f"({card['confidence_score']:.2f})" in headline
     assert "version 1.0" in headline
 
@@ -71,7 +71,7 @@ def test_sdg_chart_is_inline_svg_with_a_text_equivalent(client, alpha):
     assert rows[0][:4] == [
         "SDG 7 Affordable and clean energy",
         f"{sdg7['value']:.1f}",
-        f"{sdg7['low']:.1f} – {sdg7['high']:.1f}",
+        f"{sdg7['low']:.1f}–{sdg7['high']:.1f}",
         "70%",  # S7.1 (weight 3 of 10) is missing
     ]
 
@@ -140,7 +140,7 @@ def test_project_with_insufficient_data_shows_ranges_and_why_there_is_no_grade(c
     assert "No grade: insufficient data" in body
     assert "there is no net score or grade yet" in body
     overall = project.current_score.card["overall"]
-    assert f"{overall['low']:.1f} – {overall['high']:.1f}" in body
+    assert f"{overall['low']:.1f}–{overall['high']:.1f}" in body
 
 
 def test_dimension_where_nothing_applies_is_shown_as_not_applicable(client):

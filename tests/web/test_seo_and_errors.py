@@ -55,9 +55,10 @@ def test_pages_carry_canonical_alternates_and_open_graph_tags(client):
     }
     assert links[("canonical", None)] == "http://testserver/ja/projects/alpha/"
     assert links[("alternate", "en")] == "http://testserver/en/projects/alpha/"
-    assert links[("alternate", "x-default")] == "http://testserver/en/projects/alpha/"
+    # As the sitemap says: the address without a language, which sends each reader to theirs.
+    assert links[("alternate", "x-default")] == "http://testserver/projects/alpha/"
     meta = {tag.attrs.get("property"): tag.attrs.get("content") for tag in head.find_all("meta")}
-    assert meta["og:title"] == "Alpha Lander"
+    assert meta["og:title"] == "Alpha Lander — 月のプロジェクト（評点 D）"  # says what the page is
     assert meta["og:url"] == "http://testserver/ja/projects/alpha/"
     assert meta["og:locale"] == "ja_JP" and meta["og:locale:alternate"] == "en_GB"
     assert meta["og:description"] == "Mining ice."

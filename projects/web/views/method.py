@@ -1,6 +1,7 @@
 """The methodology page, rendered from the stored method version, and the list of versions."""
 
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from projects.selectors import methodology_for_page, published_methodologies
@@ -25,8 +26,11 @@ def methodology(request, version=None):
     if method is None:
         return not_found(request)
     texts = MethodTexts(method)
+    current = methodology_for_page(None)
     context = page_context(
         request,
+        # The current version has two addresses; /methodology/ is the one to link and index.
+        canonical_path=reverse("web:methodology") if current and current.pk == method.pk else None,
         title=method.title(texts.language) or _("Methodology"),
         description=localised(method.parameters.get("summary"), texts.language)[:300] or None,
         method=method,

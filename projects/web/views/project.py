@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from projects.selectors import project_for_page, project_ratings, score_history
-from projects.vocabularies import Resource
+from projects.vocabularies import Resource, TargetBody
 
 from ..badges import badge_for
 from ..caching import public_page
@@ -18,6 +18,19 @@ from ..project_page import dimension_sections, history_entries, sdg_chart
 from .errors import not_found
 
 RESOURCE_NAMES = dict(Resource.choices)
+
+
+def project_title(project, score) -> str:
+    """A title that says what the page is before it is opened (a tab, a search result, a share):
+    "Hera — Near-Earth asteroid project rated D"."""
+    body = dict(TargetBody.choices).get(project.target_body, project.target_body)
+    if score is not None and score.grade:
+        return _("%(name)s — %(body)s project rated %(grade)s") % {
+            "name": project.name,
+            "body": body,
+            "grade": score.grade,
+        }
+    return _("%(name)s — %(body)s project, not yet rated") % {"name": project.name, "body": body}
 
 
 @public_page
@@ -36,7 +49,7 @@ def project_detail(request, slug):
     summary = project.summary_ja if japanese and project.summary_ja else project.summary
     context = page_context(
         request,
-        title=project.name,
+        title=project_title(project, score),
         description=summary[:300] or None,
         og_type="article",
         project=project,

@@ -1,0 +1,84 @@
+"""Details a reader notices (issue 14, items 8, 10, 12, 13): titles that say what a page is,
+one address for the current method, /favicon.ico, names sorted whatever their case, a range
+with nothing missing written as one figure, operators' countries and dates in the page's
+language, English text marked as English."""
+
+import pytest
+from django.utils import translation
+
+from tests.support.builders import make_project
+from tests.web.pages import page, ranking_names
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_project_title_says_what_the_page_is(client):
+    make_project("alpha", name="Alpha Lander", target_body="moon")
+    assert page(client.get("/en/projects/alpha/")).find("title").text == (
+        "Alpha Lander — Moon project rated D · sdgscore"
+    )
+    assert page(client.get("/ja/projects/alpha/")).find("title").text == (
+        "Alpha Lander — 月のプロジェクト（評点 D） · sdgscore"
+    )
+
+
+def test_the_current_method_has_one_canonical_address(client):
+    for url in ("/en/methodology/", "/en/methodology/1.0/"):
+        canonical = page(client.get(url)).find("link", rel="canonical")
+        assert canonical.attrs["href"] == "http://testserver/en/methodology/", url
+
+
+def test_favicon_ico_leads_to_the_sites_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].startswith("/static/web/icon") and response["Location"].endswith(".svg")
+
+
+def test_operators_and_projects_sort_by_name_whatever_the_case(client):
+    for slug, name, operator, country in [
+        ("nasa-one", "NASA rover", "NASA", "US"),
+        ("ispace-one", "ispace lander", "ispace", "JP"),
+        ("zeta-one", "Zeta probe", "Zeta", "DE"),
+    ]:
+        make_project(slug, name=name, operator={"name": operator, "country": country, "kind": "company"})
+    headings = [h.clean_text for h in page(client.get("/en/operators/")).find_all("h2")]
+    assert headings[:3] == ["ispace", "NASA", "Zeta"]
+    in_order = ["ispace lander", "NASA rover", "Zeta probe"]
+    assert ranking_names(client.get("/en/?sort=operator")) == in_order
+    assert ranking_names(client.get("/en/?sort=name")) == in_order
+
+
+def test_a_range_with_nothing_missing_is_one_figure(client):
+    make_project("alpha", name="Alpha Lander")  # every criterion rated: nothing can move it
+    body = page(client.get("/en/projects/alpha/")).find("main").clean_text
+    assert "–" not in body.split("Range")[1].split("Confidence")[0]
+
+
+def test_the_operator_country_is_named_in_the_pages_language(client):
+    make_project(
+        "alpha", name="Alpha Lander", operator={"name": "Lunar Co", "country": "US", "kind": "company"}
+    )
+    assert "(United States, Company)" in page(client.get("/en/projects/alpha/")).find("main").clean_text
+    assert "（米国、企業）" in page(client.get("/ja/projects/alpha/")).find("main").clean_text
+
+
+def test_dates_are_written_as_each_language_writes_them(client):
+    from datetime import UTC, datetime
+
+    from django.utils.formats import date_format
+
+    moment = datetime(2026, 12, 4, 11, 26, tzinfo=UTC)
+    with translation.override("en"):
+        assert date_format(moment, "DATETIME_FORMAT") == "4 December 2026, 11:26"
+    with translation.override("ja"):
+        assert date_format(moment, "DATETIME_FORMAT") == "2026年12月4日 11:26"
+
+
+def test_english_texts_on_japanese_pages_are_marked_english(client):
+    make_project("alpha", name="Alpha Lander", note="First look at the evidence.")
+    cells = page(client.get("/ja/projects/alpha/")).find_all("td")
+    notes = [cell for cell in cells if cell.clean_text == "First look at the evidence."]
+    assert notes and all(cell.attrs.get("lang") == "en" for cell in notes)
+    methodology = page(client.get("/ja/methodology/"))
+    references = [p for p in methodology.find_all("p", class_="meta") if p.find_all("span", lang="en")]
+    assert len(references) >= 10  # the criteria that rest on named targets or instruments
