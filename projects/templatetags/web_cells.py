@@ -286,7 +286,10 @@ def _criterion_state(row, page_language, labels: dict) -> str:
     if row.status == "rated":
         severe = SEVERE.format(gettext("severe")) if row.is_severe else ""
         risk_class = " risk-criterion" if row.is_risk else ""
-        level = gettext("Level %(level)s of 4") % {"level": row.level}
+        if row.is_risk:  # the other way round from an SDG criterion: say so where it is read
+            level = gettext("Risk level %(level)s of 4 (0 = no risk)") % {"level": row.level}
+        else:
+            level = gettext("Level %(level)s of 4") % {"level": row.level}
         if row.source_url:
             source = format_html(
                 '<a href="{}" rel="nofollow noopener" class="source">{}</a>',

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +51,22 @@ class DimensionView:
         return self.low is not None and self.high is not None
 
 
+CONFIDENCE_MEANINGS = {
+    "high": _("most ratings rest on verified or operator-published evidence"),
+    "medium": _("the evidence mixes published sources with secondary reporting"),
+    "low": _("much of the evidence is secondary reporting or analyst judgement"),
+}
+
+
+@dataclass(frozen=True)
+class Discount:
+    """One risk's cut of the impact score: the net score is the impact times each factor."""
+
+    name: str
+    risk: float
+    factor: float
+
+
 @dataclass(frozen=True)
 class CardView:
     status: str
@@ -64,6 +81,11 @@ class CardView:
     confidence_name: str
     confidence_score: float | None
     dimensions: tuple[DimensionView, ...]
+    discounts: tuple[Discount, ...] = ()
+
+    @property
+    def confidence_meaning(self) -> str:
+        return str(CONFIDENCE_MEANINGS.get(self.confidence or "", ""))
 
     @property
     def is_rated(self) -> bool:
@@ -127,4 +149,21 @@ def card_view(card: dict, texts: MethodTexts) -> CardView:
         confidence_name=texts.confidence_name(card.get("confidence")),
         confidence_score=card.get("confidence_score"),
         dimensions=tuple(dimensions),
+        discounts=risk_discounts(card, texts),
     )
+
+
+def risk_discounts(card: dict, texts: MethodTexts) -> tuple[Discount, ...]:
+    """What makes the net score from the impact score: 1 − α × risk ÷ 100 for each risk
+    (the method's §4), as the page explains it. None without a net score."""
+    if card["overall"].get("value") is None:
+        return ()
+    alpha = Fraction(str(texts.parameters.get("alpha", "1/2")))
+    discounts = []
+    for key in RISK_KEYS:
+        risk = (card["dimensions"].get(key) or {}).get("value")
+        if risk is None:
+            continue
+        factor = 1 - alpha * Fraction(str(risk)) / 100
+        discounts.append(Discount(texts.dimension_name(key), risk, float(factor)))
+    return tuple(discounts)

@@ -75,7 +75,7 @@ def history(client, language="en") -> list:
 
 def test_an_analysts_edit_is_not_shown_until_it_is_published(client, edited):
     assert "Grade A" in headline(client) and "75.0 / 100" in headline(client)
-    assert criterion_line(client, "E2").startswith("Level 0 of 4")
+    assert criterion_line(client, "E2").startswith("Risk level 0 of 4 (0 = no risk)")
     assert (
         "Severe flag"
         not in page(client.get("/en/projects/alpha/")).find("section", class_="risks").clean_text
@@ -95,7 +95,7 @@ def test_after_publishing_the_pages_show_the_new_rating_and_grade(client, edited
     publish_as_reviewer(project=edited, note=NOTE)
 
     assert "Grade D" in headline(client) and "63.8 / 100" in headline(client)
-    assert criterion_line(client, "E2").startswith("Level 4 of 4")
+    assert criterion_line(client, "E2").startswith("Risk level 4 of 4 (0 = no risk)")
     severe = page(client.get("/en/projects/alpha/")).find("p", class_="severe-explained")
     assert severe.find("a").attrs["href"] == "#criterion-e2"
     row = ranking_row(client)

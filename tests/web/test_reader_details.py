@@ -82,3 +82,27 @@ def test_english_texts_on_japanese_pages_are_marked_english(client):
     methodology = page(client.get("/ja/methodology/"))
     references = [p for p in methodology.find_all("p", class_="meta") if p.find_all("span", lang="en")]
     assert len(references) >= 10  # the criteria that rest on named targets or instruments
+
+
+def test_the_net_score_is_explained_from_the_impact_and_the_two_risk_discounts(client):
+    make_project("alpha", name="Alpha Lander")
+    explained = page(client.get("/en/projects/alpha/")).find("p", class_="net-explained").clean_text
+    # "Impact score 50.0 × 0.75 (… risk 50.0) × 0.75 (… risk 50.0) = net score 28.1"
+    impact = float(explained.split("Impact score ")[1].split(" ")[0])
+    factors = [float(part.split(" ")[0]) for part in explained.split(" × ")[1:]]
+    net = float(explained.split("net score ")[1])
+    assert len(factors) == 2
+    assert abs(impact * factors[0] * factors[1] - net) < 0.1
+    assert "debris" in explained.lower() and "equity" in explained.lower()
+    japanese = page(client.get("/ja/projects/alpha/")).find("p", class_="net-explained").clean_text
+    assert japanese.startswith("インパクトスコア") and "純スコア" in japanese
+
+
+def test_risk_levels_say_which_way_they_run_and_confidence_is_explained(client):
+    make_project("alpha", name="Alpha Lander")
+    main = page(client.get("/en/projects/alpha/")).find("main")
+    risk_levels = [span.clean_text for span in main.find_all("span", class_="risk-criterion")]
+    assert risk_levels and all(level.endswith("(0 = no risk)") for level in risk_levels)
+    sdg_levels = [span.clean_text for span in main.find_all("span", class_="level-2")]
+    assert any(level == "Level 2 of 4" for level in sdg_levels)
+    assert main.find("span", class_="confidence-meaning").clean_text.startswith(":")
