@@ -69,12 +69,15 @@ class Problems:
         self.failed_requests: list[str] = []
 
 
-def open_context(browser, live_server, *, width=1280, height=900, locale="en-GB", javascript=True):
+def open_context(
+    browser, live_server, *, width=1280, height=900, locale="en-GB", javascript=True, color_scheme="light"
+):
     context = browser.new_context(
         base_url=live_server.url,
         viewport={"width": width, "height": height},
         locale=locale,
         java_script_enabled=javascript,
+        color_scheme=color_scheme,
     )
     problems = Problems()
     own_host = urlsplit(live_server.url).netloc

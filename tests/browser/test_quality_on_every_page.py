@@ -43,6 +43,25 @@ def test_axe_reports_no_violations_at_360_px(open_page, path):
     assert axe_violations(page) == []
 
 
+DARK = [
+    "/en/",
+    "/ja/projects/interlune-he3/",
+    "/en/projects/destiny-plus/",
+    "/en/methodology/",
+    "/ja/compare/?p=hera&p=viper",
+]
+
+
+@pytest.mark.parametrize("path", DARK)
+def test_dark_mode_is_axe_clean_and_dark(open_page, path):
+    """With the system in dark mode the pages turn dark, and every text keeps its contrast."""
+    page = open_page(width=1280, color_scheme="dark")
+    page.goto(path)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(18, 23, 28)"
+    assert axe_violations(page) == []
+
+
 @pytest.mark.parametrize("path", ALL)
 def test_no_console_errors_no_other_hosts_and_no_sideways_scrolling(open_page, path):
     page = open_page(width=360)
