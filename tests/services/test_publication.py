@@ -84,7 +84,7 @@ def test_an_edit_moves_the_working_card_only_until_a_reviewer_publishes():
         )
     with translation.override("ja"):
         line = change_line(publication.changes)
-    assert line.startswith("S9.1 2 → 3; ") and "net" not in line
+    assert line.startswith("S9.1 2 → 3；純スコア ") and "net" not in line  # Japanese punctuation
 
 
 def test_a_note_is_required_and_bounded():
