@@ -3,6 +3,8 @@ one address for the current method, /favicon.ico, names sorted whatever their ca
 with nothing missing written as one figure, operators' countries and dates in the page's
 language, English text marked as English."""
 
+import json
+
 import pytest
 from django.utils import translation
 
@@ -106,3 +108,39 @@ def test_risk_levels_say_which_way_they_run_and_confidence_is_explained(client):
     sdg_levels = [span.clean_text for span in main.find_all("span", class_="level-2")]
     assert any(level == "Level 2 of 4" for level in sdg_levels)
     assert main.find("span", class_="confidence-meaning").clean_text.startswith(":")
+
+
+def ld_json(response) -> dict:
+    body = response.content.decode()
+    start = body.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
+    return json.loads(body[start : body.index("</script>", start)])
+
+
+def test_a_project_page_carries_its_rating_as_linked_data(client):
+    make_project("alpha", name="Alpha </script><b>Lander")
+    data = ld_json(client.get("/en/projects/alpha/"))
+    assert data["@type"] == "CreativeWork"
+    assert data["about"]["name"] == "Alpha </script><b>Lander"  # escaped in the page, whole in the data
+    assert data["contentRating"]["ratingValue"] == 28.1
+    assert data["contentRating"]["alternateName"] == "Grade D"
+    assert data["url"] == "http://testserver/en/projects/alpha/"
+
+
+def test_the_open_data_page_describes_a_dataset(client):
+    data = ld_json(client.get("/en/open-data/"))
+    assert data["@type"] == "Dataset"
+    assert data["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert {d["contentUrl"] for d in data["distribution"]} == {
+        "http://testserver/api/v1/export/projects.json",
+        "http://testserver/api/v1/export/scores.csv",
+    }
+
+
+def test_the_badge_embed_text_says_the_grade_the_score_and_the_demo_note(client):
+    make_project("alpha", name="Alpha Lander", origin="demo")
+    tree = page(client.get("/en/projects/alpha/"))
+    image = tree.find("section", class_="embed").find("img")
+    assert image.attrs["alt"] == (
+        "sdgscore — Alpha Lander: grade D, net score 28.1 of 100. Illustrative demo assessment."
+    )
+    assert image.attrs["alt"] in tree.find("pre", class_="snippet").clean_text

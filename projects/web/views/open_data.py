@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..caching import public_page
 from ..context import page_context
+from ..linked_data import dataset
 
 # Served by the partner API (projects/api/), outside the language prefix.
 DOWNLOADS = {
@@ -17,11 +18,19 @@ LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 @public_page
 def open_data(request):
+    description = _("Download every published score as JSON or CSV under CC BY 4.0, or use the API.")
     context = page_context(
         request,
         title=_("Open data"),
-        description=_("Download every published score as JSON or CSV under CC BY 4.0, or use the API."),
+        description=description,
         downloads=DOWNLOADS,
         licence_url=LICENCE_URL,
+        json_ld=dataset(
+            request,
+            name="sdgscore: space-resource projects rated on SDGs 7, 9 and 12",
+            description=str(description),
+            licence=LICENCE_URL,
+            downloads=DOWNLOADS,
+        ),
     )
     return render(request, "web/open_data.html", context)

@@ -2,6 +2,7 @@
 
 from csp.decorators import csp_replace
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -13,6 +14,7 @@ from ..badges import badge_for
 from ..caching import public_page
 from ..cards import card_view
 from ..context import page_context
+from ..linked_data import rated_work
 from ..method_texts import MethodTexts
 from ..project_page import dimension_sections, history_entries, sdg_chart
 from .errors import not_found
@@ -47,9 +49,11 @@ def project_detail(request, slug):
         chart = sdg_chart(card)
     japanese = (get_language() or "")[:2] == "ja"
     summary = project.summary_ja if japanese and project.summary_ja else project.summary
+    title = project_title(project, score)
+    badge = badge_for(project)
     context = page_context(
         request,
-        title=project_title(project, score),
+        title=title,
         description=summary[:300] or None,
         og_type="article",
         project=project,
@@ -61,6 +65,16 @@ def project_detail(request, slug):
         sections=sections,
         chart=chart,
         history=history_entries(list(score_history(project))),
+        # What the embedded badge says, for readers who cannot see it: grade, net score, demo note.
+        badge_alt=f"sdgscore — {badge.description}",
+    )
+    context["json_ld"] = rated_work(
+        request,
+        title=title,
+        project=project,
+        score=score,
+        canonical_url=context["canonical_url"],
+        method_url=reverse("web:methodology"),
     )
     return render(request, "web/project.html", context)
 
