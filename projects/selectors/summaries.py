@@ -21,10 +21,12 @@ from projects.response_cache import cache_key
 SECONDS = 600
 
 
-def public_summary(selection: QuerySet, **aggregates) -> dict:
-    """``selection.aggregate(**aggregates)``, kept for the current site generation."""
+def public_summary(selection: QuerySet, *, generation: int | None = None, **aggregates) -> dict:
+    """``selection.aggregate(**aggregates)``, kept for the current site generation (read here
+    unless the caller read it from the same database already)."""
     selection = selection.order_by()
-    generation = site_generation(using=selection.db).number
+    if generation is None:
+        generation = site_generation(using=selection.db).number
     sql, params = selection.query.sql_with_params()
     named = ",".join(f"{name}={expression!r}" for name, expression in sorted(aggregates.items()))
     key = cache_key(f"summary:{generation}", selection.db, sql, repr(params), named)

@@ -68,6 +68,7 @@ class FacetOption:
     value: str
     url: str
     active: bool
+    count: int | None = None  # published projects with this value (None: not counted)
 
 
 @dataclass(frozen=True)
@@ -81,17 +82,22 @@ class Facet:
         return sum(option.active for option in self.options)
 
 
-def facets(params: QueryDict) -> list[Facet]:
-    """For each filter, a link per value that adds it to (or removes it from) the current query."""
+def facets(params: QueryDict, counts: dict[str, int] | None = None) -> list[Facet]:
+    """For each filter, a link per value that adds it to (or removes it from) the current query.
+    With ``counts`` ("name:value" → published projects with the value), each link says how many,
+    and a value no published project has is left out unless it is chosen."""
     result = []
     for name, (label, choices) in FACET_CHOICES.items():
         chosen = params.getlist(name)
         options = []
         for value, value_label in choices:
+            count = None if counts is None else counts.get(f"{name}:{value}", 0)
+            if count == 0 and value not in chosen:
+                continue
             toggled = params.copy()
             values = [v for v in chosen if v != value] if value in chosen else [*chosen, value]
             toggled.setlist(name, values)
-            options.append(FacetOption(str(value_label), value, _query(toggled), value in chosen))
+            options.append(FacetOption(str(value_label), value, _query(toggled), value in chosen, count))
         result.append(Facet(name, str(label), tuple(options)))
     return result
 

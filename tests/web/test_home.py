@@ -80,7 +80,7 @@ def test_home_runs_the_same_number_of_queries_for_2_or_8_projects(client):
             operator={"name": f"Op {number}", "country": "JP", "kind": "company"},
         )
     assert _home_queries(client) == with_two
-    assert with_two <= 6  # three for freshness, the method, the table
+    assert with_two <= 7  # freshness, the method, the count, the facet counts, the table
 
 
 @pytest.mark.usefixtures("three")
@@ -159,7 +159,13 @@ class TestThreeProjects:
         assert "?" in chips  # the active Moon chip removes the filter
         assert chips["?"].attrs.get("aria-current") == "true"
         assert "?body=moon&body=mars" in chips
-        assert "?body=moon&phase=pilot" in chips
+        assert "?body=moon&phase=prospecting" in chips
+        # Each chip says how many published projects have its value; none has the pilot phase.
+        assert "?body=moon&phase=pilot" not in chips
+        counts = {
+            chip.attrs["href"]: chip.find("span", class_="chip-count").clean_text for chip in chips.values()
+        }
+        assert counts["?body=moon&body=mars"] == "1" and counts["?"] == "2"
 
     def test_unknown_filter_values_give_a_friendly_page_not_an_error(self, client):
         response = client.get("/en/", {"body": ["pluto", "moon"], "grade": "Z", "sort": "colour"})
