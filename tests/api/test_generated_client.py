@@ -19,7 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 
 from .conftest import DRAFT_SLUGS, PUBLISHED_SLUGS
 
@@ -66,10 +68,18 @@ def module(name: str):
 
 @pytest.fixture
 def clients(generated, write_key, catalogue):
+    # As Django's test client does: a request inside the test's transaction must not close the
+    # connection that holds it (on PostgreSQL it could not reopen one inside the atomic block).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     transport = {"transport": httpx.WSGITransport(app=WSGIHandler())}
     anonymous = generated.Client(base_url=BASE, httpx_args=transport)
     writer = generated.AuthenticatedClient(base_url=BASE, token=write_key[1], httpx_args=transport)
-    return anonymous, writer
+    try:
+        yield anonymous, writer
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def cursor_of(link: str | None) -> str | None:
