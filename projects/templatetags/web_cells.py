@@ -212,6 +212,18 @@ def ranking_rows(rows) -> SafeString:
     """
     link = reverse("web:project", args=["-"])[:-2]  # ".../projects/" (a slug is URL-safe)
     texts = {
+        # Each cell's column, shown beside it where the rows become cards (a phone's width).
+        "labels": {
+            key: escape(gettext(label))
+            for key, label in (
+                ("operator", "Operator"),
+                ("grade", "Grade"),
+                ("net", "Net score"),
+                ("debris", "Debris risk"),
+                ("equity", "Equity risk"),
+                ("compare", "Compare"),
+            )
+        },
         "not_rated": gettext("not rated"),
         "range": gettext("range"),
         "insufficient": gettext("insufficient data"),
@@ -227,7 +239,8 @@ def _ranking_row(row, link: str, texts: dict) -> str:
     if score:
         grade_cell = grade(score.grade)
         net = f'<span class="net">{number(score.net_score)}\n</span>'
-        if score.net_low is not None:
+        # The range only where something missing could move the score.
+        if score.net_low is not None and one_decimal(score.net_low) != one_decimal(score.net_high):
             net += (
                 f'<span class="range"><span class="visually-hidden">{texts["range"]} </span>'
                 f"{value_range(score.net_low, score.net_high)}</span>"
@@ -244,16 +257,22 @@ def _ranking_row(row, link: str, texts: dict) -> str:
         net, figures = "", (None, None, None)
         risks = (risk(None, "", False), risk(None, "", False))
     compare = gettext("Compare %(name)s") % {"name": name}
-    cells = "".join(f'<td class="numeric">{number(value)}\n</td>' for value in figures)
+    label = texts["labels"]
+    cells = "".join(
+        f'<td class="numeric" data-label="SDG {goal}">{number(value)}\n</td>'
+        for goal, value in zip((7, 9, 12), figures, strict=True)
+    )
     return (
         f'<tr><th scope="row" class="project-cell"><a href="{link}{slug}/">{name}</a>\n'
         f'<span class="meta">{conditional_escape(choice_label(project, "target_body"))} · '
         f"{conditional_escape(choice_label(project, 'phase'))}{origin}</span></th>"
-        f"<td>{conditional_escape(project.operator.name)}</td>"
-        f"<td>{grade_cell}\n</td>"
-        f'<td class="numeric">{net}</td>{cells}'
-        f"<td>{risks[0]}\n</td><td>{risks[1]}\n</td>"
-        f'<td class="compare-cell"><input type="checkbox" name="p" value="{slug}" id="compare-{slug}">'
+        f'<td data-label="{label["operator"]}">{conditional_escape(project.operator.name)}</td>'
+        f'<td data-label="{label["grade"]}">{grade_cell}\n</td>'
+        f'<td class="numeric" data-label="{label["net"]}">{net}</td>{cells}'
+        f'<td data-label="{label["debris"]}">{risks[0]}\n</td>'
+        f'<td data-label="{label["equity"]}">{risks[1]}\n</td>'
+        f'<td class="compare-cell" data-label="{label["compare"]}">'
+        f'<input type="checkbox" name="p" value="{slug}" id="compare-{slug}">'
         f'<label for="compare-{slug}"><span class="visually-hidden">{compare}</span></label></td></tr>\n'
     )
 

@@ -74,3 +74,19 @@ def test_no_console_errors_no_other_hosts_and_no_sideways_scrolling(open_page, p
     assert page.problems.other_hosts == []
     assert page.problems.failed_requests == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_rankings_need_no_sideways_scroll_on_a_phone(open_page, lang):
+    """At 360 px the rankings are cards: nothing inside the table's box scrolls sideways either."""
+    page = open_page(width=360)
+    page.goto(f"/{lang}/")
+    region = page.locator(".rankings-region")
+    assert region.evaluate("element => element.scrollWidth <= element.clientWidth")
+    first = page.locator("table.rankings tbody tr").first
+    assert first.evaluate("row => row.getBoundingClientRect().width") <= 360
+    labels = first.locator("td").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+    )
+    assert len(labels) == 9 and all(label not in ("none", "normal", '""') for label in labels)
+    assert axe_violations(page) == []

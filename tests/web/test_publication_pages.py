@@ -80,7 +80,7 @@ def test_an_analysts_edit_is_not_shown_until_it_is_published(client, edited):
         "Severe flag"
         not in page(client.get("/en/projects/alpha/")).find("section", class_="risks").clean_text
     )
-    assert ranking_row(client)[2:4] == ["Grade A", "75.0 range 75.0"]  # one figure: nothing can move it
+    assert ranking_row(client)[2:4] == ["Grade A", "75.0"]  # no range: nothing missing can move it
     assert [row[0].split()[0] for row in table_rows(page(client.get("/en/")), "rankings")] == [
         "Alpha",
         "Beta",
