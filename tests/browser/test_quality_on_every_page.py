@@ -90,3 +90,28 @@ def test_the_rankings_need_no_sideways_scroll_on_a_phone(open_page, lang):
     )
     assert len(labels) == 9 and all(label not in ("none", "normal", '""') for label in labels)
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_comparison_needs_no_sideways_scroll_on_a_phone(open_page, lang):
+    page = open_page(width=360)
+    page.goto(f"/{lang}/compare/?p=hera&p=viper&p=astroforge-odin")
+    region = page.locator(".comparison-region")
+    assert region.evaluate("element => element.scrollWidth <= element.clientWidth")
+    # The three names side by side, each value under its project's name.
+    names = page.locator("table.comparison thead th").evaluate_all(
+        "cells => cells.map(c => Math.round(c.getBoundingClientRect().left))"
+    )
+    row = page.locator("table.comparison tbody tr").nth(3)
+    values = row.locator("td").evaluate_all(
+        "cells => cells.map(c => Math.round(c.getBoundingClientRect().left))"
+    )
+    assert len(names) == 3 and names == values
+    assert axe_violations(page) == []
+
+
+def test_japanese_row_labels_keep_their_words_whole(open_page):
+    page = open_page(width=1280)
+    page.goto("/ja/compare/?p=hera&p=viper")
+    label = page.locator("table.comparison tbody th", has_text="純スコア")
+    assert label.evaluate("th => getComputedStyle(th).wordBreak") == "keep-all"
