@@ -5,6 +5,8 @@ import json
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
+from projects.methodology.rules import REQUIRED_PARAMETERS
+
 PROBLEM = {
     "type": "object",
     "description": "An RFC 9457 problem document.",
@@ -401,20 +403,8 @@ TYPED = {
                 {"key": {"type": "string"}, "min": FRACTION, "name": TEXTS}, ["key", "min", "name"]
             ),
         },
-        "required": [
-            "title",
-            "summary",
-            "alpha",
-            "coverage_threshold",
-            "dimensions",
-            "risk_levels",
-            "severe_rating",
-            "grades",
-            "caps",
-            "evidence_quality",
-            "evidence_grades",
-            "confidence_levels",
-        ],
+        # What the method rules require of every version, and the summary every version has.
+        "required": [*REQUIRED_PARAMETERS, "summary"],
     },
     "RatingValue": {
         "description": 'A level 0–4, "n/a" (not applicable), or null (not assessed).',

@@ -76,13 +76,17 @@ def test_no_console_errors_no_other_hosts_and_no_sideways_scrolling(open_page, p
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
+def assert_no_sideways_scroll(page, region: str) -> None:
+    """Nothing inside the table's scrolling box is wider than the box."""
+    assert page.locator(region).evaluate("element => element.scrollWidth <= element.clientWidth")
+
+
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_the_rankings_need_no_sideways_scroll_on_a_phone(open_page, lang):
     """At 360 px the rankings are cards: nothing inside the table's box scrolls sideways either."""
     page = open_page(width=360)
     page.goto(f"/{lang}/")
-    region = page.locator(".rankings-region")
-    assert region.evaluate("element => element.scrollWidth <= element.clientWidth")
+    assert_no_sideways_scroll(page, ".rankings-region")
     first = page.locator("table.rankings tbody tr").first
     assert first.evaluate("row => row.getBoundingClientRect().width") <= 360
     labels = first.locator("td").evaluate_all(
@@ -96,8 +100,7 @@ def test_the_rankings_need_no_sideways_scroll_on_a_phone(open_page, lang):
 def test_the_comparison_needs_no_sideways_scroll_on_a_phone(open_page, lang):
     page = open_page(width=360)
     page.goto(f"/{lang}/compare/?p=hera&p=viper&p=astroforge-odin")
-    region = page.locator(".comparison-region")
-    assert region.evaluate("element => element.scrollWidth <= element.clientWidth")
+    assert_no_sideways_scroll(page, ".comparison-region")
     # The three names side by side, each value under its project's name.
     names = page.locator("table.comparison thead th").evaluate_all(
         "cells => cells.map(c => Math.round(c.getBoundingClientRect().left))"
