@@ -62,8 +62,11 @@ class CriterionRatingForm(forms.ModelForm):
 
     class Meta:
         model = Assessment
-        fields = ["justification", "evidence_grade", "source_url"]
-        widgets = {"justification": forms.Textarea(attrs={"rows": 3, "cols": 30})}
+        fields = ["justification", "justification_ja", "evidence_grade", "source_url"]
+        widgets = {
+            "justification": forms.Textarea(attrs={"rows": 3, "cols": 30}),
+            "justification_ja": forms.Textarea(attrs={"rows": 2, "cols": 30, "lang": "ja"}),
+        }
 
     def __init__(self, *args, criterion: Criterion, **kwargs):
         self.criterion = criterion
@@ -94,11 +97,17 @@ class CriterionRatingForm(forms.ModelForm):
     def is_risk(self) -> bool:
         return self.criterion.is_risk
 
-    def clean_justification(self):
-        value = self.cleaned_data.get("justification", "")
-        if self.stored is not None and _same_text(value, self.stored["justification"]):
-            return self.stored["justification"]
+    def _text(self, name: str) -> str:
+        value = self.cleaned_data.get(name, "")
+        if self.stored is not None and _same_text(value, self.stored[name]):
+            return self.stored[name]
         return value.replace("\r\n", "\n")
+
+    def clean_justification(self):
+        return self._text("justification")
+
+    def clean_justification_ja(self):
+        return self._text("justification_ja")
 
     def clean_source_url(self):
         value = self.cleaned_data.get("source_url", "")

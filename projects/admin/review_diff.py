@@ -52,6 +52,7 @@ class RatingDiff:
     new_level: str
     level_changed: bool
     justification: list[Piece]
+    justification_ja: list[Piece]  # the Japanese translation's changes; empty when none either side
     old_grade: str
     new_grade: str
     old_source: str
@@ -60,7 +61,7 @@ class RatingDiff:
 
     @property
     def justification_changed(self) -> bool:
-        return any(piece.kind != SAME for piece in self.justification)
+        return any(piece.kind != SAME for piece in [*self.justification, *self.justification_ja])
 
     @property
     def grade_changed(self) -> bool:
@@ -203,6 +204,7 @@ def review_diff(project: Project) -> ReviewDiff:
                 new_level=_level_text(new),
                 level_changed=not first and _level_text(old) != _level_text(new),
                 justification=word_diff(before.get("evidence", ""), after.get("evidence", "")),
+                justification_ja=word_diff(before.get("evidence_ja", ""), after.get("evidence_ja", "")),
                 old_grade=before.get("evidence_grade", ""),
                 new_grade=after.get("evidence_grade", ""),
                 old_source=before.get("source_url", ""),

@@ -243,6 +243,7 @@ def _rating_variants(base: dict, prefix: str, extra_required: list[str]) -> dict
         "rating": {"type": "integer", "minimum": 0, "maximum": 4},
         "not_applicable": {"type": "boolean", "enum": [False], "default": False},
         "evidence": evidence,
+        "evidence_ja": properties["evidence_ja"],
     }
     source = {**properties["source_url"]}
     linked = {**source, "minLength": 1, "format": "uri"}
@@ -265,6 +266,7 @@ def _rating_variants(base: dict, prefix: str, extra_required: list[str]) -> dict
                 "not_applicable": {"type": "boolean", "enum": [True]},
                 "rating": {"type": "integer", "nullable": True, "enum": [None]},
                 "evidence": evidence,
+                "evidence_ja": properties["evidence_ja"],
                 "evidence_grade": {"type": "string", "nullable": True, "enum": [None]},
                 "source_url": source,
             },

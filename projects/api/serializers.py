@@ -83,6 +83,10 @@ class AssessmentSerializer(serializers.ModelSerializer):
     weight = serializers.IntegerField(source="criterion.weight")
     rating = serializers.IntegerField(source="level", allow_null=True, min_value=0, max_value=4)
     evidence = serializers.CharField(source="justification")
+    evidence_ja = serializers.CharField(
+        source="justification_ja",
+        help_text="The evidence in Japanese; empty where only the English is written.",
+    )
     evidence_grade = BlankAsNullChoiceField(choices=EvidenceGrade.choices, allow_null=True)
     methodology = serializers.CharField(source="criterion.methodology.version")
 
@@ -95,6 +99,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "rating",
             "not_applicable",
             "evidence",
+            "evidence_ja",
             "evidence_grade",
             "source_url",
             "methodology",

@@ -414,7 +414,7 @@ def _published_rating(item: dict) -> dict:
         rating["not_applicable"] = True
     else:
         rating["rating"] = item["rating"]
-    for key in ("evidence", "evidence_grade", "source_url"):
+    for key in ("evidence", "evidence_ja", "evidence_grade", "source_url"):
         if item.get(key):
             rating[key] = item[key]
     if "updated_at" in item:
@@ -577,7 +577,7 @@ def rating_evidence_revised(item: dict) -> bool:
     """True when a rating's evidence text or source changed (its level and grade may not have)."""
     old, new = item["old"] or {}, item["new"] or {}
     return bool(old and new) and any(
-        old.get(name) != new.get(name) for name in ("justification", "source_url")
+        old.get(name) != new.get(name) for name in ("justification", "justification_ja", "source_url")
     )
 
 

@@ -139,6 +139,9 @@ class AssessmentRecord(ClosedSerializer):
     rating = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=4)
     not_applicable = StrictBooleanField(required=False, default=False)
     evidence = model_text(Assessment, "justification", required=False, allow_blank=True, default="")
+    # The evidence in Japanese (optional): shown on Japanese pages, which otherwise show the
+    # English with an "English only" note.
+    evidence_ja = model_text(Assessment, "justification_ja", required=False, allow_blank=True, default="")
     # Null as a read gives it back for a criterion not applicable (none): the same as left out.
     evidence_grade = StrictChoiceField(choices=EvidenceGrade.choices, required=False, allow_null=True)
     source_url = link_field(required=False, allow_blank=True, default="")

@@ -22,7 +22,14 @@ from .projects import Project
 
 MAX_LEVEL = 4
 # What a rating is, as logged and compared: each change to one is logged with its actor (Change).
-RATING_FIELDS = ["level", "not_applicable", "justification", "evidence_grade", "source_url"]
+RATING_FIELDS = [
+    "level",
+    "not_applicable",
+    "justification",
+    "justification_ja",
+    "evidence_grade",
+    "source_url",
+]
 MAX_JUSTIFICATION = 4000
 
 
@@ -118,6 +125,16 @@ class Assessment(models.Model):
         _("justification"),
         max_length=MAX_JUSTIFICATION,
         blank=True,
+        validators=[MaxLengthValidator(MAX_JUSTIFICATION), validate_text],
+    )
+    # Optional: Japanese pages show it, and the English with an "English only" note where it is
+    # missing. The rules ask for the English one (the method's record); this is its translation.
+    justification_ja = models.TextField(
+        _("justification (Japanese)"),
+        max_length=MAX_JUSTIFICATION,
+        blank=True,
+        default="",
+        db_default="",  # for bulk and raw inserts that leave it out (benchmarks, bulk writes)
         validators=[MaxLengthValidator(MAX_JUSTIFICATION), validate_text],
     )
     evidence_grade = models.CharField(

@@ -41,6 +41,7 @@ def published_assessments(
             level=None if item.get("not_applicable") else item.get("rating"),
             not_applicable=bool(item.get("not_applicable")),
             justification=item.get("evidence", ""),
+            justification_ja=item.get("evidence_ja", ""),
             evidence_grade=item.get("evidence_grade", ""),
             source_url=item.get("source_url", ""),
             updated_at=datetime.fromisoformat(item["updated_at"]) if item.get("updated_at") else None,

@@ -30,9 +30,11 @@ class MethodRefused(Exception):
 
 CARRY_OVER = """
 INSERT INTO {assessment} (project_id, criterion_id, level, not_applicable, justification,
-                          evidence_grade, source_url, assessed_by_id, created_at, updated_at)
+                          justification_ja, evidence_grade, source_url, assessed_by_id,
+                          created_at, updated_at)
 SELECT a.project_id, new.id, a.level, a.not_applicable, a.justification,
-       a.evidence_grade, a.source_url, a.assessed_by_id, a.created_at, a.updated_at
+       a.justification_ja, a.evidence_grade, a.source_url, a.assessed_by_id,
+       a.created_at, a.updated_at
 FROM {assessment} a
 JOIN {criterion} old ON old.id = a.criterion_id
 JOIN {criterion} new ON new.code = old.code AND new.methodology_id = %s

@@ -101,6 +101,7 @@ def assessment_values(item: dict) -> dict:
         "level": None if item["not_applicable"] else item["rating"],
         "not_applicable": item["not_applicable"],
         "justification": item["evidence"],
+        "justification_ja": item.get("evidence_ja", ""),
         "evidence_grade": item.get("evidence_grade") or "",
         "source_url": item["source_url"],
     }

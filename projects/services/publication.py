@@ -95,6 +95,8 @@ def assessment_record(assessment) -> dict:
         item["rating"] = assessment.level
     if assessment.justification:
         item["evidence"] = assessment.justification
+    if assessment.justification_ja:
+        item["evidence_ja"] = assessment.justification_ja
     if assessment.evidence_grade:
         item["evidence_grade"] = assessment.evidence_grade
     if assessment.source_url:

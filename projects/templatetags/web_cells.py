@@ -292,6 +292,8 @@ def criterion_items(context, rows) -> SafeString:
         "source": gettext("Source"),
         "rests_on": gettext("Rests on:"),
     }
+    english_only = gettext("English only")
+    labels["english_only"] = f'<span class="language-note">{escape(english_only)}</span>'
     items = (_criterion_item(row, page_language, labels) for row in rows)
     return mark_safe("".join(items))  # noqa: S308 (each part escaped)
 
@@ -299,6 +301,13 @@ def criterion_items(context, rows) -> SafeString:
 def _in_language(row, page_language) -> str:
     language = row.justification_language
     return "" if language == page_language else f' lang="{conditional_escape(language)}"'
+
+
+def _language_note(row, page_language, labels: dict) -> str:
+    """ "English only" where a Japanese page shows a justification not written in Japanese."""
+    if page_language == "ja" and row.justification_language != "ja":
+        return " " + labels["english_only"]
+    return ""
 
 
 def _criterion_state(row, page_language, labels: dict) -> str:
@@ -322,7 +331,8 @@ def _criterion_state(row, page_language, labels: dict) -> str:
             f'<p class="level-line"><span class="level level-{row.level}{risk_class}">{level}</span>'
             f"{severe}\n"
             f'<span class="level-meaning">{escape(row.level_text)}</span></p>'
-            f'<dl class="evidence"><div><dt>{labels["justification"]}</dt>'
+            f'<dl class="evidence"><div><dt>{labels["justification"]}'
+            f"{_language_note(row, page_language, labels)}</dt>"
             f"<dd{_in_language(row, page_language)}>{escape(row.justification)}</dd></div>"
             f'<div><dt>{labels["evidence_grade"]}</dt><dd><span class="evidence-grade">{evidence}</dd></div>'
             f"<div><dt>{labels['source']}</dt><dd>{source}</dd></div></dl>"
@@ -330,6 +340,7 @@ def _criterion_state(row, page_language, labels: dict) -> str:
     if row.status == "not_applicable":
         reason = (
             f"<p{_in_language(row, page_language)}>{conditional_escape(row.justification)}</p>"
+            f"{_language_note(row, page_language, labels).strip()}"
             if row.justification
             else ""
         )

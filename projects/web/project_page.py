@@ -20,6 +20,16 @@ def text_language(text: str) -> str:
     return "ja" if _JAPANESE.search(text or "") else "en"
 
 
+def justification_for(assessment: Assessment, language: str) -> dict:
+    """The justification a page in ``language`` shows: the Japanese one on a Japanese page where
+    it was written, else the English (marked as such, and noted "English only" there)."""
+    if language == "ja" and assessment.justification_ja:
+        text = assessment.justification_ja
+    else:
+        text = assessment.justification
+    return {"justification": text, "justification_language": text_language(text)}
+
+
 @dataclass(frozen=True)
 class CriterionRow:
     code: str
@@ -59,16 +69,14 @@ def criterion_row(criterion: Criterion, assessment: Assessment | None, texts: Me
     if assessment.not_applicable:
         return CriterionRow(
             status="not_applicable",
-            justification=assessment.justification,
-            justification_language=text_language(assessment.justification),
+            **justification_for(assessment, language),
             **common,
         )
     return CriterionRow(
         status="rated",
         level=assessment.level,
         level_text=criterion.level_text(assessment.level, language),
-        justification=assessment.justification,
-        justification_language=text_language(assessment.justification),
+        **justification_for(assessment, language),
         evidence_grade=assessment.evidence_grade,
         evidence_grade_name=texts.evidence_grade_name(assessment.evidence_grade),
         source_url=assessment.source_url,

@@ -211,7 +211,16 @@ class SheetPage:
         """The prefix of a criterion's fields (``S7_1`` for S7.1)."""
         return code.replace(".", "_")
 
-    def rate(self, code: str, rating, *, justification="Seen in the operator's report.", grade="B", url=None):
+    def rate(
+        self,
+        code: str,
+        rating,
+        *,
+        justification="Seen in the operator's report.",
+        grade="B",
+        url=None,
+        justification_ja=None,
+    ):
         """Choose ``rating`` (0–4, "na" or "" for not assessed) with its evidence; grades A and B
         cite a source (the rules ask for one) unless ``url`` says otherwise ("" for none)."""
         if url is None:
@@ -222,6 +231,8 @@ class SheetPage:
         self.data[f"{prefix}-justification"] = [justification]
         self.data[f"{prefix}-evidence_grade"] = [grade]
         self.data[f"{prefix}-source_url"] = [url]
+        if justification_ja is not None:
+            self.data[f"{prefix}-justification_ja"] = [justification_ja]
         return prefix
 
     def clear(self, code: str) -> str:

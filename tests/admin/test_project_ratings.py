@@ -142,7 +142,7 @@ def test_every_sheet_input_has_a_name_a_person_can_hear(admin_client):
         if element.tag in ("input", "select", "textarea")
         and element.attrs.get("type") not in ("hidden", "submit")
     ]
-    assert len(fields) == 25 * (7 + 3)  # seven radio buttons and three evidence fields per criterion
+    assert len(fields) == 25 * (7 + 4)  # seven radio buttons and four evidence fields per criterion
     for element in fields:
         labels = tree.find_all("label", **{"for": element.attrs["id"]})
         assert len(labels) == 1 and labels[0].clean_text, element.attrs

@@ -36,6 +36,7 @@ def test_assessments_list_every_rating_in_method_order(anon, published):
         "rating": 4,
         "not_applicable": False,
         "evidence": "Illustrative evidence.",
+        "evidence_ja": "",
         "evidence_grade": "A",
         "source_url": "https://example.org/evidence",
         "methodology": "1.0",

@@ -78,6 +78,7 @@ FIELDS = {
         st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=2),
     ),
     "justification": around(4000, least=1),
+    "justification_ja": around(4000, st.one_of(JAPANESE, CHARACTERS)),
     "source_url": st.one_of(st.just(""), link()),
 }
 ONE_FIELD = st.sampled_from(sorted(FIELDS)).flatmap(lambda name: st.tuples(st.just(name), FIELDS[name]))
@@ -93,6 +94,7 @@ def values_with(name: str, value) -> dict:
         "operator_name": "Tsuki Co",
         "country": "JP",
         "justification": "Reported by the operator.",
+        "justification_ja": "",
         "source_url": "",
     }
     return {**values, name: value}
@@ -140,6 +142,7 @@ def stored_through_the_admin(client: Client, values: dict) -> bool:
         "S7.1",
         2,
         justification=values["justification"],
+        justification_ja=values["justification_ja"],
         grade="C",  # C: the source link may be blank (A and B need one)
         url=values["source_url"],
     )
@@ -154,12 +157,16 @@ def as_the_sheet_keeps(exported: str) -> dict:
     data = json.loads(exported)
     for record in data["projects"]:
         for item in record["assessments"]:
-            item["evidence"] = item["evidence"].replace("\r\n", "\n")
+            for key in ("evidence", "evidence_ja"):
+                if key in item:
+                    item[key] = item[key].replace("\r\n", "\n")
     return data
 
 
 def stored_through_the_api(client: APIClient, values: dict) -> bool:
     rating = {"criterion": "S7.1", "rating": 2, "evidence": values["justification"], "evidence_grade": "C"}
+    if values["justification_ja"]:
+        rating["evidence_ja"] = values["justification_ja"]
     if values["source_url"]:
         rating["source_url"] = values["source_url"]
     body = {
@@ -222,6 +229,7 @@ def test_the_longest_values_each_field_takes_are_restored(api, admin_client):
         "operator_name": "O" * 200,
         "country": "EU",
         "justification": "j" * 4000,
+        "justification_ja": ("月面の証拠。\n" * 600)[:4000],
         "source_url": "https://example.org/" + "s" * (LINK_MAX_LENGTH - 20),
     }
     with rolled_back():

@@ -131,7 +131,7 @@ def test_an_invalid_project_changes_nothing():
         (
             {"criterion": "S7.1", "ratng": 2, "evidence": "x", "evidence_grade": "B"},
             "assessments[0].ratng: Unknown field; allowed: criterion, rating, not_applicable, evidence, "
-            "evidence_grade, source_url.",
+            "evidence_ja, evidence_grade, source_url.",
         ),
     ],
 )
