@@ -187,6 +187,7 @@ def rate_every_criterion(page, ratings: dict) -> None:
 def fill_evidence_by_keyboard(page, rating: dict) -> None:
     page.keyboard.press("Tab")
     page.keyboard.type(rating["evidence"])
+    page.keyboard.press("Tab")  # the Japanese justification: optional, left empty
     page.keyboard.press("Tab")
     page.keyboard.type(rating["grade"])
     page.keyboard.press("Tab")

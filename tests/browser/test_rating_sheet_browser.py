@@ -94,6 +94,8 @@ def test_an_analyst_adds_a_project_and_rates_every_criterion_with_few_clicks(she
         clicks.click(fieldset.locator(f"label.sheet-level:has(input[value='{levels_for(code)}'])"))
         page.keyboard.press("Tab")
         page.keyboard.type(f"Evidence for {code}.")
+        page.keyboard.press("Tab")  # the optional Japanese justification
+        page.keyboard.insert_text(f"{code}の根拠。")
         page.keyboard.press("Tab")
         page.keyboard.type("B")
         page.keyboard.press("Tab")
@@ -110,6 +112,7 @@ def test_an_analyst_adds_a_project_and_rates_every_criterion_with_few_clicks(she
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert outline != "none", f"no visible focus on {code}'s justification"
         page.keyboard.type(f"Evidence for {code}.")
+        page.keyboard.press("Tab")  # the Japanese justification, left empty
         page.keyboard.press("Tab")
         page.keyboard.type("C")
         page.keyboard.press("Tab")
@@ -129,6 +132,7 @@ def test_an_analyst_adds_a_project_and_rates_every_criterion_with_few_clicks(she
         grade = "C" if code[0] in "DE" else "B"
         assert (assessment.level, assessment.evidence_grade) == (levels_for(code), grade), code
         assert assessment.justification == f"Evidence for {code}."
+        assert assessment.justification_ja == ("" if code[0] in "DE" else f"{code}の根拠。")
         assert assessment.source_url == f"https://example.org/{code}"
         assert assessment.assessed_by == user
     assert project.score_history.count() == 1
