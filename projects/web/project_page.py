@@ -93,6 +93,30 @@ class DimensionSection:
     def severe_criteria(self) -> list[CriterionRow]:
         return [row for row in self.criteria if row.is_severe]
 
+    def _count(self, status: str) -> int:
+        return sum(row.status == status for row in self.criteria)
+
+    @property
+    def rated_count(self) -> int:
+        return self._count("rated")
+
+    @property
+    def not_applicable_count(self) -> int:
+        return self._count("not_applicable")
+
+    @property
+    def missing_count(self) -> int:
+        return self._count("missing")
+
+    @property
+    def levels(self) -> str:
+        """The criteria's levels in method order, for the dimension's one-line summary: "2 3 – 1"
+        (– not applicable, ? not assessed)."""
+        marks = {"not_applicable": "–", "missing": "?"}
+        return " ".join(
+            str(row.level) if row.status == "rated" else marks[row.status] for row in self.criteria
+        )
+
 
 def dimension_sections(card: CardView, ratings, texts: MethodTexts) -> list[DimensionSection]:
     rows_by_dimension: dict[str, list[CriterionRow]] = {}

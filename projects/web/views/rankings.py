@@ -3,6 +3,7 @@
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from projects.freshness import site_generation
@@ -13,6 +14,7 @@ from ..caching import public_page
 from ..context import page_context
 from ..filters import RankingFilter, rejected_values, valid_only
 from ..method_texts import MethodTexts
+from ..overview import overview
 from ..rankings import FACET_CHOICES, column_headers, current_sort, facets, ranking_rows
 
 PAGE_SIZE = 50
@@ -68,5 +70,9 @@ def home(request):
         rejected=rejected,
         methodology=methodology,
         any_illustrative=any(row.project.is_illustrative for row in rows),
+        # The overview pictures the start of the list: on its first page only.
+        overview=overview(rows, link=reverse("web:project", args=["-"])[:-2], total=paginator.count)
+        if page.number == 1
+        else None,
     )
     return render(request, "web/home.html", context, status=400 if rejected else 200)
