@@ -15,6 +15,11 @@ RUN groupadd --system --gid 10001 app \
     && mkdir /app/data \
     && chown app:app /app/data
 
+# A font with Japanese and Latin for the share cards (og:image, projects/web/share_card.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-ipafont-gothic=00303-23 \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 

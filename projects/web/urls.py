@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("projects/<slug:slug>/", views.project_detail, name="project"),
     path("projects/<slug:slug>/badge.svg", views.badge, name="badge"),
+    path("projects/<slug:slug>/card.png", views.share_card, name="share-card"),
     path("methodology/", views.methodology, name="methodology"),
     path("methodology/<str:version>/", views.methodology, name="methodology_version"),
     path("compare/", views.compare, name="compare"),

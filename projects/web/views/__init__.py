@@ -5,7 +5,7 @@ from .errors import not_found
 from .method import methodology
 from .open_data import open_data
 from .operators import operators
-from .project import badge, project_detail
+from .project import badge, project_detail, share_card
 from .rankings import home
 from .seo import robots_txt, sitemap
 
@@ -19,5 +19,6 @@ __all__ = [
     "operators",
     "project_detail",
     "robots_txt",
+    "share_card",
     "sitemap",
 ]

@@ -1,6 +1,7 @@
 """A project's page (score card, ratings, history) and its embeddable SVG badge."""
 
 from csp.decorators import csp_replace
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -17,6 +18,7 @@ from ..context import page_context
 from ..linked_data import rated_work
 from ..method_texts import MethodTexts
 from ..project_page import dimension_sections, history_entries, sdg_chart
+from ..share_card import share_card_png
 from .errors import not_found
 
 RESOURCE_NAMES = dict(Resource.choices)
@@ -76,7 +78,20 @@ def project_detail(request, slug):
         canonical_url=context["canonical_url"],
         method_url=reverse("web:methodology"),
     )
+    context["og_image"] = request.build_absolute_uri(reverse("web:share-card", args=[project.slug]))
+    context["og_image_alt"] = badge.description
     return render(request, "web/project.html", context)
+
+
+@public_page
+def share_card(request, slug):
+    """The project's card for links shared elsewhere (og:image): a PNG, in the page's language."""
+    project = project_for_page(slug)
+    if project is None:
+        return not_found(request)
+    response = HttpResponse(share_card_png(project, (get_language() or "en")[:2]), content_type="image/png")
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"  # fetched by other sites' previews
+    return response
 
 
 @xframe_options_exempt
