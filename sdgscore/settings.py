@@ -390,6 +390,9 @@ SPECTACULAR_SETTINGS = {
             "Confidence",
         ]
     },
+    # No deep links: Swagger UI puts them inside each operation's button (a link in a button is
+    # unreachable by keyboard and confuses screen readers; axe: nested-interactive).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
