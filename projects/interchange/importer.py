@@ -13,9 +13,11 @@ import json
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from projects import actors
@@ -147,7 +149,7 @@ def projects_validate(data) -> list[dict]:
             Methodology.objects.filter(state=PublicationState.PUBLISHED).values_list("version", flat=True)
         ),
     }
-    records, slugs, operators = [], {}, {}
+    records, slugs, operators, labels = [], {}, {}, {}
     for index, raw in enumerate(data["projects"]):
         label = _label(index, raw)
         if not isinstance(raw, dict):
@@ -158,9 +160,12 @@ def projects_validate(data) -> list[dict]:
             errors += [f"{label}: {line}" for line in flatten_errors(record.errors)]
             continue
         clean = record.validated_data
-        if clean["slug"] in slugs:
-            errors.append(f"{label}: slug: also used by projects[{slugs[clean['slug']]}].")
-        slugs.setdefault(clean["slug"], index)
+        # Slugs are one address each in any mix of cases (MOXIE is moxie).
+        folded = clean["slug"].lower()
+        if folded in slugs:
+            errors.append(f"{label}: slug: also used by projects[{slugs[folded]}].")
+        slugs.setdefault(folded, index)
+        labels[folded] = label
         operator = dict(clean["operator"])
         seen = operators.setdefault(operator["name"], (index, operator))
         if seen[1] != operator:
@@ -169,6 +174,17 @@ def projects_validate(data) -> list[dict]:
                 f"{operator['kind']} here but {seen[1]['country']}/{seen[1]['kind']} in projects[{seen[0]}]."
             )
         records.append(clean)
+    exact = {record["slug"] for record in records}
+    for stored in (
+        Project.objects.annotate(folded=Lower("slug"))
+        .filter(folded__in=list(slugs))
+        .values_list("slug", flat=True)
+    ):
+        if stored not in exact:  # another project's address in another case
+            errors.append(
+                f"{labels[stored.lower()]}: slug: the project {stored!r} has this slug in another case; "
+                "use its slug as it is to update it, or another slug for a new project."
+            )
     if errors:
         raise InterchangeError(errors)
     return records
@@ -295,7 +311,7 @@ def _import(
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
         raise InterchangeError(
             [
-                f"{field}: {message}" if field else message
+                f"{field}: {message}" if field and field != NON_FIELD_ERRORS else message
                 for field, messages in fields.items()
                 for message in messages
             ]

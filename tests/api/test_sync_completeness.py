@@ -100,3 +100,36 @@ def test_a_withdrawal_reaches_an_incremental_sync_as_a_tombstone(anon, published
         "updated_at": results[-1]["updated_at"],
     }
     assert "beta" not in slugs(anon.get("/api/v1/projects"))
+
+
+def test_a_rating_changed_in_the_admin_sheet_moves_a_write_keys_sync(writer, admin_client, published):
+    from tests.admin.pages import SheetPage, sheet_url
+
+    before = writer.get("/api/v1/projects/gamma").json()
+    project = Project.objects.get(slug="gamma")
+    sheet = SheetPage.of(admin_client.get(sheet_url(project)))
+    sheet.rate(
+        "S7.1", 1, justification="Seen in the mission report.", grade="C", justification_ja="報告書で確認。"
+    )
+    assert admin_client.post(sheet_url(project), sheet.post_data()).status_code == 302
+    after = writer.get("/api/v1/projects/gamma").json()
+    assert after["updated_at"] > before["updated_at"]
+    assert sync_all(writer)[-1] == "gamma"
+    assert slugs(writer.get(f"/api/v1/projects?updated_since={since(after['updated_at'])}")) == ["gamma"]
+
+
+def test_a_rating_changed_by_an_import_moves_a_write_keys_sync(writer, published):
+    from projects.interchange.exporter import project_record
+    from projects.interchange.importer import projects_import
+    from tests.support.builders import interchange
+
+    before = writer.get("/api/v1/projects/gamma").json()
+    record = project_record(Project.objects.get(slug="gamma"))
+    record.pop("score", None)
+    for item in record["assessments"]:
+        if item["criterion"] == "S9.1":
+            item["evidence_ja"] = "輸入で追加した日本語の理由。"
+    projects_import(interchange(record))
+    after = writer.get("/api/v1/projects/gamma").json()
+    assert after["updated_at"] > before["updated_at"]
+    assert sync_all(writer)[-1] == "gamma"

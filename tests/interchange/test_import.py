@@ -224,3 +224,19 @@ def test_command_refuses_oversized_file(tmp_path, settings):
     big.write_text(json.dumps(interchange(project_record("alpha", summary="x" * 200))))
     with pytest.raises(CommandError, match="larger than the limit of 100 bytes"):
         call_command("import_projects", str(big), "--user", "tester")
+
+
+def test_a_slug_differing_only_in_case_from_a_stored_one_is_refused_and_nothing_is_written():
+    projects_import(interchange(project_record("alpha", assessments=full_ratings())))
+    errors = import_errors(interchange(project_record("beta"), project_record("ALPHA")))
+    assert errors == [
+        "projects[1] 'ALPHA': slug: the project 'alpha' has this slug in another case; use its slug "
+        "as it is to update it, or another slug for a new project."
+    ]
+    assert list(Project.objects.values_list("slug", flat=True)) == ["alpha"]  # beta not written either
+
+
+def test_two_slugs_differing_only_in_case_in_one_file_are_refused():
+    errors = import_errors(interchange(project_record("gamma"), project_record("Gamma")))
+    assert errors == ["projects[1] 'Gamma': slug: also used by projects[0]."]
+    assert not Project.objects.exists()
