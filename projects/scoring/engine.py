@@ -438,3 +438,41 @@ def score(method: Method, ratings: Iterable[Rating]) -> Card:
         confidence=confidence,
         confidence_label=confidence_label,
     )
+
+
+@dataclass(frozen=True)
+class GradeChange:
+    """One single-level change of one assessed criterion that would change the official grade
+    (the method's §10): ``code`` from ``level_from`` to ``level_to`` gives ``net`` and ``grade``."""
+
+    code: str
+    level_from: int
+    level_to: int
+    net: Fraction
+    grade: str
+
+
+def grade_changes(method: Method, ratings: Iterable[Rating]) -> tuple[GradeChange, ...]:
+    """Every change of one assessed criterion by one level (r → r ± 1 within 0–4) that changes a
+    rated project's grade, each rescored by ``score`` itself; better grades first, then the
+    larger move of the net score first, then criterion code and level (docs/scoring.md, "What
+    would change the grade"). Empty for a project that is not rated."""
+    by_code = validate_ratings(method, ratings)
+    official = score(method, by_code.values())
+    if official.grade is None or official.net is None:
+        return ()
+    order = {grade: index for index, (grade, _) in enumerate(method.grade_bands)}
+    found = []
+    for criterion in method.criteria:
+        rating = by_code.get(criterion.code)
+        if rating is None or rating.not_applicable or rating.level is None:
+            continue
+        for level in (rating.level - 1, rating.level + 1):
+            if level not in LEVELS:
+                continue
+            changed = {**by_code, criterion.code: Rating(criterion.code, level, rating.evidence_grade)}
+            card = score(method, changed.values())
+            if card.grade is not None and card.net is not None and card.grade != official.grade:
+                found.append(GradeChange(criterion.code, rating.level, level, card.net, card.grade))
+    found.sort(key=lambda c: (order[c.grade], -abs(c.net - official.net), c.code, c.level_to))
+    return tuple(found)

@@ -1,0 +1,255 @@
+"""Uncertainty and rank stability (the method's §8): how far each rated project's net score,
+grade and rank could plausibly move, over K scenarios drawn from the evidence grades, the missing
+ratings, the impact weights and α.
+
+Pure (numpy; no Django, no I/O) and vectorised over all projects at once: the scenarios are
+shared by every project, as ranks need. The arithmetic is the engine's (§4) in floating point, on
+levels drawn per scenario; every criterion is then assessed, so coverage is complete and the
+status is rated. Deterministic: the same projects in the same order, the same method, K and seed
+give the same figures on any machine (docs/scoring.md, "Uncertainty and rank stability", says how
+the random numbers are drawn).
+
+Memory: one float32 per project and scenario (400 MB for 100,000 projects × 1,000 scenarios),
+filled with net scores and then, row by row, replaced by ranks; the draws are made for
+``CHUNK`` projects at a time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import IMPACT, RISK, Method, Rating
+
+SEED = 20261205  # the documented default seed
+SCENARIOS = 1000  # K, the default and the method's minimum
+CHUNK = 256  # projects drawn at a time: part of how the draws are made (keep it fixed)
+# §8: the chance that a level moves one step (half up, half down), by evidence grade.
+MOVE_CHANCE = {"A": 0.0, "B": 0.10, "C": 0.25, "D": 0.40}
+WEIGHT_SPREAD = 0.25  # each SDG dimension's weight × a factor uniform on [1 − spread, 1 + spread]
+ALPHA_RANGE = (0.4, 0.6)  # α_s uniform on this range
+TOP = 10  # "top10": the share of scenarios ranked at or above this rank
+
+MISSING = -1
+NOT_APPLICABLE = -2
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Projects' ratings as arrays, criteria in the method's order: ``levels`` 0–4, MISSING or
+    NOT_APPLICABLE; ``moves`` the chance that an assessed level moves (0 where none is drawn)."""
+
+    levels: np.ndarray  # int8 [projects, criteria]
+    moves: np.ndarray  # float32 [projects, criteria]
+
+
+def encode(method: Method, projects: Iterable[Iterable[Rating]]) -> Encoded:
+    """The arrays of ``projects`` (each an iterable of the engine's Ratings; validated before)."""
+    index = {criterion.code: position for position, criterion in enumerate(method.criteria)}
+    rows = []
+    chances = []
+    for ratings in projects:
+        levels = [MISSING] * len(index)
+        moves = [0.0] * len(index)
+        for rating in ratings:
+            position = index[rating.code]
+            if rating.not_applicable:
+                levels[position] = NOT_APPLICABLE
+            else:
+                levels[position] = rating.level
+                moves[position] = MOVE_CHANCE[rating.evidence_grade]
+        rows.append(levels)
+        chances.append(moves)
+    width = len(index)
+    return Encoded(
+        levels=np.array(rows, dtype=np.int8).reshape(-1, width),
+        moves=np.array(chances, dtype=np.float32).reshape(-1, width),
+    )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """§8 for each project, in the order given: arrays of one row per project."""
+
+    net: np.ndarray  # float64 [projects, 3]: p5, median, p95
+    grades: np.ndarray  # float64 [projects, grades]: share of scenarios in each grade, best first
+    grade_names: tuple[str, ...]
+    rank: np.ndarray  # int32 [projects, 3]: p5 (the better end), median, p95
+    top10: np.ndarray  # float64 [projects]
+    stable: np.ndarray  # bool [projects]
+    scenarios: int
+    seed: int
+
+
+def position(q: float, scenarios: int) -> int:
+    """The 0-based index of the q-quantile in K sorted values: position ⌈q·K⌉ counted from 1."""
+    return max(math.ceil(q * scenarios), 1) - 1
+
+
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+class _Model:
+    """The method as arrays: which criterion belongs to which dimension, weights, bands."""
+
+    def __init__(self, method: Method, weight_spread: float, alpha_range: tuple[float, float]):
+        self.method = method
+        dimensions = method.dimensions
+        self.impact = [d for d in dimensions if d.kind == IMPACT]
+        self.risks = [d for d in dimensions if d.kind == RISK]
+        self.order = [*self.impact, *self.risks]
+        columns = {d.key: position for position, d in enumerate(self.order)}
+        self.membership = np.zeros((len(method.criteria), len(self.order)), dtype=np.float32)
+        for row, criterion in enumerate(method.criteria):
+            self.membership[row, columns[criterion.dimension]] = 1
+        self.weights = np.array([c.weight for c in method.criteria], dtype=np.float32)
+        self.is_risk_criterion = np.array(
+            [columns[c.dimension] >= len(self.impact) for c in method.criteria], dtype=bool
+        )
+        self.impact_weights = np.array([float(d.impact_weight) for d in self.impact], dtype=np.float64)
+        self.grade_names = tuple(grade for grade, _ in method.grade_bands)
+        self.grade_minimums = np.array([float(minimum) for _, minimum in method.grade_bands[:-1]])
+        self.high_from = float(method.risk_bands[-2][1]) if len(method.risk_bands) > 1 else 0.0
+        self.cap_high = self.grade_names.index(method.cap_risk_level_high)
+        self.cap_severe = self.grade_names.index(method.cap_severe_rating)
+        self.severe = method.severe_rating
+        self.alpha = float(method.alpha)
+        self.weight_spread = weight_spread
+        self.alpha_range = alpha_range
+
+    def shared(self, scenarios: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The draws every project shares: each SDG dimension's weight factor and α, per scenario."""
+        generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0])))
+        spread = self.weight_spread
+        factors = generator.uniform(1 - spread, 1 + spread, size=(scenarios, len(self.impact)))
+        alphas = generator.uniform(*self.alpha_range, size=scenarios)
+        return factors, alphas
+
+    def nets_and_grades(
+        self, levels: np.ndarray, moves: np.ndarray, factors, alphas, generator, keep_levels=False
+    ):
+        """Net scores [projects, K] and grade indexes [projects, K] of a chunk of projects (and,
+        with ``keep_levels``, the drawn levels [projects, K, criteria], for tests)."""
+        scenarios = len(alphas)
+        count, width = levels.shape
+        # One uniform draw per project, scenario and criterion, in that order (float32).
+        draws = generator.random((count, scenarios, width), dtype=np.float32)
+        half = (moves / 2)[:, None, :]
+        # +1 below half the chance, −1 from there to the chance, else 0; then within 0–4.
+        drawn = (draws < half).astype(np.float32)
+        drawn *= 2
+        drawn -= draws < 2 * half
+        drawn += levels[:, None, :]
+        np.clip(drawn, 0, 4, out=drawn)
+        missing_rows, missing_columns = np.nonzero(levels == MISSING)
+        drawn[missing_rows, :, missing_columns] = np.minimum(
+            np.floor(draws[missing_rows, :, missing_columns] * 5), 4
+        )
+        del draws
+        applicable = levels != NOT_APPLICABLE  # a criterion not applicable weighs nothing
+        weights = np.where(applicable, self.weights, 0).astype(np.float32)
+        # Each project's weighted sum per dimension: one batched product.
+        sums = np.matmul(drawn, weights[:, :, None] * self.membership[None, :, :])
+        totals = weights @ self.membership  # [projects, dimensions]
+        has = totals > 0
+        values = 100 * sums.astype(np.float64) / (4 * np.where(has, totals, 1)[:, None, :])
+
+        impact_count = len(self.impact)
+        share = self.impact_weights[None, None, :] * factors[None, :, :] * has[:, None, :impact_count]
+        impact = (share * values[:, :, :impact_count]).sum(axis=2) / share.sum(axis=2)
+        risks = np.where(has[:, None, impact_count:], values[:, :, impact_count:], 0.0)
+        net = impact * np.prod(1 - alphas[None, :, None] * risks / 100, axis=2)
+
+        grade = (net[:, :, None] < self.grade_minimums[None, None, :]).sum(axis=2)
+        # A criterion not applicable is drawn as 0, so never severe.
+        severe = (drawn[:, :, self.is_risk_criterion] >= self.severe).any(axis=2)
+        high = severe | (risks >= self.high_from).any(axis=2)
+        grade = np.where(high, np.maximum(grade, self.cap_high), grade)
+        grade = np.where(severe, np.maximum(grade, self.cap_severe), grade)
+        if keep_levels:
+            return net, grade, drawn
+        return net, grade
+
+
+def uncertainty(
+    method: Method,
+    encoded: Encoded,
+    official_grades: Sequence[str],
+    *,
+    scenarios: int = SCENARIOS,
+    seed: int = SEED,
+    weight_spread: float = WEIGHT_SPREAD,
+    alpha_range: tuple[float, float] = ALPHA_RANGE,
+    progress: Callable[[int, int], None] | None = None,
+) -> Figures:
+    """§8 for every project of ``encoded`` (the rated published projects, in a fixed order),
+    given each one's official grade. ``progress(done, total)`` is called as chunks finish (two
+    passes: scores, then ranks)."""
+    model = _Model(method, weight_spread, alpha_range)
+    count = len(encoded.levels)
+    factors, alphas = model.shared(scenarios, seed)
+    grade_count = len(model.grade_names)
+    official = np.array([model.grade_names.index(grade) for grade in official_grades], dtype=np.int64)
+    nets = np.empty((scenarios, count), dtype=np.float32)  # net scores, then ranks, per scenario
+    net_figures = np.empty((count, 3))
+    grade_shares = np.empty((count, grade_count))
+    chunks = math.ceil(count / CHUNK)
+    steps = 2 * chunks + 1  # the scores of each chunk, the ranks, each chunk's rank figures
+    done = 0
+    picks = [position(q, scenarios) for q in QUANTILES]
+
+    for number, start in enumerate(range(0, count, CHUNK)):
+        stop = min(start + CHUNK, count)
+        generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 1, number])))
+        net, grade = model.nets_and_grades(
+            encoded.levels[start:stop], encoded.moves[start:stop], factors, alphas, generator
+        )
+        ordered = np.sort(net, axis=1)
+        net_figures[start:stop] = ordered[:, picks]
+        for index in range(grade_count):
+            grade_shares[start:stop, index] = (grade == index).mean(axis=1)
+        nets[:, start:stop] = net.T
+        done += 1
+        if progress:
+            progress(done, steps)
+
+    # Ranks, scenario by scenario: 1 + the number of projects with a strictly greater net score.
+    for row in nets:
+        ordered = np.sort(row)
+        row[:] = count + 1 - np.searchsorted(ordered, row, side="right")
+    done += 1
+    if progress:
+        progress(done, steps)
+
+    rank_figures = np.empty((count, 3), dtype=np.int32)
+    top = np.empty(count)
+    for start in range(0, count, CHUNK):
+        stop = min(start + CHUNK, count)
+        ranks = np.sort(nets[:, start:stop].T, axis=1)
+        rank_figures[start:stop] = ranks[:, picks]
+        top[start:stop] = (ranks <= TOP).mean(axis=1)
+        done += 1
+        if progress:
+            progress(done, steps)
+
+    stable = grade_shares[np.arange(count), official] >= 0.9 if count else np.zeros(0, dtype=bool)
+    return Figures(
+        net=net_figures,
+        grades=grade_shares,
+        grade_names=model.grade_names,
+        rank=rank_figures,
+        top10=top,
+        stable=stable,
+        scenarios=scenarios,
+        seed=seed,
+    )
+
+
+def order_statistic_error(scenarios: int, q: float, z: float = 2.576) -> int:
+    """How many places either side of the q-quantile's position the true quantile lies with 99%
+    confidence (the binomial interval of an order statistic): the Monte Carlo error of ``net`` and
+    ``rank`` figures, in positions of the sorted scenarios."""
+    return math.ceil(z * math.sqrt(scenarios * q * (1 - q)))

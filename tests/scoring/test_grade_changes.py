@@ -1,0 +1,59 @@
+"""What would change the grade (the method's §10, projects.scoring.grade_changes): exactly the
+single-level changes of one assessed criterion whose recomputation changes the grade, checked
+against the tests' own reading of the formulas (tests/support/reference.py)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from projects.scoring import Method, Rating, grade_changes, score
+from tests.support.examples import examples
+from tests.support.reference import MISSING, NA, reference
+
+from .method_fixture import METHOD_1_0
+from .test_engine_properties import rating_sets, to_ratings
+
+METHOD = Method.from_dict(METHOD_1_0)
+GRADE_ORDER = "ABCDE"
+
+
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rating_sets(missing=1, not_applicable=1, rated=6))
+def test_exactly_the_one_level_changes_that_change_the_grade_are_listed(states):
+    official = reference(states)
+    changes = grade_changes(METHOD, to_ratings(states))
+    if official["grade"] is None:
+        assert changes == ()
+        return
+    expected = {}
+    for code, state in states.items():
+        if state in (MISSING, NA):
+            continue
+        level, evidence = state
+        for to in (level - 1, level + 1):
+            if 0 <= to <= 4:
+                moved = reference({**states, code: (to, evidence)})
+                if moved["grade"] != official["grade"]:
+                    expected[(code, level, to)] = (moved["grade"], moved["net"])
+    assert {(c.code, c.level_from, c.level_to): (c.grade, c.net) for c in changes} == expected
+    # Better grades first; within a grade, the larger move of the net score first.
+    keys = [(GRADE_ORDER.index(c.grade), -abs(c.net - official["net"])) for c in changes]
+    assert keys == sorted(keys)
+
+
+def test_worked_examples():
+    # Every criterion at 2: impact 50, each risk 50, net 50 × 0.75 × 0.75 = 28.1 (D). No single
+    # one-level change crosses 25 or 40: nothing is listed.
+    flat = [Rating(criterion.code, 2, "B") for criterion in METHOD.criteria]
+    assert score(METHOD, flat).grade == "D"
+    assert grade_changes(METHOD, flat) == ()
+    # SDG criteria at 3, risks at 1: impact 75, risks 25, net 57.4 (B). Raising D1 or E2 (weight
+    # 3, the heaviest risk criteria) from 1 to 2 gives 55.0 — still B? No: 54.96 is below 55: C.
+    mixed = [Rating(c.code, 3 if c.dimension.startswith("sdg") else 1, "B") for c in METHOD.criteria]
+    assert score(METHOD, mixed).grade == "B"
+    changes = grade_changes(METHOD, mixed)
+    assert [(c.code, c.level_from, c.level_to, c.grade, round(float(c.net), 2)) for c in changes] == [
+        ("D1", 1, 2, "C", 54.96),
+        ("E2", 1, 2, "C", 54.96),
+    ]
+    assert grade_changes(METHOD, [Rating("S7.1", 2, "B")]) == ()  # not rated: nothing to list
