@@ -11,6 +11,7 @@ from .publications import Publication
 from .reviews import ReviewEvent, ReviewState
 from .scores import ScoreCard
 from .site import SiteState
+from .uncertainty import ProjectUncertainty, UncertaintyRun
 
 __all__ = [
     "ApiKey",
@@ -20,6 +21,7 @@ __all__ = [
     "Methodology",
     "Operator",
     "Project",
+    "ProjectUncertainty",
     "Publication",
     "RescoreJob",
     "ReviewEvent",
@@ -27,4 +29,5 @@ __all__ = [
     "ScoreCard",
     "SiteState",
     "SlugRedirect",
+    "UncertaintyRun",
 ]

@@ -109,6 +109,12 @@ class _Model:
         self.is_risk_criterion = np.array(
             [columns[c.dimension] >= len(self.impact) for c in method.criteria], dtype=bool
         )
+        risk_positions = np.flatnonzero(self.is_risk_criterion)
+        contiguous = len(risk_positions) and (np.diff(risk_positions) == 1).all()
+        # A view (no copy) where the risk criteria follow each other, as in method 1.0.
+        self.risk_columns = (
+            slice(int(risk_positions[0]), int(risk_positions[-1]) + 1) if contiguous else risk_positions
+        )
         self.impact_weights = np.array([float(d.impact_weight) for d in self.impact], dtype=np.float64)
         self.grade_names = tuple(grade for grade, _ in method.grade_bands)
         self.grade_minimums = np.array([float(minimum) for _, minimum in method.grade_bands[:-1]])
@@ -153,19 +159,23 @@ class _Model:
         weights = np.where(applicable, self.weights, 0).astype(np.float32)
         # Each project's weighted sum per dimension: one batched product.
         sums = np.matmul(drawn, weights[:, :, None] * self.membership[None, :, :])
-        totals = weights @ self.membership  # [projects, dimensions]
+        totals = (weights @ self.membership).astype(np.float64)  # [projects, dimensions]
         has = totals > 0
-        values = 100 * sums.astype(np.float64) / (4 * np.where(has, totals, 1)[:, None, :])
-
+        # A dimension's value is 100 · its weighted sum ÷ (4 · its applicable weight); a dimension
+        # with nothing applicable: an impact drops out of the mean, a risk is 0.
+        scale = np.where(has, 100 / (4 * np.where(has, totals, 1)), 0.0)
         impact_count = len(self.impact)
-        share = self.impact_weights[None, None, :] * factors[None, :, :] * has[:, None, :impact_count]
-        impact = (share * values[:, :, :impact_count]).sum(axis=2) / share.sum(axis=2)
-        risks = np.where(has[:, None, impact_count:], values[:, :, impact_count:], 0.0)
-        net = impact * np.prod(1 - alphas[None, :, None] * risks / 100, axis=2)
+        weighted = self.impact_weights[None, :] * factors  # [K, impact dimensions]
+        impact = np.einsum("mkd,md,kd->mk", sums[:, :, :impact_count], scale[:, :impact_count], weighted)
+        impact /= has[:, :impact_count].astype(np.float64) @ weighted.T
+        risks = sums[:, :, impact_count:] * scale[:, None, impact_count:]
+        net = impact
+        for column in range(risks.shape[2]):
+            net *= 1 - alphas[None, :] * risks[:, :, column] / 100
 
         grade = (net[:, :, None] < self.grade_minimums[None, None, :]).sum(axis=2)
         # A criterion not applicable is drawn as 0, so never severe.
-        severe = (drawn[:, :, self.is_risk_criterion] >= self.severe).any(axis=2)
+        severe = drawn[:, :, self.risk_columns].max(axis=2) >= self.severe
         high = severe | (risks >= self.high_from).any(axis=2)
         grade = np.where(high, np.maximum(grade, self.cap_high), grade)
         grade = np.where(severe, np.maximum(grade, self.cap_severe), grade)

@@ -1,0 +1,130 @@
+"""Stored uncertainty runs (issue 15; projects.services.uncertainty, manage.py uncertainty): a run
+covers exactly the rated published projects, is the engine's figures on their published ratings,
+and becomes visible whole — a failed run leaves the previous one in place."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from projects.models import ProjectUncertainty, UncertaintyRun
+from projects.scoring.uncertainty import SEED, encode, uncertainty
+from projects.selectors import methodology_current
+from projects.services import uncertainty as service
+from projects.services.scoring import method_spec
+from tests.support.actors import withdraw_as_reviewer
+from tests.support.builders import all_rated, make_project
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue(db):
+    make_project("alpha", assessments=all_rated(3, grade="A"))
+    make_project("beta", assessments=all_rated(1, grade="D"))
+    make_project("gamma", assessments=all_rated(2, grade="C"))
+    make_project("draft", assessments=all_rated(4), publish=False)
+    make_project("thin", assessments=all_rated(2)[:3])  # published, insufficient data
+    gone = make_project("gone", assessments=all_rated(2))
+    withdraw_as_reviewer(project=gone, note="Withdrawn for the test.")
+
+
+def figures_by_slug(run) -> dict:
+    return {
+        row.project.slug: row for row in ProjectUncertainty.objects.filter(run=run).select_related("project")
+    }
+
+
+def test_a_run_covers_exactly_the_rated_published_projects_with_the_engines_figures(catalogue):
+    run = service.uncertainty_compute(scenarios=1000, reason="test")
+    assert (run.state, run.projects, run.scenarios, run.seed) == ("done", 3, 1000, SEED)
+    stored = figures_by_slug(run)
+    assert sorted(stored) == ["alpha", "beta", "gamma"]
+    methodology = methodology_current()
+    spec = method_spec(methodology)
+    ids, projects, grades = service.rated_published(methodology)
+    expected = uncertainty(spec, encode(spec, projects), grades, scenarios=1000)
+    for index, slug in enumerate(["alpha", "beta", "gamma"]):  # by slug, as the service reads them
+        row = stored[slug]
+        assert (row.net_p5, row.net_median, row.net_p95) == tuple(float(v) for v in expected.net[index])
+        assert (row.rank_p5, row.rank_median, row.rank_p95) == tuple(int(v) for v in expected.rank[index])
+        assert row.grades == dict(zip(expected.grade_names, map(float, expected.grades[index]), strict=True))
+        assert sum(row.grades.values()) == pytest.approx(1.0)
+    # Alpha: every rating grade A, levels 3: only the weights and α move it; it ranks first.
+    assert stored["alpha"].rank_median == 1 and stored["alpha"].top10 == 1.0
+
+
+def test_a_new_run_replaces_the_old_one_and_the_same_data_give_the_same_figures(catalogue):
+    first = service.uncertainty_compute()
+    before = {
+        slug: (row.net_p5, row.net_p95, row.rank_median) for slug, row in figures_by_slug(first).items()
+    }
+    second = service.uncertainty_compute()
+    assert service.current_run() == second
+    assert not UncertaintyRun.objects.filter(pk=first.pk).exists()
+    assert ProjectUncertainty.objects.count() == 3
+    after = {
+        slug: (row.net_p5, row.net_p95, row.rank_median) for slug, row in figures_by_slug(second).items()
+    }
+    assert after == before
+
+
+def test_a_failed_run_leaves_the_previous_figures_in_place(catalogue, monkeypatch):
+    good = service.uncertainty_compute()
+
+    def broken(*args, **kwargs):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(service, "uncertainty", broken)
+    with pytest.raises(MemoryError):
+        service.uncertainty_compute()
+    assert service.current_run() == good
+    failed = UncertaintyRun.objects.get(state="failed")
+    assert failed.error == "MemoryError: out of memory"
+    assert ProjectUncertainty.objects.filter(run=failed).count() == 0
+    assert ProjectUncertainty.objects.filter(run=good).count() == 3
+
+
+def test_a_run_that_fails_while_writing_rows_is_never_current(catalogue, monkeypatch):
+    good = service.uncertainty_compute()
+    monkeypatch.setattr(service, "INSERT_BATCH", 1)
+    calls = []
+    real = ProjectUncertainty.objects.bulk_create
+
+    def dies_on_the_second_batch(rows, *args, **kwargs):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("connection lost")
+        return real(rows, *args, **kwargs)
+
+    monkeypatch.setattr(ProjectUncertainty.objects, "bulk_create", dies_on_the_second_batch)
+    with pytest.raises(RuntimeError):
+        service.uncertainty_compute()
+    assert service.current_run() == good  # half a set is never what readers see
+    assert UncertaintyRun.objects.get(state="failed").error == "RuntimeError: connection lost"
+
+
+def test_the_command_computes_and_says_what_it_did(catalogue):
+    out = StringIO()
+    call_command("uncertainty", "--no-progress", stdout=out)
+    assert out.getvalue().startswith(
+        "Uncertainty of 3 rated published projects under method 1.0: 1000 scenarios"
+    )
+    assert service.current_run().reason == "command"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["--scenarios", "999"],
+            "--scenarios: give a number from 1000 (the method's minimum) to 100000, not 999.",
+        ),
+        (["--seed", "-1"], "--seed: give a whole number from 0 to 2**63 - 1, not -1."),
+    ],
+)
+def test_the_command_refuses_bad_arguments_naming_them(db, arguments, message):
+    with pytest.raises(CommandError) as refused:
+        call_command("uncertainty", "--no-progress", *arguments)
+    assert str(refused.value) == message
+    assert not UncertaintyRun.objects.exists()
