@@ -33,6 +33,19 @@ class ProjectsConfig(AppConfig):
             post_save.connect(changed, sender=model, dispatch_uid=f"site-changed-save-{name}", weak=False)
             post_delete.connect(changed, sender=model, dispatch_uid=f"site-changed-delete-{name}", weak=False)
 
+        def published(sender, created=False, **kwargs):
+            if created:  # a publication or withdrawal, through whatever channel: new figures
+                from projects.services.uncertainty import uncertainty_request
+
+                uncertainty_request("publication")
+
+        post_save.connect(
+            published,
+            sender=self.get_model("Publication"),
+            dispatch_uid="uncertainty-after-publication",
+            weak=False,
+        )
+
 
 class SdgscoreAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin, with sdgscore's admin site (optional TOTP) as the default site."""

@@ -1,5 +1,7 @@
 """Background tasks (django-tasks, stored by django-tasks-db, run by `manage.py db_worker`)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -91,3 +93,26 @@ def rescore_start(*, methodology: Methodology, user=None, chunk: int | None = No
     if ranges:
         transaction.on_commit(enqueue)
     return job
+
+
+@task()
+def uncertainty_refresh(run_id: int) -> dict:
+    """Compute a queued uncertainty run (projects.services.uncertainty): requested after
+    publications, withdrawals and a method release's republications, one at a time."""
+    from projects.services.uncertainty import uncertainty_compute, uncertainty_take
+
+    run = uncertainty_take(run_id)
+    if run is None:
+        return {"computed": False}
+    run = uncertainty_compute(run=run)
+    return {"computed": True, "projects": run.projects}
+
+
+def uncertainty_refresh_enqueue(run) -> None:
+    """Queue ``run`` for a worker, UNCERTAINTY_DELAY seconds ahead so that a burst of
+    publications is one run."""
+    if not uncertainty_refresh.get_backend().supports_defer:  # an immediate backend: now
+        uncertainty_refresh.enqueue(run.pk)
+        return
+    delay = timedelta(seconds=settings.UNCERTAINTY_DELAY)
+    uncertainty_refresh.using(run_after=timezone.now() + delay).enqueue(run.pk)

@@ -17,6 +17,7 @@ from .projects import Project
 
 class UncertaintyRun(models.Model):
     class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
@@ -25,8 +26,8 @@ class UncertaintyRun(models.Model):
         Methodology, on_delete=models.PROTECT, related_name="+", verbose_name=_("method")
     )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.RUNNING)
-    # The site generation whose published data the run read (projects.freshness).
-    generation = models.PositiveBigIntegerField(_("site generation"))
+    # The site generation whose published data the run read (projects.freshness): set when it starts.
+    generation = models.PositiveBigIntegerField(_("site generation"), default=0)
     scenarios = models.PositiveIntegerField(_("scenarios (K)"))
     seed = models.BigIntegerField(_("seed"))
     projects = models.PositiveIntegerField(_("projects"), default=0)
@@ -45,6 +46,12 @@ class UncertaintyRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        constraints = [
+            # One run waits at a time: a burst of publications asks for it once (coalesced).
+            models.UniqueConstraint(
+                fields=["state"], condition=models.Q(state="queued"), name="one_queued_uncertainty_run"
+            ),
+        ]
         verbose_name = _("uncertainty run")
         verbose_name_plural = _("uncertainty runs")
 
@@ -69,7 +76,9 @@ class ProjectUncertainty(models.Model):
     rank_median = models.PositiveIntegerField(_("rank, median"))
     rank_p95 = models.PositiveIntegerField(_("rank, 95th percentile"))
     top10 = models.FloatField(_("share of scenarios in the top 10"))
-    stable = models.BooleanField(_("stable"), help_text=_("The official grade in at least 90% of scenarios."))
+    stable = models.BooleanField(
+        _("stable"), help_text=_("The official grade in at least nine scenarios in ten.")
+    )
 
     class Meta:
         verbose_name = _("project uncertainty")

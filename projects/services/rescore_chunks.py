@@ -37,6 +37,7 @@ from .bulk import CARD_COLUMNS, PUBLICATION_COLUMNS, card_row, db_moment, insert
 from .publication import changes_of, ratings_key, scored_parts
 from .published import PUBLISHED_COLUMNS, published_columns
 from .scoring import method_spec, project_rescore
+from .uncertainty import uncertainty_request
 
 AUTOMATIC_NOTE = "Rescored under method {version}; no rating changed (automatic)."
 
@@ -320,6 +321,7 @@ def _write_chunk(read: ReadChunk, scored: ScoredChunk) -> ChunkResult:
     if republications:
         result.republished = _write_republications(methodology, republications, card_ids, moment)
         site_changed()  # public cards moved
+        uncertainty_request("method release")  # one run for the whole release (coalesced)
     for pk in sorted(raced & set(locked)):  # the few raced: again, now under the lock
         card = project_rescore(project_id=pk, methodology=methodology)
         if card is not None and card.pk != locked[pk][0]:  # a card this rescoring made

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from projects import scoring
-from projects.freshness import site_generation
+from projects.freshness import site_changed, site_generation
 from projects.models import Project, ProjectUncertainty, UncertaintyRun
 from projects.scoring.uncertainty import SCENARIOS, SEED, encode, uncertainty
 from projects.selectors import methodology_current
@@ -56,6 +56,45 @@ def rated_published(methodology) -> tuple[list[int], list[list[scoring.Rating]],
     return ids, projects, grades
 
 
+def uncertainty_request(reason: str) -> bool:
+    """Ask for a new run after the current transaction commits (publications, withdrawals, a
+    method release's republications): one run waits at a time, so a burst of requests makes one
+    run, queued ``UNCERTAINTY_DELAY`` seconds ahead to gather them. True when this request
+    queued one (on commit: always False inside a transaction)."""
+    queued = []
+
+    def queue() -> None:
+        from projects.tasks import uncertainty_refresh_enqueue
+
+        methodology = methodology_current()
+        if methodology is None or UncertaintyRun.objects.filter(state=UncertaintyRun.State.QUEUED).exists():
+            return
+        try:
+            with transaction.atomic():
+                run = UncertaintyRun.objects.create(
+                    methodology=methodology,
+                    state=UncertaintyRun.State.QUEUED,
+                    scenarios=SCENARIOS,
+                    seed=SEED,
+                    reason=reason,
+                )
+        except IntegrityError:  # another request queued one at the same moment
+            return
+        uncertainty_refresh_enqueue(run)
+        queued.append(run)
+
+    transaction.on_commit(queue)
+    return bool(queued)
+
+
+def uncertainty_take(run_id: int) -> UncertaintyRun | None:
+    """Start a queued run (a task worker's): None when another worker took it already."""
+    started = UncertaintyRun.objects.filter(pk=run_id, state=UncertaintyRun.State.QUEUED).update(
+        state=UncertaintyRun.State.RUNNING, started_at=timezone.now()
+    )
+    return UncertaintyRun.objects.get(pk=run_id) if started else None
+
+
 def uncertainty_compute(
     *,
     scenarios: int = SCENARIOS,
@@ -63,22 +102,28 @@ def uncertainty_compute(
     reason: str = "",
     user=None,
     progress: Callable[[int, int], None] | None = None,
+    run: UncertaintyRun | None = None,
 ) -> UncertaintyRun:
     """Compute a new run over every rated published project and make it the one readers see;
     older runs are removed. Raises NothingToCompute without a published method. A run that
-    fails is kept as ``failed`` with its error, and the previous run stays the current one."""
+    fails is kept as ``failed`` with its error, and the previous run stays the current one.
+    ``run``: a queued run a worker took (uncertainty_take), computed with its K and seed."""
     methodology = methodology_current()
     if methodology is None:
         raise NothingToCompute()
     generation = site_generation().number
-    run = UncertaintyRun.objects.create(
-        methodology=methodology,
-        generation=generation,
-        scenarios=scenarios,
-        seed=seed,
-        reason=reason,
-        requested_by=user,
-    )
+    if run is None:
+        run = UncertaintyRun.objects.create(
+            methodology=methodology,
+            generation=generation,
+            scenarios=scenarios,
+            seed=seed,
+            reason=reason,
+            requested_by=user,
+        )
+    else:
+        UncertaintyRun.objects.filter(pk=run.pk).update(methodology=methodology, generation=generation)
+        scenarios, seed = run.scenarios, run.seed
     try:
         spec = method_spec(methodology)
         ids, projects, grades = rated_published(methodology)
@@ -122,12 +167,18 @@ def uncertainty_compute(
         UncertaintyRun.objects.filter(pk=run.pk).update(
             state=UncertaintyRun.State.DONE, projects=len(ids), finished_at=timezone.now()
         )
-        # Readers move to this run at once; the ones before it go (a failed one stays, to be seen).
-        UncertaintyRun.objects.filter(pk__lt=run.pk).exclude(state=UncertaintyRun.State.FAILED).delete()
+        # Readers move to this run at once; the runs finished before it go (a failed one stays,
+        # to be seen; a queued one stays, to run).
+        UncertaintyRun.objects.filter(state=UncertaintyRun.State.DONE).exclude(pk=run.pk).delete()
+        site_changed()  # pages and API reads show the new figures
     run.refresh_from_db()
     return run
 
 
 def current_run() -> UncertaintyRun | None:
     """The run readers see: the latest that finished."""
-    return UncertaintyRun.objects.filter(state=UncertaintyRun.State.DONE).order_by(F("pk").desc()).first()
+    return (
+        UncertaintyRun.objects.filter(state=UncertaintyRun.State.DONE)
+        .order_by(F("finished_at").desc(), F("pk").desc())
+        .first()
+    )

@@ -128,3 +128,76 @@ def test_the_command_refuses_bad_arguments_naming_them(db, arguments, message):
         call_command("uncertainty", "--no-progress", *arguments)
     assert str(refused.value) == message
     assert not UncertaintyRun.objects.exists()
+
+
+# --- Recomputed after publications: coalesced, by a task -------------------------------------
+
+
+def queued_runs():
+    return list(UncertaintyRun.objects.filter(state="queued"))
+
+
+def test_a_burst_of_publications_queues_one_run_which_a_worker_computes(
+    catalogue, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from projects.tasks import uncertainty_refresh
+    from tests.support.actors import publish_as_reviewer
+
+    tasks_before = DBTaskResult.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        make_project("delta", assessments=all_rated(3))
+    with django_capture_on_commit_callbacks(execute=True):
+        make_project("epsilon", assessments=all_rated(2))
+    with django_capture_on_commit_callbacks(execute=True):
+        project = make_project("zeta", assessments=all_rated(2), publish=False)
+        publish_as_reviewer(project=project, note="Third in the burst.")
+    (queued,) = queued_runs()
+    assert queued.reason == "publication"
+    assert DBTaskResult.objects.count() == tasks_before + 1  # one task for the three publications
+    task = DBTaskResult.objects.order_by("enqueued_at").last()
+    assert task.run_after is not None and task.run_after > queued.started_at  # gathered for a while
+
+    result = uncertainty_refresh.call(queued.pk)
+    assert result == {"computed": True, "projects": 6}
+    assert service.current_run().pk == queued.pk
+    assert uncertainty_refresh.call(queued.pk) == {"computed": False}  # run once, whoever asks again
+    # A publication after the run started queues the next one.
+    with django_capture_on_commit_callbacks(execute=True):
+        make_project("eta", assessments=all_rated(1))
+    assert len(queued_runs()) == 1
+
+
+def test_a_withdrawal_and_an_import_with_publication_ask_for_new_figures(
+    catalogue, django_capture_on_commit_callbacks
+):
+    from projects.models import Project
+
+    with django_capture_on_commit_callbacks(execute=True):
+        withdraw_as_reviewer(project=Project.objects.get(slug="beta"), note="Withdrawn.")
+    (queued,) = queued_runs()
+    queued.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        make_project("imported", assessments=all_rated(2))  # the import channel, published by a reviewer
+    assert len(queued_runs()) == 1
+
+
+def test_a_method_releases_republications_ask_for_new_figures(catalogue, django_capture_on_commit_callbacks):
+    from projects import actors
+    from projects.services.methodology import methodology_draft_from
+    from tests.support.actors import release_as_administrator, staff_user
+
+    with actors.acting(staff_user("drafter", groups=["administrator"]), actors.Channel.SHELL):
+        draft = methodology_draft_from(source=methodology_current(), version="1.1")
+    release_as_administrator(methodology=draft)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("rescore", "--no-progress", stdout=StringIO())
+    (queued,) = queued_runs()
+    assert queued.reason == "method release"
+
+
+def test_a_draft_change_asks_for_nothing(catalogue, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_project("quiet", assessments=all_rated(2), publish=False)
+    assert queued_runs() == []
