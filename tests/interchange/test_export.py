@@ -73,3 +73,7 @@ def test_demo_projects_are_published_and_marked_illustrative():
     assert {p.current_score.status for p in projects} == {"rated"}
     call_command("load_demo")  # loading twice changes nothing
     assert Project.objects.count() == 14
+    # With its uncertainty figures, for a site without a task worker (make run).
+    from projects.services.uncertainty import current_run
+
+    assert current_run().projects == 14 and current_run().reason == "demo data"

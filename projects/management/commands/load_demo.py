@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from projects.interchange.importer import InterchangeError, projects_import
+from projects.services.uncertainty import uncertainty_compute
 
 from .import_projects import read_interchange_file
 
@@ -41,6 +42,9 @@ class Command(BaseCommand):
             )
         except InterchangeError as exc:
             raise CommandError("The demo file is invalid:\n  " + "\n  ".join(exc.errors)) from None
+        # The figures now, for a site without a task worker (make run); a worker would compute
+        # them too, from the run the publications queued.
+        uncertainty_compute(reason="demo data")
         total = len(result.created) + len(result.updated) + len(result.unchanged)
         self.stdout.write(
             f"Demo data: {total} projects ({len(result.created)} new). "
