@@ -66,6 +66,7 @@ def uncertainty_request(reason: str) -> bool:
     def queue() -> None:
         from projects.tasks import uncertainty_refresh_enqueue
 
+        queue.pending = False
         methodology = methodology_current()
         if methodology is None or UncertaintyRun.objects.filter(state=UncertaintyRun.State.QUEUED).exists():
             return
@@ -83,6 +84,13 @@ def uncertainty_request(reason: str) -> bool:
         uncertainty_refresh_enqueue(run)
         queued.append(run)
 
+    # Once per transaction: an import publishing 100,000 projects asks once, not 100,000 times.
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        getattr(callback, "pending", False) for _savepoints, callback, *_ in connection.run_on_commit
+    ):
+        return False
+    queue.uncertainty_request = queue.pending = True
     transaction.on_commit(queue)
     return bool(queued)
 

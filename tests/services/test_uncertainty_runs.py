@@ -19,14 +19,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def catalogue(db):
-    make_project("alpha", assessments=all_rated(3, grade="A"))
-    make_project("beta", assessments=all_rated(1, grade="D"))
-    make_project("gamma", assessments=all_rated(2, grade="C"))
-    make_project("draft", assessments=all_rated(4), publish=False)
-    make_project("thin", assessments=all_rated(2)[:3])  # published, insufficient data
-    gone = make_project("gone", assessments=all_rated(2))
-    withdraw_as_reviewer(project=gone, note="Withdrawn for the test.")
+def catalogue(db, django_capture_on_commit_callbacks):
+    # As if committed: the requests for figures the publications make are run, then forgotten.
+    with django_capture_on_commit_callbacks(execute=True):
+        make_project("alpha", assessments=all_rated(3, grade="A"))
+        make_project("beta", assessments=all_rated(1, grade="D"))
+        make_project("gamma", assessments=all_rated(2, grade="C"))
+        make_project("draft", assessments=all_rated(4), publish=False)
+        make_project("thin", assessments=all_rated(2)[:3])  # published, insufficient data
+        gone = make_project("gone", assessments=all_rated(2))
+        withdraw_as_reviewer(project=gone, note="Withdrawn for the test.")
+    UncertaintyRun.objects.all().delete()
 
 
 def figures_by_slug(run) -> dict:
@@ -201,3 +204,15 @@ def test_a_draft_change_asks_for_nothing(catalogue, django_capture_on_commit_cal
     with django_capture_on_commit_callbacks(execute=True):
         make_project("quiet", assessments=all_rated(2), publish=False)
     assert queued_runs() == []
+
+
+def test_a_transaction_publishing_many_projects_asks_once(catalogue, django_capture_on_commit_callbacks):
+    from projects.interchange.importer import projects_import
+    from tests.support.actors import reviewer_user
+    from tests.support.builders import interchange, project_record
+
+    records = [project_record(f"bulk-{n}", assessments=all_rated(2)) for n in range(5)]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        projects_import(interchange(*records), publish=True, reviewer=reviewer_user(), note="Bulk.")
+    asking = [callback for callback in callbacks if getattr(callback, "uncertainty_request", False)]
+    assert len(asking) == 1
