@@ -76,6 +76,11 @@ class ProjectUncertainty(models.Model):
     rank_median = models.PositiveIntegerField(_("rank, median"))
     rank_p95 = models.PositiveIntegerField(_("rank, 95th percentile"))
     top10 = models.FloatField(_("share of scenarios in the top 10"))
+    grade_changes = models.JSONField(
+        _("what would change the grade"),
+        default=list,
+        help_text=_("Each one-level change of one rating that changes the grade (method §10)."),
+    )
     stable = models.BooleanField(
         _("stable"), help_text=_("The official grade in at least nine scenarios in ten.")
     )

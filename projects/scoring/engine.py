@@ -458,21 +458,36 @@ def grade_changes(method: Method, ratings: Iterable[Rating]) -> tuple[GradeChang
     larger move of the net score first, then criterion code and level (docs/scoring.md, "What
     would change the grade"). Empty for a project that is not rated."""
     by_code = validate_ratings(method, ratings)
+    candidates = [
+        (code, rating.level, level)
+        for code, rating in by_code.items()
+        if not rating.not_applicable and rating.level is not None
+        for level in (rating.level - 1, rating.level + 1)
+        if level in LEVELS
+    ]
+    return grade_changes_among(method, by_code.values(), candidates)
+
+
+def grade_changes_among(
+    method: Method, ratings: Iterable[Rating], candidates: Iterable[tuple[str, int, int]]
+) -> tuple[GradeChange, ...]:
+    """``grade_changes`` decided exactly for the ``candidates`` (code, from, to) only: those a
+    screen over many projects found possible (projects.scoring.uncertainty)."""
+    by_code = validate_ratings(method, ratings)
     official = score(method, by_code.values())
     if official.grade is None or official.net is None:
         return ()
     order = {grade: index for index, (grade, _) in enumerate(method.grade_bands)}
     found = []
-    for criterion in method.criteria:
-        rating = by_code.get(criterion.code)
-        if rating is None or rating.not_applicable or rating.level is None:
+    for code, level_from, level_to in candidates:
+        rating = by_code.get(code)
+        if rating is None or rating.not_applicable or rating.level != level_from or level_to not in LEVELS:
             continue
-        for level in (rating.level - 1, rating.level + 1):
-            if level not in LEVELS:
-                continue
-            changed = {**by_code, criterion.code: Rating(criterion.code, level, rating.evidence_grade)}
-            card = score(method, changed.values())
-            if card.grade is not None and card.net is not None and card.grade != official.grade:
-                found.append(GradeChange(criterion.code, rating.level, level, card.net, card.grade))
+        if abs(level_to - level_from) != 1:
+            continue
+        changed = {**by_code, code: Rating(code, level_to, rating.evidence_grade)}
+        card = score(method, changed.values())
+        if card.grade is not None and card.net is not None and card.grade != official.grade:
+            found.append(GradeChange(code, level_from, level_to, card.net, card.grade))
     found.sort(key=lambda c: (order[c.grade], -abs(c.net - official.net), c.code, c.level_to))
     return tuple(found)

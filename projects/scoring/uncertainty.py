@@ -157,6 +157,16 @@ class _Model:
         del draws
         applicable = levels != NOT_APPLICABLE  # a criterion not applicable weighs nothing
         weights = np.where(applicable, self.weights, 0).astype(np.float32)
+        net, grade, _near = self.score_levels(drawn, weights, factors, alphas)
+        if keep_levels:
+            return net, grade, drawn
+        return net, grade
+
+    def score_levels(self, drawn, weights, factors, alphas):
+        """§4 on levels [projects, K, criteria] with weights [projects, criteria] (0: the
+        criterion leaves its dimension): net scores and grade indexes [projects, K], and where
+        a score or a risk value lies within 10⁻⁹ of a boundary (float rounding could put it on
+        either side: the exact engine decides those)."""
         # Each project's weighted sum per dimension: one batched product.
         sums = np.matmul(drawn, weights[:, :, None] * self.membership[None, :, :])
         totals = (weights @ self.membership).astype(np.float64)  # [projects, dimensions]
@@ -174,14 +184,14 @@ class _Model:
             net *= 1 - alphas[None, :] * risks[:, :, column] / 100
 
         grade = (net[:, :, None] < self.grade_minimums[None, None, :]).sum(axis=2)
-        # A criterion not applicable is drawn as 0, so never severe.
+        # A criterion that weighs nothing is 0 here (not applicable, or left out), so never severe.
         severe = drawn[:, :, self.risk_columns].max(axis=2) >= self.severe
         high = severe | (risks >= self.high_from).any(axis=2)
         grade = np.where(high, np.maximum(grade, self.cap_high), grade)
         grade = np.where(severe, np.maximum(grade, self.cap_severe), grade)
-        if keep_levels:
-            return net, grade, drawn
-        return net, grade
+        near = (np.abs(net[:, :, None] - self.grade_minimums[None, None, :]) < 1e-9).any(axis=2)
+        near |= (np.abs(risks - self.high_from) < 1e-9).any(axis=2)
+        return net, grade, near
 
 
 def uncertainty(
@@ -256,6 +266,46 @@ def uncertainty(
         scenarios=scenarios,
         seed=seed,
     )
+
+
+def grade_change_candidates(
+    method: Method, encoded: Encoded, official_grades: Sequence[str]
+) -> list[list[tuple[str, int, int]]]:
+    """For §10: per project, the one-level changes of one assessed criterion (code, from, to)
+    that may change its grade, screened in floating point for all projects at once; a change
+    whose score lies near a boundary is kept too. The exact engine then decides each one
+    (projects.scoring.grade_changes_among): a change that does change the grade is never
+    screened out."""
+    model = _Model(method, 0.0, (float(method.alpha), float(method.alpha)))
+    codes = [criterion.code for criterion in method.criteria]
+    width = len(codes)
+    official = np.array([model.grade_names.index(grade) for grade in official_grades], dtype=np.int64)
+    # Variant 2c is criterion c one level down, 2c + 1 one level up.
+    positions = np.repeat(np.arange(width), 2)
+    steps = np.tile(np.array([-1, 1], dtype=np.int8), width)
+    variants = len(positions)
+    factors = np.ones((variants, len(model.impact)))
+    alphas = np.full(variants, float(method.alpha))
+    found: list[list[tuple[str, int, int]]] = []
+    for start in range(0, len(encoded.levels), CHUNK):
+        levels = encoded.levels[start : start + CHUNK]
+        assessed = levels >= 0
+        weights = np.where(assessed, model.weights, 0).astype(np.float32)  # missing and n/a leave
+        base = np.where(assessed, levels, 0).astype(np.float32)
+        drawn = np.repeat(base[:, None, :], variants, axis=1)
+        moved = base[:, positions] + steps[None, :]  # [projects, variants]
+        valid = assessed[:, positions] & (moved >= 0) & (moved <= 4)
+        drawn[:, np.arange(variants), positions] = np.clip(moved, 0, 4)
+        _net, grade, near = model.score_levels(drawn, weights, factors, alphas)
+        flagged = valid & ((grade != official[start : start + CHUNK, None]) | near)
+        for row in range(len(levels)):
+            found.append(
+                [
+                    (codes[positions[v]], int(base[row, positions[v]]), int(moved[row, v]))
+                    for v in np.flatnonzero(flagged[row])
+                ]
+            )
+    return found
 
 
 def order_statistic_error(scenarios: int, q: float, z: float = 2.576) -> int:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from projects import scoring
 from projects.freshness import site_changed, site_generation
 from projects.models import Project, ProjectUncertainty, UncertaintyRun
-from projects.scoring.uncertainty import SCENARIOS, SEED, encode, uncertainty
+from projects.scoring.uncertainty import SCENARIOS, SEED, encode, grade_change_candidates, uncertainty
 from projects.selectors import methodology_current
 
 from .scoring import method_spec
@@ -54,6 +54,25 @@ def rated_published(methodology) -> tuple[list[int], list[list[scoring.Rating]],
         projects.append(ratings)
         grades.append(grade)
     return ids, projects, grades
+
+
+def grade_changes_of(spec, projects, candidates) -> list[list[dict]]:
+    """§10 for each project, as stored: the screened candidates decided by the exact engine."""
+    return [
+        [
+            {
+                "criterion": change.code,
+                "from": change.level_from,
+                "to": change.level_to,
+                "net": scoring.round_half_up(change.net, 1),
+                "grade": change.grade,
+            }
+            for change in scoring.grade_changes_among(spec, ratings, screened)
+        ]
+        if screened
+        else []
+        for ratings, screened in zip(projects, candidates, strict=True)
+    ]
 
 
 def uncertainty_request(reason: str) -> bool:
@@ -137,9 +156,9 @@ def uncertainty_compute(
         ids, projects, grades = rated_published(methodology)
         for ratings in projects:
             scoring.validate_ratings(spec, ratings)
-        figures = uncertainty(
-            spec, encode(spec, projects), grades, scenarios=scenarios, seed=seed, progress=progress
-        )
+        encoded = encode(spec, projects)
+        figures = uncertainty(spec, encoded, grades, scenarios=scenarios, seed=seed, progress=progress)
+        changes = grade_changes_of(spec, projects, grade_change_candidates(spec, encoded, grades))
         names = figures.grade_names
         rows = (
             ProjectUncertainty(
@@ -154,6 +173,7 @@ def uncertainty_compute(
                 rank_p95=int(figures.rank[index, 2]),
                 top10=float(figures.top10[index]),
                 stable=bool(figures.stable[index]),
+                grade_changes=changes[index],
             )
             for index, pk in enumerate(ids)
         )

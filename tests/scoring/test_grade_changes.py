@@ -5,8 +5,10 @@ against the tests' own reading of the formulas (tests/support/reference.py)."""
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from projects.scoring import Method, Rating, grade_changes, score
+from projects.scoring import Method, Rating, grade_changes, grade_changes_among, score
+from projects.scoring.uncertainty import encode, grade_change_candidates
 from tests.support.examples import examples
 from tests.support.reference import MISSING, NA, reference
 
@@ -57,3 +59,30 @@ def test_worked_examples():
         ("E2", 1, 2, "C", 54.96),
     ]
     assert grade_changes(METHOD, [Rating("S7.1", 2, "B")]) == ()  # not rated: nothing to list
+
+
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(rating_sets(missing=1, not_applicable=1, rated=6), min_size=1, max_size=10))
+def test_the_batch_screen_never_misses_a_change_the_exact_engine_finds(states_list):
+    projects, grades = [], []
+    for states in states_list:
+        ratings = to_ratings(states)
+        card = score(METHOD, ratings)
+        if card.grade is not None:
+            projects.append(ratings)
+            grades.append(card.grade)
+    if not projects:
+        return
+    screened = grade_change_candidates(METHOD, encode(METHOD, projects), grades)
+    for ratings, candidates in zip(projects, screened, strict=True):
+        assert grade_changes_among(METHOD, ratings, candidates) == grade_changes(METHOD, ratings)
+        exact = {(c.code, c.level_from, c.level_to) for c in grade_changes(METHOD, ratings)}
+        assert exact <= set(candidates)
+
+
+def test_candidates_off_the_rules_are_ignored():
+    ratings = [Rating(c.code, 3 if c.dimension.startswith("sdg") else 1, "B") for c in METHOD.criteria]
+    assert (
+        grade_changes_among(METHOD, ratings, [("D1", 1, 3), ("D1", 2, 3), ("ZZ", 1, 2), ("D1", 1, 5)]) == ()
+    )
+    assert [c.code for c in grade_changes_among(METHOD, ratings, [("D1", 1, 2)])] == ["D1"]

@@ -216,3 +216,30 @@ def test_a_transaction_publishing_many_projects_asks_once(catalogue, django_capt
         projects_import(interchange(*records), publish=True, reviewer=reviewer_user(), note="Bulk.")
     asking = [callback for callback in callbacks if getattr(callback, "uncertainty_request", False)]
     assert len(asking) == 1
+
+
+def test_each_projects_grade_changes_are_stored_with_the_run_as_the_exact_engine_lists_them(
+    catalogue, django_capture_on_commit_callbacks
+):
+    from projects import scoring
+
+    # SDG criteria at 3 and risks at 1 (B, 57.4): D1 or E2 one level up would make it C (55.0).
+    ratings = [
+        {"criterion": code, "rating": 3 if code[0] == "S" else 1, "evidence": "E.", "evidence_grade": "C"}
+        for code in [c.code for c in method_spec(methodology_current()).criteria]
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        make_project("near", assessments=ratings)
+    run = service.uncertainty_compute()
+    stored = figures_by_slug(run)
+    assert stored["near"].grade_changes == [
+        {"criterion": "D1", "from": 1, "to": 2, "net": 55.0, "grade": "C"},
+        {"criterion": "E2", "from": 1, "to": 2, "net": 55.0, "grade": "C"},
+    ]
+    spec = method_spec(methodology_current())
+    _ids, projects, _grades = service.rated_published(methodology_current())
+    for (slug, row), ratings in zip(sorted(stored.items()), projects, strict=True):
+        exact = scoring.grade_changes(spec, ratings)
+        assert [(c["criterion"], c["to"], c["grade"]) for c in row.grade_changes] == [
+            (c.code, c.level_to, c.grade) for c in exact
+        ], slug
