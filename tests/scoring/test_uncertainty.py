@@ -228,3 +228,21 @@ def test_missing_criteria_are_drawn_uniformly():
     )
     counts = np.bincount(drawn[0, :, 0].astype(int), minlength=5) / 5000
     assert np.allclose(counts, 0.2, atol=0.03)
+
+
+def test_the_figures_do_not_depend_on_the_number_of_threads():
+    encoded, grades = catalogue(700)  # three chunks
+    one = uncertainty(METHOD, encoded, grades, scenarios=200, threads=1)
+    three = uncertainty(METHOD, encoded, grades, scenarios=200, threads=3)
+    for name in ("net", "grades", "rank", "top10", "stable"):
+        assert np.array_equal(getattr(one, name), getattr(three, name)), name
+
+
+def test_progress_is_reported_to_the_end():
+    encoded, grades = catalogue(300)
+    calls = []
+    uncertainty(
+        METHOD, encoded, grades, scenarios=100, progress=lambda done, total: calls.append((done, total))
+    )
+    assert calls[-1] == (5, 5)  # two chunks of scores, the ranks, two chunks of rank figures
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
