@@ -35,6 +35,8 @@ WEIGHT_SPREAD = 0.25  # each SDG dimension's weight × a factor uniform on [1 �
 ALPHA_RANGE = (0.4, 0.6)  # α_s uniform on this range
 TOP = 10  # "top10": the share of scenarios ranked at or above this rank
 
+TOLERANCE = 1e-9  # float rounding at a grade or risk-level boundary (see score_levels)
+
 MISSING = -1
 NOT_APPLICABLE = -2
 
@@ -185,14 +187,16 @@ class _Model:
         for column in range(risks.shape[2]):
             net *= 1 - alphas[None, :] * risks[:, :, column] / 100
 
-        grade = (net[:, :, None] < self.grade_minimums[None, None, :]).sum(axis=2)
+        # A score on a boundary reaches it (40 is a C), whatever the last bit of float rounding:
+        # exact scores that differ from a boundary differ by far more than TOLERANCE.
+        grade = (net[:, :, None] < self.grade_minimums[None, None, :] - TOLERANCE).sum(axis=2)
         # A criterion that weighs nothing is 0 here (not applicable, or left out), so never severe.
         severe = drawn[:, :, self.risk_columns].max(axis=2) >= self.severe
-        high = severe | (risks >= self.high_from).any(axis=2)
+        high = severe | (risks >= self.high_from - TOLERANCE).any(axis=2)
         grade = np.where(high, np.maximum(grade, self.cap_high), grade)
         grade = np.where(severe, np.maximum(grade, self.cap_severe), grade)
-        near = (np.abs(net[:, :, None] - self.grade_minimums[None, None, :]) < 1e-9).any(axis=2)
-        near |= (np.abs(risks - self.high_from) < 1e-9).any(axis=2)
+        near = (np.abs(net[:, :, None] - self.grade_minimums[None, None, :]) < 10 * TOLERANCE).any(axis=2)
+        near |= (np.abs(risks - self.high_from) < 10 * TOLERANCE).any(axis=2)
         return net, grade, near
 
 

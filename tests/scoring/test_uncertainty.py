@@ -246,3 +246,26 @@ def test_progress_is_reported_to_the_end():
     )
     assert calls[-1] == (5, 5)  # two chunks of scores, the ranks, two chunks of rank figures
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_a_score_exactly_on_a_grade_boundary_reaches_it_as_in_the_exact_engine():
+    """Found by the property test above: this project's exact net score is 25 (a D, capped by
+    its severe ratings), and float arithmetic gives 24.999999999999996 — an E without the
+    tolerance the engine allows at boundaries."""
+    levels = {
+        "S7.1": 3, "S7.2": 4, "S7.3": 0, "S7.4": 3, "S7.5": None,
+        "S9.1": 1, "S9.2": 2, "S9.3": 4, "S9.4": 0, "S9.5": 1,
+        "S12.1": 2, "S12.2": None, "S12.3": 4, "S12.4": None, "S12.5": None,
+        "D1": None, "D2": None, "D3": None, "D4": 4, "D5": None,
+        "E1": None, "E2": None, "E3": 0, "E4": 4, "E5": None,
+    }  # fmt: skip
+    ratings = [
+        Rating(code, not_applicable=True) if level is None else Rating(code, level, "A")
+        for code, level in levels.items()
+    ]
+    card = score(METHOD, ratings)
+    assert (card.net, card.grade) == (25, "D")
+    figures = uncertainty(
+        METHOD, encode(METHOD, [ratings]), ["D"], scenarios=10, weight_spread=0.0, alpha_range=(0.5, 0.5)
+    )
+    assert figures.grades[0, figures.grade_names.index("D")] == 1.0
