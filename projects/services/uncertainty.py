@@ -17,6 +17,7 @@ from projects.models import Project, ProjectUncertainty, UncertaintyRun
 from projects.scoring.uncertainty import SCENARIOS, SEED, encode, grade_change_candidates, uncertainty
 from projects.selectors import methodology_current
 
+from .publication import scored_parts
 from .scoring import method_spec
 
 INSERT_BATCH = 2000
@@ -41,15 +42,7 @@ def rated_published(methodology) -> tuple[list[int], list[list[scoring.Rating]],
     ids, projects, grades = [], [], []
     for pk, grade, own, repeated in rows.iterator(chunk_size=2000):
         items = repeated if repeated is not None else own
-        ratings = [
-            scoring.Rating(
-                item["criterion"],
-                None if item.get("not_applicable") else item.get("rating"),
-                item.get("evidence_grade") or None,
-                bool(item.get("not_applicable")),
-            )
-            for item in items
-        ]
+        ratings = [scoring.Rating(*part) for part in scored_parts(items)]
         ids.append(pk)
         projects.append(ratings)
         grades.append(grade)

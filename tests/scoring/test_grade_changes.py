@@ -14,6 +14,7 @@ from tests.support.reference import MISSING, NA, reference
 
 from .method_fixture import METHOD_1_0
 from .test_engine_properties import rating_sets, to_ratings
+from .test_uncertainty import rated_catalogue
 
 METHOD = Method.from_dict(METHOD_1_0)
 GRADE_ORDER = "ABCDE"
@@ -64,13 +65,7 @@ def test_worked_examples():
 @settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(rating_sets(missing=1, not_applicable=1, rated=6), min_size=1, max_size=10))
 def test_the_batch_screen_never_misses_a_change_the_exact_engine_finds(states_list):
-    projects, grades = [], []
-    for states in states_list:
-        ratings = to_ratings(states)
-        card = score(METHOD, ratings)
-        if card.grade is not None:
-            projects.append(ratings)
-            grades.append(card.grade)
+    projects, grades = rated_catalogue(states_list)
     if not projects:
         return
     screened = grade_change_candidates(METHOD, encode(METHOD, projects), grades)
