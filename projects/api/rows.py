@@ -18,10 +18,15 @@ from rest_framework import serializers
 
 from projects.models import Operator, Publication
 from projects.models.projects import is_illustrative
+from projects.selectors.uncertainty import (
+    grade_changes_document,
+    uncertainty_document,
+    uncertainty_expression,
+)
 from projects.selectors.working import operator_summary
 from projects.vocabularies import Resource
 
-from .score_card import ScoreCardField
+from .score_card import GradeChangesField, ScoreCardField, UncertaintyField
 
 OPERATOR_KEYS = ("slug", "name", "country", "kind")
 
@@ -136,6 +141,39 @@ PROJECT_COLUMNS = (
             "as they stand now, published or not."
         ),
         drafts=True,
+    ),
+)
+
+
+def _uncertainty(row: dict) -> dict | None:
+    document = uncertainty_document(row.get("uncertainty_stored"))
+    if document is not None:
+        document["computed_at"] = utc_text(document["computed_at"])
+    return document
+
+
+# Both read the one object the run stored for the project's current publication.
+UNCERTAINTY_READ = {"uncertainty_stored": uncertainty_expression()}
+PROJECT_COLUMNS += (
+    Column(
+        "uncertainty",
+        _uncertainty,
+        UncertaintyField(
+            help_text="How far the net score, grade and rank could move (method §8), from the last "
+            "uncertainty run. Null for projects without a net score, and for a project published "
+            "again since that run until the next one (queued by the publication) has its figures."
+        ),
+        expressions=UNCERTAINTY_READ,
+    ),
+    Column(
+        "grade_changes",
+        lambda row: grade_changes_document(row.get("uncertainty_stored")),
+        GradeChangesField(
+            help_text="Every change of one rating by one level that would change the grade, with the net "
+            "score and grade it would give: better grades first, then by the size of the change "
+            "(method §10). Empty when none would; null when `uncertainty` is."
+        ),
+        expressions=UNCERTAINTY_READ,
     ),
 )
 _WRITERS = tuple((column.key, column.write) for column in PROJECT_COLUMNS)

@@ -60,3 +60,71 @@ class ScoreCardField(serializers.ReadOnlyField):
 
 
 ScoreCardSchemaOrNull = ScoreCardSchema(allow_null=True)
+
+
+# --- uncertainty (method §8) and what would change the grade (§10) ----------------------------
+
+
+class NetIntervalSchema(serializers.Serializer):
+    median = serializers.FloatField()
+    p5 = serializers.FloatField(help_text="5th percentile of the scenarios' net scores.")
+    p95 = serializers.FloatField(help_text="95th percentile: with p5, the 90% interval.")
+
+
+class GradeSharesSchema(serializers.Serializer):
+    A = serializers.FloatField()
+    B = serializers.FloatField()
+    C = serializers.FloatField()
+    D = serializers.FloatField()
+    E = serializers.FloatField()
+
+
+class RankIntervalSchema(serializers.Serializer):
+    median = serializers.IntegerField()
+    p5 = serializers.IntegerField(help_text="The better end of the 90% interval.")
+    p95 = serializers.IntegerField(help_text="The worse end of the 90% interval.")
+    of = serializers.IntegerField(help_text="Rated published projects ranked in the run.")
+
+
+class UncertaintySchema(serializers.Serializer):
+    computed_at = serializers.DateTimeField(help_text="When the run finished.")
+    scenarios = serializers.IntegerField(help_text="K, the number of scenarios (at least 1,000).")
+    seed = serializers.IntegerField(
+        help_text="The run's fixed seed: the same data and method give the same figures."
+    )
+    net = NetIntervalSchema()
+    grades = GradeSharesSchema(help_text="The share of scenarios in each grade (sums to 1).")
+    rank = RankIntervalSchema(
+        help_text="The project's rank among all rated published projects in each scenario "
+        "(1 + the number with a strictly higher net score)."
+    )
+    top10 = serializers.FloatField(help_text="The share of scenarios in which it ranks in the top 10.")
+    stable = serializers.BooleanField(help_text="The official grade holds in at least 90% of scenarios.")
+
+
+class GradeChangeSchema(serializers.Serializer):
+    criterion = serializers.CharField(help_text="The criterion's code.")
+    # "from" is a Python keyword: declared under another name, shown as "from".
+    from_ = serializers.IntegerField(min_value=0, max_value=4, help_text="Its published level.")
+    to = serializers.IntegerField(min_value=0, max_value=4, help_text="One level up or down.")
+    net = serializers.FloatField(help_text="The net score the change would give.")
+    grade = serializers.ChoiceField(choices=Grade.choices, help_text="The grade it would give.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {("from" if name == "from_" else name): field for name, field in fields.items()}
+
+
+@extend_schema_field(UncertaintySchema(allow_null=True))
+class UncertaintyField(serializers.ReadOnlyField):
+    """The project's uncertainty figures as stored by the last run (method §8)."""
+
+
+@extend_schema_field(GradeChangeSchema(many=True, allow_null=True))
+class GradeChangesField(serializers.ReadOnlyField):
+    """The project's grade changes as stored by the last run (method §10)."""
+
+
+@extend_schema_field(RankIntervalSchema(allow_null=True))
+class RankIntervalField(serializers.ReadOnlyField):
+    """The rank's 90% interval from the uncertainty figures."""

@@ -11,7 +11,7 @@ from projects.models import Assessment, Criterion, Methodology, Operator, Projec
 from projects.vocabularies import EvidenceGrade
 
 from . import rows
-from .score_card import ScoreCardField
+from .score_card import RankIntervalField, ScoreCardField
 
 
 class OperatorSerializer(serializers.ModelSerializer):
@@ -63,11 +63,19 @@ class RankedProjectSerializer(ProjectSerializer):
         read_only=True, help_text="1 for the highest net score; ties share a rank."
     )
 
+    rank_interval = RankIntervalField(
+        help_text="The rank's median and 90% interval among all rated published projects over the "
+        "uncertainty scenarios (the same as `uncertainty.rank`; it ignores the request's filters). "
+        "Null where `uncertainty` is."
+    )
+
     class Meta(ProjectSerializer.Meta):
-        fields = ["rank", *ProjectSerializer.Meta.fields]
+        fields = ["rank", "rank_interval", *ProjectSerializer.Meta.fields]
 
     def to_representation(self, row) -> dict:
-        return {"rank": row["rank"], **super().to_representation(row)}
+        project = super().to_representation(row)
+        interval = project["uncertainty"]["rank"] if project["uncertainty"] else None
+        return {"rank": row["rank"], "rank_interval": interval, **project}
 
 
 class BlankAsNullChoiceField(serializers.ChoiceField):

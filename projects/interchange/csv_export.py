@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from django.db.models import QuerySet
 
 from projects.models import Operator
+from projects.selectors.uncertainty import GRADE_NAMES, uncertainty_document, uncertainty_expression
 
 from .exporter import FormulaSafeWriter
 
@@ -42,6 +43,22 @@ COLUMNS = [
     "updated_at",
 ]
 CARD_COLUMNS = COLUMNS[COLUMNS.index("status") : COLUMNS.index("updated_at")]
+# The last columns: the uncertainty figures of the last run (method §8), which are of the
+# published ratings (in the working export too), empty where the API's ``uncertainty`` is null.
+# The grade changes (§10) are in the JSON export.
+UNCERTAINTY_COLUMNS = [
+    "net_p5",
+    "net_median",
+    "net_p95",
+    *(f"grade_share_{name}" for name in GRADE_NAMES),
+    "grade_stable",
+    "rank_p5",
+    "rank_median",
+    "rank_p95",
+    "ranked_projects",
+    "top10_share",
+    "uncertainty_computed_at",
+]
 CHUNK = 1000
 
 
@@ -50,9 +67,9 @@ def score_columns(*, working: bool = False) -> list[str]:
     facts: an analyst's selection mixes drafts and published projects, the public file has
     published ones only."""
     if not working:
-        return list(COLUMNS)
+        return [*COLUMNS, *UNCERTAINTY_COLUMNS]
     at = COLUMNS.index("origin") + 1
-    return [*COLUMNS[:at], "state", *COLUMNS[at:]]
+    return [*COLUMNS[:at], "state", *COLUMNS[at:], *UNCERTAINTY_COLUMNS]
 
 
 class _Echo:
@@ -69,6 +86,7 @@ def score_rows(projects: QuerySet, *, working: bool = False) -> Iterator[str]:
     one query a chunk of rows: the queries do not grow with the projects."""
     card_of = "current_score" if working else "published_score"
     projects = projects.select_related("operator", f"{card_of}__methodology").order_by("slug")
+    projects = projects.annotate(uncertainty_stored=uncertainty_expression())
     writer = FormulaSafeWriter(csv.writer(_Echo()))
     yield writer.writerow(score_columns(working=working))
     for chunk in _chunks(projects.iterator(chunk_size=CHUNK)):
@@ -96,8 +114,23 @@ def score_rows(projects: QuerySet, *, working: bool = False) -> Iterator[str]:
                     *([project.state] if working else []),
                     *[_cell(value) for value in figures],
                     _utc_text(project.updated_at),
+                    *_uncertainty_cells(project.uncertainty_stored),
                 ]
             )
+
+
+def _uncertainty_cells(stored: dict | None) -> list:
+    figures = uncertainty_document(stored)
+    if figures is None:
+        return [""] * len(UNCERTAINTY_COLUMNS)
+    return [
+        *(figures["net"][key] for key in ("p5", "median", "p95")),
+        *(figures["grades"][name] for name in GRADE_NAMES),
+        _cell(figures["stable"]),
+        *(figures["rank"][key] for key in ("p5", "median", "p95", "of")),
+        figures["top10"],
+        _utc_text(figures["computed_at"]),
+    ]
 
 
 def _cell(value) -> object:

@@ -11,6 +11,7 @@ from datetime import UTC
 
 from projects.models import Operator, Project
 from projects.selectors import methodology_current, project_list_for_export
+from projects.selectors.uncertainty import grade_changes_document, uncertainty_document
 from projects.services.publication import assessment_record
 from projects.vocabularies import PublicationState
 
@@ -47,6 +48,13 @@ def project_record(project: Project, *, published: bool = False, history: bool =
         ratings = publication.frozen_ratings if publication else []
         record["assessments"] = [{k: v for k, v in item.items() if k != "updated_at"} for item in ratings]
         record["score"] = project.published_score.card if project.published_score else None
+        # Read with the project (project_list_for_export): the last run's figures, if any.
+        stored = getattr(project, "uncertainty_stored", None)
+        uncertainty = uncertainty_document(stored)
+        if uncertainty is not None:
+            uncertainty["computed_at"] = _moment(uncertainty["computed_at"])
+        record["uncertainty"] = uncertainty
+        record["grade_changes"] = grade_changes_document(stored)
         return record
     record["assessments"] = [assessment_record(a) for a in project.assessments.all()]
     record["score"] = project.current_score.card if project.current_score else None

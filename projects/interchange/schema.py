@@ -295,7 +295,8 @@ class HistoryRecord(ClosedSerializer):
 
 
 class ProjectRecord(ClosedSerializer):
-    ignored_keys = frozenset({"score"})  # exported for readers; recomputed, never imported
+    # Exported for readers; recomputed, never imported.
+    ignored_keys = frozenset({"score", "uncertainty", "grade_changes"})
 
     def __init__(self, *args, ignore_score: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .methodology import Methodology
 from .projects import Project
+from .publications import Publication
 
 
 class UncertaintyRun(models.Model):
@@ -42,6 +43,9 @@ class UncertaintyRun(models.Model):
         verbose_name=_("requested by"),
     )
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    # A running run's sign of life (each chunk of the engine): a run silent for a lease lost its
+    # worker, and the watchdog (projects.tasks.uncertainty_watch) fails it and queues another.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     finished_at = models.DateTimeField(_("computed"), null=True, blank=True)
 
     class Meta:
@@ -67,6 +71,15 @@ class ProjectUncertainty(models.Model):
     )
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="+", verbose_name=_("project")
+    )
+    # The publication whose ratings the figures come from: readers show them only while it is
+    # the project's current one (a later publication waits for the next run).
+    publication = models.ForeignKey(
+        Publication,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        verbose_name=_("publication"),
     )
     net_p5 = models.FloatField(_("net score, 5th percentile"))
     net_median = models.FloatField(_("net score, median"))

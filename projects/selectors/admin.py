@@ -5,6 +5,8 @@ from django.db.models import Prefetch, QuerySet
 from projects.models import Assessment, Methodology, Project
 from projects.vocabularies import PublicationState
 
+from .uncertainty import uncertainty_expression
+
 
 def project_list_for_export(
     *, methodology: Methodology | None, published_only: bool = False
@@ -12,8 +14,10 @@ def project_list_for_export(
     """Projects with their ratings under ``methodology``, in two queries per chunk."""
     projects = Project.objects.select_related("operator", "current_score").order_by("slug")
     if published_only:
-        return projects.filter(state=PublicationState.PUBLISHED).select_related(
-            "publication", "published_score"
+        return (
+            projects.filter(state=PublicationState.PUBLISHED)
+            .select_related("publication", "published_score")
+            .annotate(uncertainty_stored=uncertainty_expression())
         )
     return projects.prefetch_related(
         Prefetch(

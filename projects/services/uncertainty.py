@@ -27,23 +27,28 @@ class NothingToCompute(Exception):
     """No published method version: there is nothing to compute the figures under."""
 
 
-def rated_published(methodology) -> tuple[list[int], list[list[scoring.Rating]], list[str]]:
-    """The rated published projects under ``methodology``, by slug: ids, their published
-    ratings (as the engine reads them) and official grades. A project still published under an
-    earlier version (a release's rescoring not yet through it) waits for the next run."""
+def rated_published(methodology) -> tuple[list[tuple[int, int]], list[list[scoring.Rating]], list[str]]:
+    """The rated published projects under ``methodology``, by slug: (project id, publication
+    id), their published ratings (as the engine reads them) and official grades. A project
+    still published under an earlier version (a release's rescoring not yet through it) waits
+    for the next run."""
     rows = (
         Project.objects.published()
         .filter(published_net__isnull=False, publication__methodology=methodology)
         .order_by("slug")
         .values_list(
-            "pk", "published_score__grade", "publication__ratings", "publication__ratings_of__ratings"
+            "pk",
+            "publication_id",
+            "published_score__grade",
+            "publication__ratings",
+            "publication__ratings_of__ratings",
         )
     )
     ids, projects, grades = [], [], []
-    for pk, grade, own, repeated in rows.iterator(chunk_size=2000):
+    for pk, publication_id, grade, own, repeated in rows.iterator(chunk_size=2000):
         items = repeated if repeated is not None else own
         ratings = [scoring.Rating(*part) for part in scored_parts(items)]
-        ids.append(pk)
+        ids.append((pk, publication_id))
         projects.append(ratings)
         grades.append(grade)
     return ids, projects, grades
@@ -157,18 +162,23 @@ def uncertainty_compute(
             ProjectUncertainty(
                 run=run,
                 project_id=pk,
-                net_p5=float(figures.net[index, 0]),
-                net_median=float(figures.net[index, 1]),
-                net_p95=float(figures.net[index, 2]),
-                grades={name: float(share) for name, share in zip(names, figures.grades[index], strict=True)},
+                publication_id=publication_id,
+                # One decimal, as every net score is shown (the engine computes in float32).
+                net_p5=round(float(figures.net[index, 0]), 1),
+                net_median=round(float(figures.net[index, 1]), 1),
+                net_p95=round(float(figures.net[index, 2]), 1),
+                grades={
+                    name: round(float(share), 6)
+                    for name, share in zip(names, figures.grades[index], strict=True)
+                },
                 rank_p5=int(figures.rank[index, 0]),
                 rank_median=int(figures.rank[index, 1]),
                 rank_p95=int(figures.rank[index, 2]),
-                top10=float(figures.top10[index]),
+                top10=round(float(figures.top10[index]), 6),
                 stable=bool(figures.stable[index]),
                 grade_changes=changes[index],
             )
-            for index, pk in enumerate(ids)
+            for index, (pk, publication_id) in enumerate(ids)
         )
         batch = []
         for row in rows:

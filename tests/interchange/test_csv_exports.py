@@ -47,7 +47,7 @@ def test_the_admin_and_the_api_csv_have_the_same_header_for_the_same_projects(ad
 
     state = working[0].index("state")
     assert working[0][:state] + working[0][state + 1 :] == public[0]
-    assert public[0][0] == "slug" and public[0][-1] == "updated_at"
+    assert public[0][0] == "slug" and public[0][-1] == "uncertainty_computed_at"
     # Nothing waits for publication: the analysts' rows are the public ones, and published.
     assert [row[:state] + row[state + 1 :] for row in working[1:]] == public[1:]
     assert [row[state] for row in working[1:]] == ["published", "published"]

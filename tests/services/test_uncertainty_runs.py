@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from projects.models import ProjectUncertainty, UncertaintyRun
+from projects.models import Project, ProjectUncertainty, UncertaintyRun
 from projects.scoring.uncertainty import SEED, encode, uncertainty
 from projects.selectors import methodology_current
 from projects.services import uncertainty as service
@@ -49,9 +49,17 @@ def test_a_run_covers_exactly_the_rated_published_projects_with_the_engines_figu
     expected = uncertainty(spec, encode(spec, projects), grades, scenarios=1000)
     for index, slug in enumerate(["alpha", "beta", "gamma"]):  # by slug, as the service reads them
         row = stored[slug]
-        assert (row.net_p5, row.net_median, row.net_p95) == tuple(float(v) for v in expected.net[index])
+        project = Project.objects.get(slug=slug)
+        # Each row names the publication its ratings came from.
+        assert ids[index] == (project.pk, project.publication_id) == (row.project_id, row.publication_id)
+        # One decimal, as net scores are shown.
+        assert (row.net_p5, row.net_median, row.net_p95) == tuple(
+            round(float(v), 1) for v in expected.net[index]
+        )
         assert (row.rank_p5, row.rank_median, row.rank_p95) == tuple(int(v) for v in expected.rank[index])
-        assert row.grades == dict(zip(expected.grade_names, map(float, expected.grades[index]), strict=True))
+        assert row.grades == pytest.approx(
+            dict(zip(expected.grade_names, map(float, expected.grades[index]), strict=True))
+        )
         assert sum(row.grades.values()) == pytest.approx(1.0)
     # Alpha: every rating grade A, levels 3: only the weights and α move it; it ranks first.
     assert stored["alpha"].rank_median == 1 and stored["alpha"].top10 == 1.0
