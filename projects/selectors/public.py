@@ -10,6 +10,8 @@ from django.db.models.functions import Lower
 from projects.models import Assessment, Criterion, Methodology, Operator, Project, Publication
 from projects.vocabularies import PublicationState
 
+from .uncertainty import uncertainty_expression
+
 
 def methodology_current() -> Methodology | None:
     """The method scores are computed under: the most recently published version."""
@@ -75,6 +77,7 @@ def published_projects() -> QuerySet[Project]:
 # card (the whole card document, the texts, the links) is not read for a page of 50.
 RANKING_ROW_FIELDS = (
     "slug",
+    "publication",  # its id: the rank interval is read by it (projects.selectors.uncertainty)
     "name",
     "target_body",
     "phase",
@@ -130,9 +133,19 @@ def project_for_page(slug: str) -> Project | None:
     return (
         published_projects()
         .select_related("published_score__methodology", "publication__ratings_of")
+        # The uncertainty figures of its publication, if any (projects.selectors.uncertainty).
+        .annotate(uncertainty_stored=uncertainty_expression())
         .filter(slug=slug)
         .first()
     )
+
+
+def official_rank(project: Project) -> int | None:
+    """The project's place in the ranking of rated published projects (1 + the number with a
+    higher net score: ties share a place), or None when it has no net score."""
+    if project.published_net is None:
+        return None
+    return ranked_projects().filter(published_net__gt=project.published_net).count() + 1
 
 
 def project_ratings(project: Project, methodology: Methodology) -> list[tuple[Criterion, Assessment | None]]:

@@ -102,3 +102,15 @@ def grade_changes_document(stored: dict | None) -> list[dict] | None:
         }
         for change in _json(stored["grade_changes"])
     ]
+
+
+def rank_intervals(publication_ids) -> dict[int, tuple[int, int, int]]:
+    """The rank's 90% interval and median (p5, median, p95) of each of these publications that
+    has figures in the run readers see, by publication id: one query for a page of a ranking."""
+    ids = [pk for pk in publication_ids if pk is not None]
+    if not ids:
+        return {}
+    rows = ProjectUncertainty.objects.filter(
+        publication_id__in=ids, run__state=UncertaintyRun.State.DONE
+    ).values_list("publication_id", "rank_p5", "rank_median", "rank_p95")
+    return {publication: (low, median, high) for publication, low, median, high in rows}

@@ -227,6 +227,9 @@ def ranking_rows(rows) -> SafeString:
         "not_rated": gettext("not rated"),
         "range": gettext("range"),
         "insufficient": gettext("insufficient data"),
+        # The rank's 90% interval over the uncertainty scenarios (method §8).
+        "rank": escape(gettext("rank %(rank)s in 90%% of scenarios")),
+        "ranks": escape(gettext("ranks %(low)s–%(high)s in 90%% of scenarios")),
     }
     return mark_safe("".join(_ranking_row(row, link, texts) for row in rows))  # noqa: S308 (escaped parts)
 
@@ -247,6 +250,12 @@ def _ranking_row(row, link: str, texts: dict) -> str:
             )
         if score.status != "rated":
             net += f'<span class="status-note">{texts["insufficient"]}</span>'
+        if row.rank_interval:
+            low, _median, high = row.rank_interval
+            ranks = (
+                texts["rank"] % {"rank": low} if low == high else texts["ranks"] % {"low": low, "high": high}
+            )
+            net += f'<span class="rank-interval">{ranks}</span>'
         figures = (score.sdg7, score.sdg9, score.sdg12)
         risks = (
             risk(score.debris_level, row.debris_level_name, score.debris_severe),

@@ -8,6 +8,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Project, ScoreCard
+from projects.selectors.uncertainty import rank_intervals
 from projects.vocabularies import Grade, Phase, RiskLevel, TargetBody
 
 from .filters import DEFAULT_SORT, SORT_COLUMNS
@@ -30,6 +31,7 @@ class ProjectRow:
     score: ScoreCard | None
     debris_level_name: str
     equity_level_name: str
+    rank_interval: tuple[int, int, int] | None = None  # (p5, median, p95) over the scenarios
 
     @property
     def is_rated(self) -> bool:
@@ -37,6 +39,10 @@ class ProjectRow:
 
 
 def ranking_rows(projects, texts: MethodTexts | None) -> list[ProjectRow]:
+    """The rows of a page of the ranking, with each rated project's rank interval (one query)."""
+    projects = list(projects)
+    intervals = rank_intervals(project.publication_id for project in projects)
+
     def level_name(key: str) -> str:
         if not key:
             return ""
@@ -52,6 +58,7 @@ def ranking_rows(projects, texts: MethodTexts | None) -> list[ProjectRow]:
             equity_level_name=level_name(
                 project.published_score.equity_level if project.published_score else ""
             ),
+            rank_interval=intervals.get(project.publication_id),
         )
         for project in projects
     ]

@@ -8,7 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 
-from projects.selectors import project_for_page, project_ratings, score_history
+from projects.selectors import official_rank, project_for_page, project_ratings, score_history
 from projects.vocabularies import Resource, TargetBody
 
 from ..badges import badge_for
@@ -19,6 +19,7 @@ from ..linked_data import rated_work
 from ..method_texts import MethodTexts
 from ..project_page import dimension_sections, history_entries, sdg_chart
 from ..share_card import share_card_png
+from ..uncertainty import uncertainty_view
 from .errors import not_found
 
 RESOURCE_NAMES = dict(Resource.choices)
@@ -43,12 +44,19 @@ def project_detail(request, slug):
     if project is None:
         return not_found(request)
     score = project.published_score
-    card = sections = chart = None
+    card = sections = chart = uncertainty = None
     if score is not None:
         texts = MethodTexts(score.methodology)
         card = card_view(score.card, texts)
         sections = dimension_sections(card, project_ratings(project, score.methodology), texts)
         chart = sdg_chart(card)
+        uncertainty = uncertainty_view(
+            project.uncertainty_stored,
+            card=card,
+            texts=texts,
+            rank=official_rank(project) if project.uncertainty_stored else None,
+            criterion_names={row.code: row.name for section in sections for row in section.criteria},
+        )
     japanese = (get_language() or "")[:2] == "ja"
     summary = project.summary_ja if japanese and project.summary_ja else project.summary
     title = project_title(project, score)
@@ -66,6 +74,7 @@ def project_detail(request, slug):
         card=card,
         sections=sections,
         chart=chart,
+        uncertainty=uncertainty,
         history=history_entries(list(score_history(project))),
         # What the embedded badge says, for readers who cannot see it: grade, net score, demo note.
         badge_alt=f"sdgscore — {badge.description}",
