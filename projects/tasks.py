@@ -104,8 +104,32 @@ def uncertainty_refresh(run_id: int) -> dict:
     run = uncertainty_take(run_id)
     if run is None:
         return {"computed": False}
+    uncertainty_watch_enqueue(run.pk)  # should this worker die, another finds the run lost
     run = uncertainty_compute(run=run)
-    return {"computed": True, "projects": run.projects}
+    return {"computed": run.state == run.State.DONE, "projects": run.projects}
+
+
+@task()
+def uncertainty_watch(run_id: int) -> dict:
+    """A running uncertainty run's watchdog: every half lease until the run ends; a run whose
+    worker gave no sign of life for a lease fails, and a new run is queued."""
+    from projects.services.uncertainty import uncertainty_reap
+
+    state = uncertainty_reap(run_id)
+    if state == "running":
+        uncertainty_watch_enqueue(run_id)
+    return {"state": state}
+
+
+def uncertainty_watch_enqueue(run_id: int) -> bool:
+    """Queue the run's next look, half a lease ahead. Only with the database backend: its tasks
+    run in workers that may die; the immediate backend computes inside the caller."""
+    from projects.services.uncertainty import uncertainty_lease
+
+    if database_task_results() is None:
+        return False
+    uncertainty_watch.using(run_after=timezone.now() + uncertainty_lease() / 2).enqueue(run_id)
+    return True
 
 
 def uncertainty_refresh_enqueue(run) -> None:

@@ -204,6 +204,8 @@ RESCORE_CHUNK = env_int("RESCORE_CHUNK", 2000)
 # Uncertainty figures (method §8) are recomputed by a task this many seconds after a publication,
 # so that a burst of publications is one run (projects.services.uncertainty).
 UNCERTAINTY_DELAY = env_int("UNCERTAINTY_DELAY", 10)
+# A run whose worker shows no sign of life for UNCERTAINTY_LEASE seconds fails, and another is queued.
+UNCERTAINTY_LEASE = env_int("UNCERTAINTY_LEASE", 60)
 # A chunk whose worker shows no sign of life for RESCORE_LEASE seconds is run again, at most
 # RESCORE_ATTEMPTS times (see docs/deploy.md, "Workers").
 RESCORE_LEASE = env_int("RESCORE_LEASE", 60)

@@ -5,10 +5,14 @@ project: one run, read from the published ratings, computed by the pure engine
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
+from datetime import timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from projects import scoring
@@ -21,6 +25,9 @@ from .publication import scored_parts
 from .scoring import method_spec
 
 INSERT_BATCH = 2000
+DEFAULT_LEASE = 60  # seconds without a sign of life before a running run counts as lost
+
+logger = logging.getLogger(__name__)
 
 
 class NothingToCompute(Exception):
@@ -73,6 +80,29 @@ def grade_changes_of(spec, projects, candidates) -> list[list[dict]]:
     ]
 
 
+def uncertainty_queue(reason: str) -> UncertaintyRun | None:
+    """Queue a run now, unless one waits already (then that one will read the newest data):
+    the queued run, or None."""
+    from projects.tasks import uncertainty_refresh_enqueue
+
+    methodology = methodology_current()
+    if methodology is None or UncertaintyRun.objects.filter(state=UncertaintyRun.State.QUEUED).exists():
+        return None
+    try:
+        with transaction.atomic():
+            run = UncertaintyRun.objects.create(
+                methodology=methodology,
+                state=UncertaintyRun.State.QUEUED,
+                scenarios=SCENARIOS,
+                seed=SEED,
+                reason=reason,
+            )
+    except IntegrityError:  # another request queued one at the same moment
+        return None
+    uncertainty_refresh_enqueue(run)
+    return run
+
+
 def uncertainty_request(reason: str) -> bool:
     """Ask for a new run after the current transaction commits (publications, withdrawals, a
     method release's republications): one run waits at a time, so a burst of requests makes one
@@ -81,25 +111,10 @@ def uncertainty_request(reason: str) -> bool:
     queued = []
 
     def queue() -> None:
-        from projects.tasks import uncertainty_refresh_enqueue
-
         queue.pending = False
-        methodology = methodology_current()
-        if methodology is None or UncertaintyRun.objects.filter(state=UncertaintyRun.State.QUEUED).exists():
-            return
-        try:
-            with transaction.atomic():
-                run = UncertaintyRun.objects.create(
-                    methodology=methodology,
-                    state=UncertaintyRun.State.QUEUED,
-                    scenarios=SCENARIOS,
-                    seed=SEED,
-                    reason=reason,
-                )
-        except IntegrityError:  # another request queued one at the same moment
-            return
-        uncertainty_refresh_enqueue(run)
-        queued.append(run)
+        run = uncertainty_queue(reason)
+        if run is not None:
+            queued.append(run)
 
     # Once per transaction: an import publishing 100,000 projects asks once, not 100,000 times.
     connection = transaction.get_connection()
@@ -112,10 +127,91 @@ def uncertainty_request(reason: str) -> bool:
     return bool(queued)
 
 
+# --- a worker that dies while computing --------------------------------------------------------
+# A run's worker gives a sign of life (``heartbeat_at``) four times a lease while it computes;
+# a watchdog task (projects.tasks.uncertainty_watch), queued when the run starts, looks every
+# half lease. A run silent for a whole lease lost its worker: it fails, saying so, and a new run
+# is queued. The figures readers see stay those of the last finished run meanwhile.
+
+
+def uncertainty_lease() -> timedelta:
+    return timedelta(seconds=float(getattr(settings, "UNCERTAINTY_LEASE", DEFAULT_LEASE)))
+
+
+def uncertainty_beat(run_id: int) -> bool:
+    """A sign of life from the worker computing the run; False once it is no longer running."""
+    return bool(
+        UncertaintyRun.objects.filter(pk=run_id, state=UncertaintyRun.State.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+    )
+
+
+class RunHeartbeat:
+    """While a run computes, a thread gives its sign of life four times a lease, on its own
+    connection: only a dead worker stops."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"uncertainty-heartbeat-{run_id}", daemon=True)
+
+    def __enter__(self) -> RunHeartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        every = uncertainty_lease().total_seconds() / 4
+        try:
+            while not self.stopped.wait(every):
+                try:
+                    if not uncertainty_beat(self.run_id):
+                        return
+                except DatabaseError:  # the next beat may get through; the lease allows three misses
+                    logger.warning("uncertainty run %s: heartbeat failed", self.run_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+
+def uncertainty_reap(run_id: int) -> str:
+    """Look at a run for its watchdog: "lost" when it was running without a sign of life for a
+    whole lease (it is failed, its rows removed, and a new run queued), "running" while its
+    worker lives, "finished" otherwise."""
+    now = timezone.now()
+    silent_since = now - uncertainty_lease()
+    run = UncertaintyRun.objects.filter(pk=run_id).first()
+    if run is None or run.state != UncertaintyRun.State.RUNNING:
+        return "finished"
+    since = timezone.localtime(run.heartbeat_at or run.started_at).strftime("%Y-%m-%d %H:%M:%S")
+    with transaction.atomic():
+        lost = (
+            UncertaintyRun.objects.filter(pk=run_id, state=UncertaintyRun.State.RUNNING)
+            .filter(
+                Q(heartbeat_at__lt=silent_since) | Q(heartbeat_at__isnull=True, started_at__lt=silent_since)
+            )
+            .update(
+                state=UncertaintyRun.State.FAILED,
+                error=f"WorkerLost: its worker stopped without finishing (no sign of life since {since})",
+                finished_at=now,
+            )
+        )
+        if lost:
+            ProjectUncertainty.objects.filter(run_id=run_id).delete()
+    if not lost:
+        return "running"
+    uncertainty_queue("worker lost")
+    return "lost"
+
+
 def uncertainty_take(run_id: int) -> UncertaintyRun | None:
     """Start a queued run (a task worker's): None when another worker took it already."""
+    now = timezone.now()
     started = UncertaintyRun.objects.filter(pk=run_id, state=UncertaintyRun.State.QUEUED).update(
-        state=UncertaintyRun.State.RUNNING, started_at=timezone.now()
+        state=UncertaintyRun.State.RUNNING, started_at=now, heartbeat_at=now
     )
     return UncertaintyRun.objects.get(pk=run_id) if started else None
 
@@ -145,10 +241,32 @@ def uncertainty_compute(
             seed=seed,
             reason=reason,
             requested_by=user,
+            heartbeat_at=timezone.now(),
         )
     else:
         UncertaintyRun.objects.filter(pk=run.pk).update(methodology=methodology, generation=generation)
         scenarios, seed = run.scenarios, run.seed
+    with RunHeartbeat(run.pk):
+        _compute(run, methodology, scenarios=scenarios, seed=seed, progress=progress)
+    with transaction.atomic():
+        finished = UncertaintyRun.objects.filter(pk=run.pk, state=UncertaintyRun.State.RUNNING).update(
+            state=UncertaintyRun.State.DONE, finished_at=timezone.now()
+        )
+        if finished:
+            # Readers move to this run at once; the runs finished before it go (a failed one
+            # stays, to be seen, without its rows; a queued one stays, to run).
+            UncertaintyRun.objects.filter(state=UncertaintyRun.State.DONE).exclude(pk=run.pk).delete()
+            ProjectUncertainty.objects.filter(run__state=UncertaintyRun.State.FAILED).delete()
+            site_changed()  # pages and API reads show the new figures
+        else:  # its watchdog took it for lost meanwhile (a new run is queued): it is not shown
+            ProjectUncertainty.objects.filter(run_id=run.pk).delete()
+    run.refresh_from_db()
+    return run
+
+
+def _compute(run: UncertaintyRun, methodology, *, scenarios: int, seed: int, progress) -> None:
+    """Compute the run's figures and insert its rows (readers see none of them until it is
+    done); a failure fails the run, with its error, and is raised."""
     try:
         spec = method_spec(methodology)
         ids, projects, grades = rated_published(methodology)
@@ -187,23 +305,15 @@ def uncertainty_compute(
                 ProjectUncertainty.objects.bulk_create(batch)
                 batch = []
         ProjectUncertainty.objects.bulk_create(batch)
+        UncertaintyRun.objects.filter(pk=run.pk).update(projects=len(ids))
     except Exception as error:
         UncertaintyRun.objects.filter(pk=run.pk).update(
             state=UncertaintyRun.State.FAILED,
             error=f"{type(error).__name__}: {error}",
             finished_at=timezone.now(),
         )
+        ProjectUncertainty.objects.filter(run_id=run.pk).delete()
         raise
-    with transaction.atomic():
-        UncertaintyRun.objects.filter(pk=run.pk).update(
-            state=UncertaintyRun.State.DONE, projects=len(ids), finished_at=timezone.now()
-        )
-        # Readers move to this run at once; the runs finished before it go (a failed one stays,
-        # to be seen; a queued one stays, to run).
-        UncertaintyRun.objects.filter(state=UncertaintyRun.State.DONE).exclude(pk=run.pk).delete()
-        site_changed()  # pages and API reads show the new figures
-    run.refresh_from_db()
-    return run
 
 
 def current_run() -> UncertaintyRun | None:

@@ -251,3 +251,124 @@ def test_each_projects_grade_changes_are_stored_with_the_run_as_the_exact_engine
         assert [(c["criterion"], c["to"], c["grade"]) for c in row.grade_changes] == [
             (c.code, c.level_to, c.grade) for c in exact
         ], slug
+
+
+# --- A worker that dies while computing ------------------------------------------------------
+
+
+def test_taking_a_run_arms_its_watchdog(catalogue):
+    from django_tasks_db.models import DBTaskResult
+
+    from projects.tasks import uncertainty_refresh
+
+    run = service.uncertainty_queue("test")
+    assert uncertainty_refresh.call(run.pk) == {"computed": True, "projects": 3}
+    watch = DBTaskResult.objects.get(task_path="projects.tasks.uncertainty_watch")
+    assert watch.args_kwargs["args"] == [run.pk]
+    assert watch.run_after is not None
+
+
+def a_run_whose_worker_died(seconds_ago: int) -> UncertaintyRun:
+    """A run taken by a worker that wrote part of its rows and then stopped ``seconds_ago``."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    run = service.uncertainty_take(service.uncertainty_queue("publication").pk)
+    silent = timezone.now() - timedelta(seconds=seconds_ago)
+    UncertaintyRun.objects.filter(pk=run.pk).update(started_at=silent, heartbeat_at=silent)
+    beta = Project.objects.get(slug="beta")
+    ProjectUncertainty.objects.create(
+        run=run,
+        project=beta,
+        publication_id=beta.publication_id,
+        net_p5=1,
+        net_median=2,
+        net_p95=3,
+        grades={"E": 1.0},
+        rank_p5=1,
+        rank_median=1,
+        rank_p95=1,
+        top10=1.0,
+        stable=True,
+    )
+    return run
+
+
+def test_a_run_silent_for_a_lease_fails_and_another_is_queued(catalogue, settings):
+    from projects.tasks import uncertainty_watch
+
+    settings.UNCERTAINTY_LEASE = lease = 60
+    shown = service.uncertainty_compute()
+    lost = a_run_whose_worker_died(seconds_ago=lease + 1)
+
+    assert uncertainty_watch.call(lost.pk) == {"state": "lost"}
+    lost.refresh_from_db()
+    assert lost.state == "failed"
+    assert lost.error.startswith("WorkerLost: its worker stopped without finishing (no sign of life since ")
+    assert not ProjectUncertainty.objects.filter(run=lost).exists()  # its half-written rows go
+    assert service.current_run() == shown  # readers keep the last finished figures
+    (queued,) = queued_runs()
+    assert queued.reason == "worker lost"
+    assert uncertainty_watch.call(lost.pk) == {"state": "finished"}  # it is looked at once
+
+
+def test_a_run_whose_worker_lives_is_left_to_run(catalogue, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from projects.tasks import uncertainty_watch
+
+    settings.UNCERTAINTY_LEASE = 60
+    living = a_run_whose_worker_died(seconds_ago=59)
+    watches = DBTaskResult.objects.filter(task_path="projects.tasks.uncertainty_watch").count()
+    assert uncertainty_watch.call(living.pk) == {"state": "running"}
+    living.refresh_from_db()
+    assert living.state == "running" and not queued_runs()
+    # It looks again half a lease later.
+    assert DBTaskResult.objects.filter(task_path="projects.tasks.uncertainty_watch").count() == watches + 1
+
+
+def test_a_run_taken_for_lost_never_becomes_current_when_its_worker_returns(catalogue, settings, monkeypatch):
+    """A worker paused for longer than a lease (not dead) finishes after its watchdog failed the
+    run: the run stays failed, its rows go, and the figures shown stay the last good ones."""
+    settings.UNCERTAINTY_LEASE = 60
+    shown = service.uncertainty_compute()
+    run = a_run_whose_worker_died(seconds_ago=61)
+    ProjectUncertainty.objects.filter(run=run).delete()
+    real_compute = service._compute
+
+    def paused_then_reaped(*args, **kwargs):
+        real_compute(*args, **kwargs)
+        assert service.uncertainty_reap(run.pk) == "lost"
+
+    monkeypatch.setattr(service, "_compute", paused_then_reaped)
+    returned = service.uncertainty_compute(run=run)
+    assert returned.state == "failed"
+    assert service.current_run() == shown
+    assert not ProjectUncertainty.objects.filter(run=run).exists()
+
+
+def test_a_computing_run_gives_signs_of_life(catalogue, settings, monkeypatch):
+    """The heartbeat thread moves heartbeat_at while the engine works (a lease of 0.2 s here)."""
+    import time
+
+    settings.UNCERTAINTY_LEASE = 0.2
+    beats = []
+    monkeypatch.setattr(service, "uncertainty_beat", lambda run_id: beats.append(run_id) or True)
+    real_compute = service._compute
+
+    def slow(run, *args, **kwargs):
+        time.sleep(0.35)
+        real_compute(run, *args, **kwargs)
+
+    monkeypatch.setattr(service, "_compute", slow)
+    run = service.uncertainty_compute()
+    assert run.state == "done"
+    assert len(beats) >= 3 and set(beats) == {run.pk}
+
+
+def test_a_beat_counts_only_for_a_running_run(catalogue):
+    run = service.uncertainty_take(service.uncertainty_queue("test").pk)
+    assert service.uncertainty_beat(run.pk)
+    UncertaintyRun.objects.filter(pk=run.pk).update(state="failed")
+    assert not service.uncertainty_beat(run.pk)
