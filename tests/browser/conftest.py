@@ -50,13 +50,17 @@ def browser(playwright):
 
 @pytest.fixture
 def demo_site(live_server):
-    """The 14 demo missions, published; served by the live server."""
+    """The 14 demo missions, published, with their uncertainty figures (as ``make run`` has
+    them); served by the live server."""
+    from projects.services.uncertainty import uncertainty_compute
+
     projects_import(
         read_interchange_file(str(DEMO_FILE)),
         publish=True,
         reviewer=reviewer_user(),
         note="Test publication.",
     )
+    uncertainty_compute(reason="demo data")
     return live_server
 
 
