@@ -203,8 +203,26 @@ def uncertainty_reap(run_id: int) -> str:
             ProjectUncertainty.objects.filter(run_id=run_id).delete()
     if not lost:
         return "running"
+    _task_lost(run_id, since)
     uncertainty_queue("worker lost")
     return "lost"
+
+
+def _task_lost(run_id: int, since: str) -> None:
+    """The dead worker's task would show "running" for ever in the task database."""
+    from .rescoring import WorkerLost, database_task_results
+
+    tasks = database_task_results()
+    if tasks is None:
+        return
+    running = tasks.objects.filter(task_path="projects.tasks.uncertainty_refresh", status="RUNNING")
+    lost = [task.pk for task in running.only("pk", "args_kwargs") if task.args_kwargs.get("args") == [run_id]]
+    tasks.objects.filter(pk__in=lost, status="RUNNING").update(
+        status="FAILED",
+        finished_at=timezone.now(),
+        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
+        traceback=f"WorkerLost: no sign of life since {since}; run {run_id} failed, another is queued.\n",
+    )
 
 
 def uncertainty_take(run_id: int) -> UncertaintyRun | None:

@@ -296,11 +296,17 @@ def a_run_whose_worker_died(seconds_ago: int) -> UncertaintyRun:
 
 
 def test_a_run_silent_for_a_lease_fails_and_another_is_queued(catalogue, settings):
-    from projects.tasks import uncertainty_watch
+    from django_tasks_db.models import DBTaskResult
+
+    from projects.tasks import uncertainty_refresh, uncertainty_watch
 
     settings.UNCERTAINTY_LEASE = lease = 60
     shown = service.uncertainty_compute()
     lost = a_run_whose_worker_died(seconds_ago=lease + 1)
+    # The dead worker's task, as django-tasks-db left it (and another run's, still alive).
+    dead = DBTaskResult.objects.get(pk=uncertainty_refresh.enqueue(lost.pk).id)
+    other = DBTaskResult.objects.get(pk=uncertainty_refresh.enqueue(lost.pk + 1000).id)
+    DBTaskResult.objects.filter(pk__in=[dead.pk, other.pk]).update(status="RUNNING")
 
     assert uncertainty_watch.call(lost.pk) == {"state": "lost"}
     lost.refresh_from_db()
@@ -310,6 +316,11 @@ def test_a_run_silent_for_a_lease_fails_and_another_is_queued(catalogue, setting
     assert service.current_run() == shown  # readers keep the last finished figures
     (queued,) = queued_runs()
     assert queued.reason == "worker lost"
+    # Its task no longer shows "running" for ever; another run's task is left alone.
+    dead.refresh_from_db()
+    assert dead.status == "FAILED" and dead.traceback.startswith("WorkerLost: no sign of life since ")
+    other.refresh_from_db()
+    assert other.status == "RUNNING"
     assert uncertainty_watch.call(lost.pk) == {"state": "finished"}  # it is looked at once
 
 
