@@ -10,12 +10,15 @@ from .engine import (
     GradeChange,
     Method,
     MethodError,
+    Profile,
+    ProfileError,
     Rating,
     RatingError,
     grade_changes,
     grade_changes_among,
     round_half_up,
     score,
+    score_under,
     validate_ratings,
 )
 
@@ -28,6 +31,8 @@ __all__ = [
     "GradeChange",
     "Method",
     "MethodError",
+    "Profile",
+    "ProfileError",
     "Rating",
     "RatingError",
     "Card",
@@ -35,5 +40,6 @@ __all__ = [
     "grade_changes_among",
     "round_half_up",
     "score",
+    "score_under",
     "validate_ratings",
 ]

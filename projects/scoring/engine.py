@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -381,10 +382,12 @@ def score(method: Method, ratings: Iterable[Rating]) -> Card:
         if share is not None:
             confidence_shares.append(share)
 
+    # A dimension weighted 0 (a §9 profile's choice; the method's own weights are positive)
+    # drops out of the impact.
     impact_dims = [
         (spec.impact_weight, dimensions[spec.key])
         for spec in method.dimensions
-        if spec.kind == IMPACT and dimensions[spec.key].applicable
+        if spec.kind == IMPACT and dimensions[spec.key].applicable and spec.impact_weight > 0
     ]
     risk_dims = [dimensions[spec.key] for spec in method.dimensions if spec.kind == RISK]
 
@@ -491,3 +494,135 @@ def grade_changes_among(
             found.append(GradeChange(code, level_from, level_to, card.net, card.grade))
     found.sort(key=lambda c: (order[c.grade], -abs(c.net - official.net), c.code, c.level_to))
     return tuple(found)
+
+
+# --- custom weighting profiles (the method's §9) -----------------------------------------------
+
+PROFILE_DIMENSIONS = ("sdg7", "sdg9", "sdg12")
+MAX_CRITERION_WEIGHT = 10
+
+
+class ProfileError(ValueError):
+    """A profile the method cannot take: ``field`` names what is wrong ("dimensions.sdg7",
+    "alpha", "criteria.S9.1", "dimensions"), ``message`` says how."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Weights in place of the method's (§9): the SDG dimensions' weights (renormalised over those
+    with applicable criteria; 0 drops a dimension out of the impact), α, and optional criterion
+    weights 0–10 (0: counted as not applicable). Ratings are never changed otherwise."""
+
+    dimensions: Mapping[str, Fraction]
+    alpha: Fraction
+    criteria: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def official(cls, method: Method) -> Profile:
+        """The profile that reproduces the method's own scores: its impact weights and α."""
+        return cls(
+            dimensions={d.key: d.impact_weight for d in method.dimensions if d.kind == IMPACT},
+            alpha=method.alpha,
+        )
+
+    @classmethod
+    def from_values(
+        cls,
+        method: Method,
+        *,
+        dimensions: Mapping[str, Any],
+        alpha: Any,
+        criteria: Mapping[str, Any] | None = None,
+    ) -> Profile:
+        """A profile from user input (numbers or numeric text), checked against ``method``:
+        ProfileError names the first field that is wrong."""
+        impact_keys = [d.key for d in method.dimensions if d.kind == IMPACT]
+        weights: dict[str, Fraction] = {}
+        for key, value in dimensions.items():
+            if key not in impact_keys:
+                raise ProfileError(
+                    f"dimensions.{key}", f"unknown dimension; give one of {', '.join(impact_keys)}"
+                )
+            weights[key] = _profile_number(value, f"dimensions.{key}", low=0, high=100)
+        weights = {key: weights.get(key, Rational(0)) for key in impact_keys}
+        if not any(weights.values()):
+            raise ProfileError("dimensions", "at least one dimension needs a weight above 0")
+        counted = {}
+        for code, value in (criteria or {}).items():
+            if code not in method.criteria_by_code:
+                raise ProfileError(f"criteria.{code}", "unknown criterion code")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 0 <= value <= MAX_CRITERION_WEIGHT
+            ):
+                raise ProfileError(
+                    f"criteria.{code}", f"give a whole number from 0 to {MAX_CRITERION_WEIGHT}, not {value!r}"
+                )
+            counted[code] = value
+        return cls(weights, _profile_number(alpha, "alpha", low=0, high=1), counted)
+
+    def method(self, method: Method) -> Method:
+        """``method`` with this profile's weights and α (a criterion weighted 0 keeps its own
+        weight here: ``ratings`` counts it as not applicable)."""
+        total = sum(self.dimensions.values())
+        dimensions = tuple(
+            DimensionSpec(d.key, d.kind, Rational(self.dimensions.get(d.key, 0)) / total)
+            if d.kind == IMPACT
+            else d
+            for d in method.dimensions
+        )
+        criteria = tuple(
+            CriterionSpec(c.code, c.dimension, self.criteria.get(c.code) or c.weight) for c in method.criteria
+        )
+        return Method(
+            version=method.version,
+            dimensions=dimensions,
+            criteria=criteria,
+            alpha=Rational(self.alpha),
+            coverage_threshold=method.coverage_threshold,
+            risk_bands=method.risk_bands,
+            grade_bands=method.grade_bands,
+            cap_risk_level_high=method.cap_risk_level_high,
+            cap_severe_rating=method.cap_severe_rating,
+            severe_rating=method.severe_rating,
+            evidence_quality=method.evidence_quality,
+            confidence_bands=method.confidence_bands,
+        )
+
+    def ratings(self, ratings: Iterable[Rating]) -> list[Rating]:
+        """The ratings as this profile counts them: a criterion weighted 0 is not applicable."""
+        dropped = {code for code, weight in self.criteria.items() if weight == 0}
+        return [Rating(r.code, not_applicable=True) if r.code in dropped else r for r in ratings]
+
+
+def _profile_number(value: Any, name: str, *, low: int, high: int) -> Fraction:
+    if isinstance(value, bool):
+        raise ProfileError(name, f"give a number from {low} to {high}, not {value!r}")
+    if isinstance(value, (int, Fraction)) and abs(value) <= 10**6:
+        number = Rational(value)
+        if not low <= number <= high:
+            raise ProfileError(name, f"give a number from {low} to {high}, not {value}")
+        return number
+    text = str(value).strip()  # a float as written: 0.3 is 3/10
+    try:
+        decimal = Decimal(text)
+    except (ArithmeticError, ValueError):
+        decimal = None
+    # A finite decimal of sensible size ("1e999999999" would be a number of a billion digits).
+    if decimal is None or not decimal.is_finite() or len(text) > 32 or abs(decimal.adjusted()) > 6:
+        raise ProfileError(name, f"give a number from {low} to {high}, not {text[:40]!r}")
+    number = Rational(Fraction(decimal))
+    if not low <= number <= high:
+        raise ProfileError(name, f"give a number from {low} to {high}, not {str(value)[:40]}")
+    return number
+
+
+def score_under(method: Method, ratings: Iterable[Rating], profile: Profile) -> Card:
+    """The card a project's ratings give under ``profile`` (§9): everything else is §4."""
+    return score(profile.method(method), profile.ratings(ratings))
