@@ -598,7 +598,8 @@ class Profile:
     def ratings(self, ratings: Iterable[Rating]) -> list[Rating]:
         """The ratings as this profile counts them: a criterion weighted 0 is not applicable."""
         dropped = {code for code, weight in self.criteria.items() if weight == 0}
-        return [Rating(r.code, not_applicable=True) if r.code in dropped else r for r in ratings]
+        kept = [r for r in ratings if r.code not in dropped]
+        return kept + [Rating(code, not_applicable=True) for code in sorted(dropped)]  # missing ones too
 
 
 def _profile_number(value: Any, name: str, *, low: int, high: int) -> Fraction:

@@ -119,6 +119,19 @@ def test_a_dimension_weighted_zero_drops_out_of_the_impact():
     assert score(METHOD, ratings).net == F(100, 3)
 
 
+def test_a_missing_criterion_weighted_zero_counts_as_not_applicable_too():
+    """Found by the property test: S7.1 missing and weighted 0 must not count against coverage."""
+    states = {code: (2, "B") for code in WEIGHTS} | {"S7.1": MISSING, "S7.2": MISSING, "S7.3": MISSING}
+    ratings = to_ratings(states)
+    assert score(METHOD, ratings).status == "insufficient_data"  # sdg7: 2 of 5 rated, under half the weight
+    zeroed = Profile.from_values(
+        METHOD, dimensions={"sdg7": 1, "sdg9": 1, "sdg12": 1}, alpha="0.5", criteria={"S7.1": 0, "S7.2": 0}
+    )
+    assert score_under(METHOD, ratings, zeroed) == score(
+        METHOD, to_ratings({**states, "S7.1": NA, "S7.2": NA})
+    )
+
+
 def test_a_criterion_weighted_zero_counts_as_not_applicable():
     states = {code: (2, "B") for code in WEIGHTS}
     ratings = to_ratings(states)
