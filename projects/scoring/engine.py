@@ -472,12 +472,16 @@ def grade_changes(method: Method, ratings: Iterable[Rating]) -> tuple[GradeChang
 
 
 def grade_changes_among(
-    method: Method, ratings: Iterable[Rating], candidates: Iterable[tuple[str, int, int]]
+    method: Method,
+    ratings: Iterable[Rating],
+    candidates: Iterable[tuple[str, int, int]],
+    official: Card | None = None,
 ) -> tuple[GradeChange, ...]:
     """``grade_changes`` decided exactly for the ``candidates`` (code, from, to) only: those a
-    screen over many projects found possible (projects.scoring.uncertainty)."""
+    screen over many projects found possible (projects.scoring.uncertainty). ``official``: the
+    ratings' card, when the caller has it."""
     by_code = validate_ratings(method, ratings)
-    official = score(method, by_code.values())
+    official = official if official is not None else score(method, by_code.values())
     if official.grade is None or official.net is None:
         return ()
     order = {grade: index for index, (grade, _) in enumerate(method.grade_bands)}

@@ -331,3 +331,139 @@ def order_statistic_error(scenarios: int, q: float, z: float = 2.576) -> int:
     confidence (the binomial interval of an order statistic): the Monte Carlo error of ``net`` and
     ``rank`` figures, in positions of the sorted scenarios."""
     return math.ceil(z * math.sqrt(scenarios * q * (1 - q)))
+
+
+@dataclass(frozen=True)
+class ScreenedChanges:
+    """§10 for one project from the float screen. ``changes``: those the floats decide (code,
+    from, to, net rounded to one decimal, grade, order key). ``ask``: the changes the floats
+    cannot decide (a score or risk near a boundary, a net near a rounding point), for the exact
+    engine. ``exact``: the order itself is unsure (two moves near a tie): the exact engine
+    decides every candidate in ``ask``. ``merge_changes`` puts the two together in order."""
+
+    changes: tuple[tuple[str, int, int, float, str, int], ...] = ()
+    ask: tuple[tuple[str, int, int], ...] = ()
+    exact: bool = False
+
+
+ROUNDING_MARGIN = 1e-6  # a float this close to a rounding point (x.x5) is left to the exact engine
+# Moves of the net score are compared on this scale for the order: exact ties give floats within
+# 10⁻⁷ of each other here, and no exact move lands on a rounding point (the scale is irrational).
+ORDER_SCALE = 1e6 * math.sqrt(2)
+ORDER_MARGIN = 1e-3
+
+
+def _near_half(value, margin: float = ROUNDING_MARGIN):
+    """Whether ``value`` lies within ``margin`` of a point where rounding changes (k + 0.5)."""
+    return np.abs(np.asarray(value) % 1 - 0.5) < margin
+
+
+def order_key(grade_index: int, move: float) -> tuple[int, int] | None:
+    """The exact engine's order (better grades first, then the larger move of the net score)
+    as integers; None when the move is too near a rounding point of ORDER_SCALE to tell."""
+    scaled = abs(move) * ORDER_SCALE
+    if _near_half(scaled, ORDER_MARGIN):
+        return None
+    return grade_index, -math.floor(scaled + 0.5)
+
+
+def grade_changes_screened(
+    method: Method, encoded: Encoded, official_grades: Sequence[str]
+) -> list[ScreenedChanges]:
+    """§10 for all projects at once: what the float screen can decide is decided here (a grade
+    away from boundaries, as in ``score_levels``; a net rounded half up, away from rounding
+    points); the rest is marked for the exact engine. With ``merge_changes`` a property test
+    holds the result equal to ``projects.scoring.grade_changes``, order included, for every
+    project."""
+    model = _Model(method, 0.0, (float(method.alpha), float(method.alpha)))
+    codes = [criterion.code for criterion in method.criteria]
+    width = len(codes)
+    official = np.array([model.grade_names.index(grade) for grade in official_grades], dtype=np.int64)
+    # Variant 0 is the project as it is; variant 2c + 1 is criterion c one level down, 2c + 2 up.
+    positions = np.repeat(np.arange(width), 2)
+    steps = np.tile(np.array([-1, 1], dtype=np.int8), width)
+    variants = len(positions) + 1
+    factors = np.ones((variants, len(model.impact)))
+    alphas = np.full(variants, float(method.alpha))
+    results: list[ScreenedChanges] = []
+    for start in range(0, len(encoded.levels), CHUNK):
+        levels = encoded.levels[start : start + CHUNK]
+        assessed = levels >= 0
+        weights = np.where(assessed, model.weights, 0).astype(np.float32)
+        base = np.where(assessed, levels, 0).astype(np.float32)
+        drawn = np.repeat(base[:, None, :], variants, axis=1)
+        moved = base[:, positions] + steps[None, :]  # [projects, variants − 1]
+        valid = assessed[:, positions] & (moved >= 0) & (moved <= 4)
+        drawn[:, np.arange(1, variants), positions] = np.clip(moved, 0, 4)
+        net, grade, near = model.score_levels(drawn, weights, factors, alphas)
+        own_net, net, grade, near = net[:, 0], net[:, 1:], grade[:, 1:], near[:, 1:]
+        changes = valid & (grade != official[start : start + CHUNK, None])
+        unsure = valid & (near | (changes & _near_half(net * 10)))
+        for row in range(len(levels)):
+
+            def change(v: int, row: int = row, base=base, moved=moved) -> tuple[str, int, int]:
+                return codes[positions[v]], int(base[row, positions[v]]), int(moved[row, v])
+
+            decided, exact = [], False
+            for v in np.flatnonzero(changes[row] & ~unsure[row]):
+                key = order_key(int(grade[row, v]), float(net[row, v] - own_net[row]))
+                if key is None:
+                    exact = True
+                    break
+                decided.append(
+                    (*change(v), math.floor(net[row, v] * 10 + 0.5) / 10, model.grade_names[key[0]], key[1])
+                )
+            if exact:
+                asked = np.flatnonzero(valid[row] & (changes[row] | near[row]))
+                results.append(ScreenedChanges(ask=tuple(change(v) for v in asked), exact=True))
+            else:
+                asked = np.flatnonzero(unsure[row])
+                decided.sort(
+                    key=lambda c: (model.grade_names.index(c[4]), c[5], c[0], c[2])
+                )  # the exact order
+                results.append(ScreenedChanges(changes=tuple(decided), ask=tuple(change(v) for v in asked)))
+    return results
+
+
+def merge_changes(
+    screened: ScreenedChanges,
+    exact: Sequence[tuple[str, int, int, float, str, float]],
+    grade_names: Sequence[str],
+) -> list[tuple[str, int, int, float, str]] | None:
+    """A project's §10 in the exact engine's order: the screen's decisions and ``exact``, the
+    exact engine's on ``screened.ask`` (code, from, to, rounded net, grade, exact move of the
+    net). None when the order cannot be told in floats: then the exact engine's list is the
+    answer."""
+    keyed = [change for change in screened.changes]
+    for code, level_from, level_to, net, grade, move in exact:
+        key = order_key(grade_names.index(grade), move)
+        if key is None:
+            return None
+        keyed.append((code, level_from, level_to, net, grade, key[1]))
+    keyed.sort(key=lambda c: (grade_names.index(c[4]), c[5], c[0], c[2]))
+    return [change[:5] for change in keyed]
+
+
+def decide_changes(
+    method: Method, ratings: Sequence[Rating], screened: ScreenedChanges
+) -> list[tuple[str, int, int, float, str]]:
+    """A project's §10 (code, from, to, net rounded to one decimal, grade), in order: the
+    screen's decisions, completed by the exact engine where the screen asks."""
+    from .engine import grade_changes_among, round_half_up, score
+
+    def listed(found) -> list[tuple[str, int, int, float, str]]:
+        return [(c.code, c.level_from, c.level_to, round_half_up(c.net, 1), c.grade) for c in found]
+
+    if not screened.ask and not screened.exact:
+        return [change[:5] for change in screened.changes]
+    card = score(method, ratings)
+    if screened.exact:
+        return listed(grade_changes_among(method, ratings, screened.ask, card))
+    found = grade_changes_among(method, ratings, screened.ask, card)
+    names = [grade for grade, _ in method.grade_bands]
+    exact = [(*change, float(c.net - card.net)) for change, c in zip(listed(found), found, strict=True)]
+    merged = merge_changes(screened, exact, names)
+    if merged is not None:
+        return merged
+    every = screened.ask + tuple(change[:3] for change in screened.changes)
+    return listed(grade_changes_among(method, ratings, every, card))

@@ -7,8 +7,13 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from projects.scoring import Method, Rating, grade_changes, grade_changes_among, score
-from projects.scoring.uncertainty import encode, grade_change_candidates
+from projects.scoring import Method, Rating, grade_changes, grade_changes_among, round_half_up, score
+from projects.scoring.uncertainty import (
+    decide_changes,
+    encode,
+    grade_change_candidates,
+    grade_changes_screened,
+)
 from tests.support.examples import examples
 from tests.support.reference import MISSING, NA, reference
 
@@ -81,3 +86,41 @@ def test_candidates_off_the_rules_are_ignored():
         grade_changes_among(METHOD, ratings, [("D1", 1, 3), ("D1", 2, 3), ("ZZ", 1, 2), ("D1", 1, 5)]) == ()
     )
     assert [c.code for c in grade_changes_among(METHOD, ratings, [("D1", 1, 2)])] == ["D1"]
+
+
+def decided(method, ratings, screened) -> list[tuple]:
+    """What the service stores for a project."""
+    return decide_changes(method, ratings, screened)
+
+
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(rating_sets(missing=1, not_applicable=1, rated=6), min_size=1, max_size=12))
+def test_the_screens_decisions_are_the_exact_engines_in_its_order(states_list):
+    """The run decides most projects' §10 in floats: the same changes, rounded nets, grades and
+    order as ``grade_changes`` (the exact engine), for every project."""
+    projects, grades = rated_catalogue(states_list)
+    if not projects:
+        return
+    screened = grade_changes_screened(METHOD, encode(METHOD, projects), grades)
+    for ratings, result in zip(projects, screened, strict=True):
+        exact = [
+            (c.code, c.level_from, c.level_to, round_half_up(c.net, 1), c.grade)
+            for c in grade_changes(METHOD, ratings)
+        ]
+        assert decided(METHOD, ratings, result) == exact
+
+
+def test_the_screen_leaves_ties_and_boundaries_to_the_exact_engine():
+    # Every SDG criterion at 3, risks at 1: D1 and E2 up give the same net (a tie in order).
+    mixed = [Rating(c.code, 3 if c.dimension.startswith("sdg") else 1, "B") for c in METHOD.criteria]
+    (result,) = grade_changes_screened(METHOD, encode(METHOD, [mixed]), [score(METHOD, mixed).grade])
+    assert decided(METHOD, mixed, result) == [("D1", 1, 2, 55.0, "C"), ("E2", 1, 2, 55.0, "C")]
+    # Exact 25 (a D) sits on a boundary: the screen does not decide that project itself.
+    flat = [Rating(c.code, 1 if c.dimension.startswith("sdg") else 0, "A") for c in METHOD.criteria]
+    card = score(METHOD, flat)
+    assert card.net == 25 and card.grade == "D"
+    (on_boundary,) = grade_changes_screened(METHOD, encode(METHOD, [flat]), ["D"])
+    assert decided(METHOD, flat, on_boundary) == [
+        (c.code, c.level_from, c.level_to, round_half_up(c.net, 1), c.grade)
+        for c in grade_changes(METHOD, flat)
+    ]
