@@ -595,3 +595,24 @@ def code_version() -> dict:
 
     changed = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()]
     return {"commit": git("rev-parse", "HEAD") or None, "changed_files": changed}
+
+
+def measure_each(
+    name: str,
+    databases: Sequence[str],
+    sizes: Sequence[int],
+    measure: Callable[[str, int], dict],
+    targets: dict,
+) -> list[dict]:
+    """``measure(database, size)`` for each database and size, the results of each database
+    written to bench/results/<name>-<database>.json (with ``targets``) as they come."""
+    results: list[dict] = []
+    for kind in databases:
+        done = []
+        path = None
+        for size in sizes:
+            done.append(measure(kind, size))
+            path = write_results(name, kind, {"targets": targets, "runs": done})
+        results += done
+        log(f"wrote {path}")
+    return results

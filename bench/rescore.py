@@ -28,13 +28,13 @@ from .common import (
     ensure_built,
     log,
     main_guard,
+    measure_each,
     positive_int,
     quiet_cpu,
     run_measured,
     size_and_database_arguments,
     table,
     verdict,
-    write_results,
 )
 
 TARGET_SIZE = 100_000
@@ -237,28 +237,19 @@ def _number(value: float | None, form: str) -> str | None:
 
 def main() -> int:
     arguments = parse_arguments()
-    runs: list[dict] = []
-    for kind in arguments.databases:
-        done = []
-        for size in arguments.sizes:
-            done.append(
-                measure(
-                    kind,
-                    size,
-                    jobs=arguments.jobs,
-                    rebuild=arguments.rebuild,
-                    timeout=arguments.timeout,
-                    wait_quiet=arguments.wait_quiet,
-                )
-            )
-            path = write_results(
-                "rescore",
-                kind,
-                {"targets": {"size": TARGET_SIZE, "seconds": TARGET_SECONDS, "mb": TARGET_MB}, "runs": done},
-            )
-        runs += done
-        log(f"wrote {path}")
-    report(runs)
+
+    def one(kind: str, size: int) -> dict:
+        return measure(
+            kind,
+            size,
+            jobs=arguments.jobs,
+            rebuild=arguments.rebuild,
+            timeout=arguments.timeout,
+            wait_quiet=arguments.wait_quiet,
+        )
+
+    targets = {"size": TARGET_SIZE, "seconds": TARGET_SECONDS, "mb": TARGET_MB}
+    report(measure_each("rescore", arguments.databases, arguments.sizes, one, targets))
     return 0
 
 
