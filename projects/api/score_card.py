@@ -80,6 +80,10 @@ class GradeSharesSchema(serializers.Serializer):
 
 
 class RankIntervalSchema(serializers.Serializer):
+    published = serializers.IntegerField(
+        allow_null=True,
+        help_text="Its place by published net score among the run's projects (ties share a place).",
+    )
     median = serializers.IntegerField()
     p5 = serializers.IntegerField(help_text="The better end of the 90% interval.")
     p95 = serializers.IntegerField(help_text="The worse end of the 90% interval.")

@@ -85,6 +85,8 @@ class ProjectUncertainty(models.Model):
     net_median = models.FloatField(_("net score, median"))
     net_p95 = models.FloatField(_("net score, 95th percentile"))
     grades = models.JSONField(_("grade shares"), help_text=_("The share of scenarios in each grade."))
+    # Its place among the run's projects by their published net scores (ties share a place).
+    rank = models.PositiveIntegerField(_("rank as published"), null=True)
     rank_p5 = models.PositiveIntegerField(_("rank, 5th percentile (the better end)"))
     rank_median = models.PositiveIntegerField(_("rank, median"))
     rank_p95 = models.PositiveIntegerField(_("rank, 95th percentile"))

@@ -140,14 +140,6 @@ def project_for_page(slug: str) -> Project | None:
     )
 
 
-def official_rank(project: Project) -> int | None:
-    """The project's place in the ranking of rated published projects (1 + the number with a
-    higher net score: ties share a place), or None when it has no net score."""
-    if project.published_net is None:
-        return None
-    return ranked_projects().filter(published_net__gt=project.published_net).count() + 1
-
-
 def project_ratings(project: Project, methodology: Methodology) -> list[tuple[Criterion, Assessment | None]]:
     """Each criterion of ``methodology`` with the project's rating as last published (None when
     missing): analysts' later edits wait for a reviewer."""

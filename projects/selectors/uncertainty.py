@@ -39,6 +39,7 @@ def uncertainty_expression(publication: str = "publication_id") -> Subquery:
                 net_median=F("net_median"),
                 net_p95=F("net_p95"),
                 grades=F("grades"),
+                rank=F("rank"),
                 rank_p5=F("rank_p5"),
                 rank_median=F("rank_median"),
                 rank_p95=F("rank_p95"),
@@ -77,6 +78,7 @@ def uncertainty_document(stored: dict | None) -> dict | None:
         "net": {key: float(stored[f"net_{key}"]) for key in ("median", "p5", "p95")},
         "grades": {name: float(grades.get(name, 0.0)) for name in GRADE_NAMES},
         "rank": {
+            "published": stored.get("rank"),
             "median": stored["rank_median"],
             "p5": stored["rank_p5"],
             "p95": stored["rank_p95"],

@@ -85,32 +85,36 @@ def rated_published(methodology) -> tuple[list[tuple[int, int]], list[list[scori
     return ids, projects, grades
 
 
-def rated_published_encoded(spec, methodology) -> tuple[list[tuple[int, int]], Encoded, list[str]]:
+def rated_published_encoded(
+    spec, methodology
+) -> tuple[list[tuple[int, int]], Encoded, list[str], list[float]]:
     """``rated_published`` as the engine's arrays, read and encoded a chunk at a time: the
-    ratings of 100,000 projects are never all in memory as objects (each is checked, then let go)."""
+    ratings of 100,000 projects are never all in memory as objects (each is checked, then let go);
+    and their published net scores."""
     rows = (
         _rated_published_rows(methodology)
         .annotate(**RATING_TEXTS)
-        .values_list("pk", "publication_id", "published_score__grade", *RATINGS)
+        .values_list("pk", "publication_id", "published_score__grade", "published_net", *RATINGS)
     )
-    ids, grades, parts, chunk = [], [], [], []
+    ids, grades, nets, parts, chunk = [], [], [], [], []
 
     def flush() -> None:
         if chunk:
             parts.append(encode(spec, chunk))
             chunk.clear()
 
-    for pk, publication_id, grade, own, repeated in rows.iterator(chunk_size=2000):
+    for pk, publication_id, grade, net, own, repeated in rows.iterator(chunk_size=2000):
         ratings = _ratings_of(own, repeated)
         scoring.validate_ratings(spec, ratings)
         ids.append((pk, publication_id))
         grades.append(grade)
+        nets.append(net)
         chunk.append(ratings)
         if len(chunk) == 2000:
             flush()
     flush()
     if not parts:
-        return ids, encode(spec, []), grades
+        return ids, encode(spec, []), grades, nets
     return (
         ids,
         Encoded(
@@ -118,11 +122,21 @@ def rated_published_encoded(spec, methodology) -> tuple[list[tuple[int, int]], E
             moves=np.concatenate([part.moves for part in parts]),
         ),
         grades,
+        nets,
     )
 
 
 def _change(code: str, level_from: int, level_to: int, net: float, grade: str) -> dict:
     return {"criterion": code, "from": level_from, "to": level_to, "net": net, "grade": grade}
+
+
+def published_ranks(nets: list[float]) -> list[int]:
+    """Each project's place by its published net score (1 + the number with a higher one: ties
+    share a place), as the rankings count it."""
+    values = np.array(nets, dtype=np.float64)
+    ordered = np.sort(values)
+    # Those strictly higher: all minus those at or below.
+    return (len(values) - np.searchsorted(ordered, values, side="right") + 1).tolist()
 
 
 def grade_changes_of(spec, ids, screened) -> list[list[dict]]:
@@ -361,9 +375,10 @@ def _compute(run: UncertaintyRun, methodology, *, scenarios: int, seed: int, pro
     done); a failure fails the run, with its error, and is raised."""
     try:
         spec = method_spec(methodology)
-        ids, encoded, grades = rated_published_encoded(spec, methodology)
+        ids, encoded, grades, nets = rated_published_encoded(spec, methodology)
         figures = uncertainty(spec, encoded, grades, scenarios=scenarios, seed=seed, progress=progress)
         changes = grade_changes_of(spec, ids, grade_changes_screened(spec, encoded, grades))
+        ranks = published_ranks(nets)
         names = figures.grade_names
         rows = (
             ProjectUncertainty(
@@ -378,6 +393,7 @@ def _compute(run: UncertaintyRun, methodology, *, scenarios: int, seed: int, pro
                     name: round(float(share), 6)
                     for name, share in zip(names, figures.grades[index], strict=True)
                 },
+                rank=ranks[index],
                 rank_p5=int(figures.rank[index, 0]),
                 rank_median=int(figures.rank[index, 1]),
                 rank_p95=int(figures.rank[index, 2]),

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
 from projects.selectors.uncertainty import grade_changes_document, uncertainty_document
 
 from .method_page import grade_bands
@@ -96,6 +99,30 @@ class IntervalChart:
     def ticks(self) -> list[dict]:
         return [{"label": tick, "x": _x(tick)} for tick in (0, 25, 50, 75, 100)]
 
+    @property
+    def marks(self) -> SafeString:
+        """The chart's shapes, written here (numbers as they are, no template lookups): the
+        grade bands, the interval with its ends, the median and the published net score."""
+        parts = [
+            f'<rect x="{b.x}" y="8" width="{b.width}" height="30" class="band band-{b.grade.lower()}"/>'
+            f'<text x="{b.label_x}" y="20" class="band-label" text-anchor="middle">{escape(b.grade)}</text>'
+            for b in self.bands
+        ]
+        low, high, median = self.x_p5, self.x_p95, self.x_median
+        parts.append(
+            f'<line x1="{low}" x2="{high}" y1="30" y2="30" class="interval"/>'
+            f'<line x1="{low}" x2="{low}" y1="24" y2="36" class="interval"/>'
+            f'<line x1="{high}" x2="{high}" y1="24" y2="36" class="interval"/>'
+            f'<line x1="{median}" x2="{median}" y1="22" y2="38" class="median"/>'
+        )
+        if self.x_official is not None:
+            parts.append(f'<circle cx="{self.x_official}" cy="30" r="4.5" class="official"/>')
+        parts += [
+            f'<text x="{tick["x"]}" y="54" class="tick" text-anchor="middle">{tick["label"]}</text>'
+            for tick in self.ticks
+        ]
+        return mark_safe("".join(parts))  # noqa: S308 (numbers, and grade names escaped)
+
 
 @dataclass(frozen=True)
 class UncertaintyView:
@@ -109,7 +136,7 @@ class UncertaintyView:
     net_p95: float
     shares: tuple[GradeShare, ...]  # A to E, those with scenarios only
     stable: bool
-    rank: int | None  # the official rank among rated published projects, now
+    rank: int | None  # its place by published net score among the run's projects
     rank_p5: int
     rank_median: int
     rank_p95: int
@@ -117,6 +144,23 @@ class UncertaintyView:
     top10: float
     changes: tuple[GradeChangeLine, ...]
     chart: IntervalChart
+
+    @property
+    def share_bar(self) -> SafeString:
+        """The grade-share bar's shapes (an SVG 300 units wide: the CSP allows no inline style)."""
+        parts = []
+        for share in self.shares:
+            official = " share-official" if share.official else ""
+            parts.append(
+                f'<rect x="{share.x}" y="0" width="{share.bar_width}" height="20" '
+                f'class="share grade-{share.grade.lower()}{official}"/>'
+            )
+            if share.labelled:
+                parts.append(
+                    f'<text x="{share.label_x}" y="14.5" text-anchor="middle" class="share-label">'
+                    f"{escape(share.grade)}</text>"
+                )
+        return mark_safe("".join(parts))  # noqa: S308 (numbers, and grade names escaped)
 
     @property
     def official_share(self) -> str:
@@ -158,7 +202,6 @@ def uncertainty_view(
     *,
     card,
     texts: MethodTexts,
-    rank: int | None,
     criterion_names: dict[str, str],
 ) -> UncertaintyView | None:
     """The block's figures, or None when the project has none (not rated, or published again
@@ -195,7 +238,7 @@ def uncertainty_view(
         net_p95=figures["net"]["p95"],
         shares=tuple(shares),
         stable=figures["stable"],
-        rank=rank,
+        rank=figures["rank"]["published"],
         rank_p5=figures["rank"]["p5"],
         rank_median=figures["rank"]["median"],
         rank_p95=figures["rank"]["p95"],

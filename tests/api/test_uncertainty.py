@@ -49,7 +49,18 @@ def test_a_project_carries_its_stored_figures_and_grade_changes(anon, computed):
     assert set(figures["grades"]) == {"A", "B", "C", "D", "E"}
     assert sum(figures["grades"].values()) == pytest.approx(1.0)
     assert figures["grades"] == pytest.approx(row.grades)
-    assert figures["rank"] == {"median": row.rank_median, "p5": row.rank_p5, "p95": row.rank_p95, "of": 4}
+    assert figures["rank"] == {
+        "published": row.rank,
+        "median": row.rank_median,
+        "p5": row.rank_p5,
+        "p95": row.rank_p95,
+        "of": 4,
+    }
+    # Its place by published net score among the run's projects, as the rankings count it.
+    assert (
+        row.rank
+        == Project.objects.published().filter(published_net__gt=row.project.published_net).count() + 1
+    )
     assert (figures["top10"], figures["stable"]) == (1.0, row.stable)
     # Its official grade's share decides "stable".
     official = body["score"]["overall"]["grade"]
@@ -119,6 +130,7 @@ def test_ranking_rows_carry_the_rank_interval(anon, computed):
             interval
             == row["uncertainty"]["rank"]
             == {
+                "published": row["rank"],  # the ranking's own rank: no filter here
                 "median": stored(row["slug"]).rank_median,
                 "p5": stored(row["slug"]).rank_p5,
                 "p95": stored(row["slug"]).rank_p95,
@@ -127,7 +139,7 @@ def test_ranking_rows_carry_the_rank_interval(anon, computed):
         )
         assert 1 <= interval["p5"] <= interval["median"] <= interval["p95"] <= 4
     # Alpha (every rating grade A, far ahead) ranks first in every scenario.
-    assert rows[0]["rank_interval"] == {"median": 1, "p5": 1, "p95": 1, "of": 4}
+    assert rows[0]["rank_interval"] == {"published": 1, "median": 1, "p5": 1, "p95": 1, "of": 4}
 
 
 def test_a_ranking_row_without_figures_has_no_interval(anon, published):

@@ -8,7 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 
-from projects.selectors import official_rank, project_for_page, project_ratings, score_history
+from projects.selectors import project_for_page, project_ratings, score_history
 from projects.vocabularies import Resource, TargetBody
 
 from ..badges import badge_for
@@ -54,7 +54,6 @@ def project_detail(request, slug):
             project.uncertainty_stored,
             card=card,
             texts=texts,
-            rank=official_rank(project) if project.uncertainty_stored else None,
             criterion_names={row.code: row.name for section in sections for row in section.criteria},
         )
     japanese = (get_language() or "")[:2] == "ja"
