@@ -147,7 +147,10 @@ patch(
     "exact_engine", [(service, "decide_changes"), (scoring, "grade_changes_among")], light=True
 )
 patch("compute", [(service, "_compute")])
-patch("insert", [(QuerySet, "bulk_create")], only=lambda args: args[0].model is ProjectUncertainty)
+patch(
+    "insert", [(QuerySet, "bulk_create"), (service, "insert_rows")],
+    only=lambda args: getattr(args[0], "model", args[0]) is ProjectUncertainty,
+)
 patch(
     "delete", [(QuerySet, "delete")],
     only=lambda args: args[0].model in (UncertaintyRun, ProjectUncertainty),
@@ -314,7 +317,7 @@ def breakdown(work, size: int, *, timeout: float, wait_quiet: float) -> dict:
         "engine": seconds("engine"),
         "screen": seconds("screen"),
         "exact": seconds("exact"),
-        # Building the ProjectUncertainty objects and inserting them (insert: bulk_create alone).
+        # Building the rows and inserting them (insert: the INSERTs or COPY alone).
         "write": None if compute is None else compute - inside,
         "insert": steps.get("insert", {}).get("seconds"),
         # Creating the run, the heartbeat's end and the DONE transaction (delete: older runs' rows).
@@ -492,8 +495,8 @@ def report(results: list[dict]) -> None:
             'read: rated_published[_encoded] (the query and the ratings; "in read": a step it does itself);\n'
             "valid+enc: validate_ratings and encode; engine: the §8 engine (uncertainty); §10 screen:\n"
             "grade_change_candidates / grade_changes_screened; §10 exact: grade_changes_of (the exact\n"
-            "engine's decisions, and whatever they read); write: building the ProjectUncertainty objects\n"
-            "and inserting them (insert: bulk_create alone); done txn: creating the run, the heartbeat's\n"
+            "engine's decisions, and whatever they read); write: building the rows\n"
+            "and inserting them (insert: the INSERTs or COPY alone); done txn: creating the run, the heartbeat's\n"
             "end and the transaction that makes it current (delete: removing the older run's rows)."
         )
         print("\nMemory of the breakdown's process after each step (VmHWM, MB: the peak so far)")

@@ -5,10 +5,12 @@ project: one run, read from the published ratings, computed by the pure engine
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import NamedTuple
 
 import numpy as np
 import orjson
@@ -25,6 +27,7 @@ from projects.scoring.uncertainty import (
     SCENARIOS,
     SEED,
     Encoded,
+    ScreenedChanges,
     decide_changes,
     encode,
     grade_changes_screened,
@@ -32,10 +35,10 @@ from projects.scoring.uncertainty import (
 )
 from projects.selectors import methodology_current
 
+from .bulk import insert_rows
 from .publication import scored_parts
 from .scoring import method_spec
 
-INSERT_BATCH = 2000
 DEFAULT_LEASE = 60  # seconds without a sign of life before a running run counts as lost
 
 logger = logging.getLogger(__name__)
@@ -85,23 +88,43 @@ def rated_published(methodology) -> tuple[list[tuple[int, int]], list[list[scori
     return ids, projects, grades
 
 
-def rated_published_encoded(
-    spec, methodology
-) -> tuple[list[tuple[int, int]], Encoded, list[str], list[float]]:
-    """``rated_published`` as the engine's arrays, read and encoded a chunk at a time: the
-    ratings of 100,000 projects are never all in memory as objects (each is checked, then let go);
-    and their published net scores."""
+class PublishedSet(NamedTuple):
+    """The rated published projects of a run, by slug, as ``rated_published_encoded`` reads
+    them."""
+
+    ids: list[tuple[int, int]]  # (project id, publication id)
+    encoded: Encoded  # their ratings as the engine's arrays
+    grades: list[str]  # official grades
+    nets: list[float]  # published net scores
+    screened: list[ScreenedChanges]  # §10 as far as the float screen decides it
+    asked: dict[int, list[scoring.Rating]]  # the ratings of those it leaves to the exact engine
+
+
+def rated_published_encoded(spec, methodology) -> PublishedSet:
+    """``rated_published`` as the engine's arrays, read, checked, encoded and screened for §10
+    a chunk at a time: the ratings of 100,000 projects are never all in memory as objects; only
+    those of the projects whose §10 the screen leaves to the exact engine are kept (about one in
+    eight), so that they need not be read again."""
     rows = (
         _rated_published_rows(methodology)
         .annotate(**RATING_TEXTS)
         .values_list("pk", "publication_id", "published_score__grade", "published_net", *RATINGS)
     )
     ids, grades, nets, parts, chunk = [], [], [], [], []
+    screened: list[ScreenedChanges] = []
+    asked: dict[int, list[scoring.Rating]] = {}
 
     def flush() -> None:
-        if chunk:
-            parts.append(encode(spec, chunk))
-            chunk.clear()
+        if not chunk:
+            return
+        part = encode(spec, chunk)
+        parts.append(part)
+        first = len(screened)
+        screened.extend(grade_changes_screened(spec, part, grades[first:]))
+        for offset, result in enumerate(screened[first:]):
+            if result.ask or result.exact:
+                asked[first + offset] = chunk[offset]
+        chunk.clear()
 
     for pk, publication_id, grade, net, own, repeated in rows.iterator(chunk_size=2000):
         ratings = _ratings_of(own, repeated)
@@ -113,17 +136,15 @@ def rated_published_encoded(
         if len(chunk) == 2000:
             flush()
     flush()
-    if not parts:
-        return ids, encode(spec, []), grades, nets
-    return (
-        ids,
+    encoded = (
         Encoded(
             levels=np.concatenate([part.levels for part in parts]),
             moves=np.concatenate([part.moves for part in parts]),
-        ),
-        grades,
-        nets,
+        )
+        if parts
+        else encode(spec, [])
     )
+    return PublishedSet(ids, encoded, grades, nets, screened, asked)
 
 
 def _change(code: str, level_from: int, level_to: int, net: float, grade: str) -> dict:
@@ -139,23 +160,19 @@ def published_ranks(nets: list[float]) -> list[int]:
     return (len(values) - np.searchsorted(ordered, values, side="right") + 1).tolist()
 
 
-def grade_changes_of(spec, ids, screened) -> list[list[dict]]:
+def grade_changes_of(spec, screened, asked) -> list[list[dict]]:
     """§10 for each project, as stored: what the float screen decided, completed by the exact
-    engine where it asks (those projects' ratings read again, 2,000 at a time)."""
-    asking = {ids[index][0]: index for index, result in enumerate(screened) if result.ask or result.exact}
-    decided: dict[int, list[tuple]] = {}
-    pks = list(asking)
-    for start in range(0, len(pks), 2000):
-        rows = (
-            Project.objects.filter(pk__in=pks[start : start + 2000])
-            .annotate(**RATING_TEXTS)
-            .values_list("pk", *RATINGS)
-        )
-        for pk, own, repeated in rows:
-            decided[pk] = decide_changes(spec, _ratings_of(own, repeated), screened[asking[pk]])
+    engine where it asks (``asked``: those projects' ratings, by position)."""
     return [
-        [_change(*change) for change in decided.get(pk, [c[:5] for c in result.changes])]
-        for (pk, _publication), result in zip(ids, screened, strict=True)
+        [
+            _change(*change)
+            for change in (
+                decide_changes(spec, asked[index], result)
+                if index in asked
+                else [c[:5] for c in result.changes]
+            )
+        ]
+        for index, result in enumerate(screened)
     ]
 
 
@@ -372,44 +389,23 @@ def uncertainty_compute(
 
 def _compute(run: UncertaintyRun, methodology, *, scenarios: int, seed: int, progress) -> None:
     """Compute the run's figures and insert its rows (readers see none of them until it is
-    done); a failure fails the run, with its error, and is raised."""
+    done); a failure fails the run, with its error, and is raised.
+
+    The cyclic garbage collector is paused meanwhile: the run makes millions of short-lived
+    objects and no cycles, and the collector's passes over them cost seconds at 100,000
+    projects."""
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         spec = method_spec(methodology)
-        ids, encoded, grades, nets = rated_published_encoded(spec, methodology)
+        ids, encoded, grades, nets, screened, asked = rated_published_encoded(spec, methodology)
         figures = uncertainty(spec, encoded, grades, scenarios=scenarios, seed=seed, progress=progress)
-        changes = grade_changes_of(spec, ids, grade_changes_screened(spec, encoded, grades))
+        changes = grade_changes_of(spec, screened, asked)
+        del screened, asked
         ranks = published_ranks(nets)
-        names = figures.grade_names
-        rows = (
-            ProjectUncertainty(
-                run=run,
-                project_id=pk,
-                publication_id=publication_id,
-                # One decimal, as every net score is shown (the engine computes in float32).
-                net_p5=round(float(figures.net[index, 0]), 1),
-                net_median=round(float(figures.net[index, 1]), 1),
-                net_p95=round(float(figures.net[index, 2]), 1),
-                grades={
-                    name: round(float(share), 6)
-                    for name, share in zip(names, figures.grades[index], strict=True)
-                },
-                rank=ranks[index],
-                rank_p5=int(figures.rank[index, 0]),
-                rank_median=int(figures.rank[index, 1]),
-                rank_p95=int(figures.rank[index, 2]),
-                top10=round(float(figures.top10[index]), 6),
-                stable=bool(figures.stable[index]),
-                grade_changes=changes[index],
-            )
-            for index, (pk, publication_id) in enumerate(ids)
+        insert_rows(
+            ProjectUncertainty, FIGURE_COLUMNS, list(figure_rows(run.pk, ids, figures, ranks, changes))
         )
-        batch = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == INSERT_BATCH:
-                ProjectUncertainty.objects.bulk_create(batch)
-                batch = []
-        ProjectUncertainty.objects.bulk_create(batch)
         UncertaintyRun.objects.filter(pk=run.pk).update(projects=len(ids))
     except Exception as error:
         UncertaintyRun.objects.filter(pk=run.pk).update(
@@ -419,6 +415,59 @@ def _compute(run: UncertaintyRun, methodology, *, scenarios: int, seed: int, pro
         )
         ProjectUncertainty.objects.filter(run_id=run.pk).delete()
         raise
+    finally:
+        if collecting:
+            gc.enable()
+
+
+FIGURE_COLUMNS = [
+    "run_id",
+    "project_id",
+    "publication_id",
+    "net_p5",
+    "net_median",
+    "net_p95",
+    "grades",
+    "rank",
+    "rank_p5",
+    "rank_median",
+    "rank_p95",
+    "top10",
+    "stable",
+    "grade_changes",
+]
+
+
+def figure_rows(run_id: int, ids, figures, ranks: list[int], changes: list[list[dict]]) -> Iterator[tuple]:
+    """The run's rows as the database stores them (projects.services.bulk writes them without
+    a model instance each: at 100,000 projects, bulk_create's per-field work was most of the
+    write). Net scores to one decimal, as every net score is shown (the engine computes in
+    float32); shares to six."""
+    net = [[round(value, 1) for value in column] for column in figures.net.T.tolist()]
+    rank = figures.rank.T.tolist()
+    top10 = [round(value, 6) for value in figures.top10.tolist()]
+    stable = figures.stable.tolist()
+    names = figures.grade_names
+    for index, (pk, publication_id) in enumerate(ids):
+        shares = {
+            name: round(share, 6) for name, share in zip(names, figures.grades[index].tolist(), strict=True)
+        }
+        yield (
+            run_id,
+            pk,
+            publication_id,
+            net[0][index],
+            net[1][index],
+            net[2][index],
+            orjson.dumps(shares).decode(),
+            ranks[index],
+            rank[0][index],
+            rank[1][index],
+            rank[2][index],
+            top10[index],
+            bool(stable[index]),
+            orjson.dumps(changes[index]).decode(),
+        )
 
 
 def current_run() -> UncertaintyRun | None:

@@ -98,21 +98,19 @@ def test_a_failed_run_leaves_the_previous_figures_in_place(catalogue, monkeypatc
 
 def test_a_run_that_fails_while_writing_rows_is_never_current(catalogue, monkeypatch):
     good = service.uncertainty_compute()
-    monkeypatch.setattr(service, "INSERT_BATCH", 1)
-    calls = []
-    real = ProjectUncertainty.objects.bulk_create
+    real = service.insert_rows
 
-    def dies_on_the_second_batch(rows, *args, **kwargs):
-        calls.append(len(rows))
-        if len(calls) == 2:
-            raise RuntimeError("connection lost")
-        return real(rows, *args, **kwargs)
+    def dies_after_the_first_row(model, columns, rows, *args, **kwargs):
+        real(model, columns, rows[:1], *args, **kwargs)
+        raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(ProjectUncertainty.objects, "bulk_create", dies_on_the_second_batch)
+    monkeypatch.setattr(service, "insert_rows", dies_after_the_first_row)
     with pytest.raises(RuntimeError):
         service.uncertainty_compute()
     assert service.current_run() == good  # half a set is never what readers see
-    assert UncertaintyRun.objects.get(state="failed").error == "RuntimeError: connection lost"
+    failed = UncertaintyRun.objects.get(state="failed")
+    assert failed.error == "RuntimeError: connection lost"
+    assert ProjectUncertainty.objects.filter(run=failed).count() == 0  # the row written is gone
 
 
 def test_the_command_computes_and_says_what_it_did(catalogue):
