@@ -9,8 +9,8 @@ from django_tasks import task
 
 from projects.models import Methodology, RescoreJob
 from projects.models.jobs import RescoreChunk
+from projects.services.leases import database_task_results
 from projects.services.rescoring import (
-    database_task_results,
     rescore_job_chunk,
     rescore_job_create,
     rescore_job_reap,

@@ -8,19 +8,20 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from projects.models import Methodology, RescoreJob
 from projects.models.jobs import RescoreChunk
 
+from .leases import Heartbeat, database_task_results, tasks_lost
 from .rescore_chunks import ChunkResult, project_id_ranges, rescore_range
 
 logger = logging.getLogger(__name__)
@@ -37,10 +38,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_LEASE = 60.0  # seconds without a sign of life after which a chunk's worker is taken for dead
 DEFAULT_ATTEMPTS = 3
-
-
-class WorkerLost(Exception):
-    """Recorded on the task of a chunk whose worker stopped without finishing it."""
 
 
 def rescore_lease() -> timedelta:
@@ -97,7 +94,10 @@ def rescore_job_chunk(*, job_id: int, first_id: int, last_id: int) -> ChunkResul
     RescoreJob.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=now)
     RescoreJob.objects.filter(pk=job_id, state=RescoreJob.State.QUEUED).update(state=RescoreJob.State.RUNNING)
     try:
-        with Heartbeat(chunk_id=chunk.pk, claim=chunk.claim):
+        beat = partial(rescore_chunk_beat, chunk_id=chunk.pk, claim=chunk.claim)
+        with Heartbeat(
+            beat, lease=lambda: rescore_lease().total_seconds(), name=f"rescoring chunk {chunk.pk}"
+        ):
             return rescore_range(
                 methodology=job.methodology,
                 first_id=first_id,
@@ -188,36 +188,6 @@ def rescore_chunk_beat(*, chunk_id: int, claim: str) -> bool:
     )
 
 
-class Heartbeat:
-    """While a chunk runs, a thread renews its lease four times a lease, on its own connection:
-    a chunk may take longer than a lease, and only a dead worker stops renewing."""
-
-    def __init__(self, *, chunk_id: int, claim: str) -> None:
-        self.chunk_id, self.claim = chunk_id, claim
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"rescore-heartbeat-{chunk_id}", daemon=True)
-
-    def __enter__(self) -> Heartbeat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stopped.set()
-        self.thread.join()
-
-    def _run(self) -> None:
-        every = rescore_lease().total_seconds() / 4
-        try:
-            while not self.stopped.wait(every):
-                try:
-                    if not rescore_chunk_beat(chunk_id=self.chunk_id, claim=self.claim):
-                        return
-                except DatabaseError:  # the next beat may get through; the lease allows three misses
-                    logger.warning("rescoring chunk %s: heartbeat failed", self.chunk_id, exc_info=True)
-        finally:
-            connections.close_all()  # this thread's own connections
-
-
 @dataclass
 class Reaped:
     requeued: list[RescoreChunk] = field(default_factory=list)  # worker died: queued again
@@ -283,29 +253,9 @@ def rescore_job_reap(*, job_id: int | None = None, lost_tasks: bool = True) -> R
     return reaped
 
 
-def database_task_results():
-    """django-tasks-db's task records, when the default backend keeps them (else None)."""
-    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
-    from django_tasks_db.backend import DatabaseBackend
-
-    if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
-        return None
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult
-
-
 def _task_lost(chunk: RescoreChunk, why: str) -> None:
-    # The dead worker's task would show "running" for ever in the task database.
-    tasks = database_task_results()
-    if tasks is None or not chunk.task_id:
-        return
-    tasks.objects.filter(pk=chunk.task_id, status="RUNNING").update(
-        status="FAILED",
-        finished_at=timezone.now(),
-        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
-        traceback=f"WorkerLost: {why}; the chunk is no longer this task's.\n",
-    )
+    if chunk.task_id:
+        tasks_lost([chunk.task_id], f"{why}; the chunk is no longer this task's.")
 
 
 def _chunks_without_task(job_id: int | None) -> list[RescoreChunk]:

@@ -244,7 +244,7 @@ def test_the_watchdog_queues_a_dead_workers_chunk_again_and_marks_its_task_lost(
     with django_capture_on_commit_callbacks(execute=True):
         assert rescore_watch.call(job.pk, job.watch_token) == {"watching": True, "requeued": 1, "failed": 0}
     dead.refresh_from_db()
-    assert (dead.status, dead.exception_class_path) == ("FAILED", "projects.services.rescoring.WorkerLost")
+    assert (dead.status, dead.exception_class_path) == ("FAILED", "projects.services.leases.WorkerLost")
     chunk.refresh_from_db()
     assert chunk.state == "queued" and chunk.task_id != str(dead.pk)
     job.refresh_from_db()
