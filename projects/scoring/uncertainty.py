@@ -125,12 +125,7 @@ class _Model:
         self.is_risk_criterion = np.array(
             [columns[c.dimension] >= len(self.impact) for c in method.criteria], dtype=bool
         )
-        risk_positions = np.flatnonzero(self.is_risk_criterion)
-        contiguous = len(risk_positions) and (np.diff(risk_positions) == 1).all()
-        # A view (no copy) where the risk criteria follow each other, as in method 1.0.
-        self.risk_columns = (
-            slice(int(risk_positions[0]), int(risk_positions[-1]) + 1) if contiguous else risk_positions
-        )
+        self.risk_list = [int(position) for position in np.flatnonzero(self.is_risk_criterion)]
         self.impact_weights = np.array([float(d.impact_weight) for d in self.impact], dtype=np.float64)
         self.grade_names = tuple(grade for grade, _ in method.grade_bands)
         self.grade_minimums = np.array([float(minimum) for _, minimum in method.grade_bands[:-1]])
@@ -200,15 +195,25 @@ class _Model:
             net *= 1 - alphas[None, :] * risks[:, :, column] / 100
 
         # A score on a boundary reaches it (40 is a C), whatever the last bit of float rounding:
-        # exact scores that differ from a boundary differ by far more than TOLERANCE.
-        grade = (net[:, :, None] < self.grade_minimums[None, None, :] - TOLERANCE).sum(axis=2)
+        # exact scores that differ from a boundary differ by far more than TOLERANCE. Each
+        # comparison is a pass of its own over [projects, K]: numpy reduces a short last axis
+        # (the 4 boundaries, the risk criteria) several times slower than this.
+        grade = np.zeros(net.shape, dtype=np.int64)
+        near = np.zeros(net.shape, dtype=bool)
+        for minimum in self.grade_minimums:
+            grade += net < minimum - TOLERANCE
+            near |= np.abs(net - minimum) < 10 * TOLERANCE
         # A criterion that weighs nothing is 0 here (not applicable, or left out), so never severe.
-        severe = drawn[:, :, self.risk_columns].max(axis=2) >= self.severe
-        high = severe | (risks >= self.high_from - TOLERANCE).any(axis=2)
+        top = drawn[:, :, self.risk_list[0]].copy()
+        for column in self.risk_list[1:]:
+            np.maximum(top, drawn[:, :, column], out=top)
+        severe = top >= self.severe
+        high = severe.copy()
+        for column in range(risks.shape[2]):
+            high |= risks[:, :, column] >= self.high_from - TOLERANCE
+            near |= np.abs(risks[:, :, column] - self.high_from) < 10 * TOLERANCE
         grade = np.where(high, np.maximum(grade, self.cap_high), grade)
         grade = np.where(severe, np.maximum(grade, self.cap_severe), grade)
-        near = (np.abs(net[:, :, None] - self.grade_minimums[None, None, :]) < 10 * TOLERANCE).any(axis=2)
-        near |= (np.abs(risks - self.high_from) < 10 * TOLERANCE).any(axis=2)
         return net, grade, near
 
 
@@ -298,46 +303,6 @@ def uncertainty(
     )
 
 
-def grade_change_candidates(
-    method: Method, encoded: Encoded, official_grades: Sequence[str]
-) -> list[list[tuple[str, int, int]]]:
-    """For §10: per project, the one-level changes of one assessed criterion (code, from, to)
-    that may change its grade, screened in floating point for all projects at once; a change
-    whose score lies near a boundary is kept too. The exact engine then decides each one
-    (projects.scoring.grade_changes_among): a change that does change the grade is never
-    screened out."""
-    model = _Model(method, 0.0, (float(method.alpha), float(method.alpha)))
-    codes = [criterion.code for criterion in method.criteria]
-    width = len(codes)
-    official = np.array([model.grade_names.index(grade) for grade in official_grades], dtype=np.int64)
-    # Variant 2c is criterion c one level down, 2c + 1 one level up.
-    positions = np.repeat(np.arange(width), 2)
-    steps = np.tile(np.array([-1, 1], dtype=np.int8), width)
-    variants = len(positions)
-    factors = np.ones((variants, len(model.impact)))
-    alphas = np.full(variants, float(method.alpha))
-    found: list[list[tuple[str, int, int]]] = []
-    for start in range(0, len(encoded.levels), CHUNK):
-        levels = encoded.levels[start : start + CHUNK]
-        assessed = levels >= 0
-        weights = np.where(assessed, model.weights, 0).astype(np.float32)  # missing and n/a leave
-        base = np.where(assessed, levels, 0).astype(np.float32)
-        drawn = np.repeat(base[:, None, :], variants, axis=1)
-        moved = base[:, positions] + steps[None, :]  # [projects, variants]
-        valid = assessed[:, positions] & (moved >= 0) & (moved <= 4)
-        drawn[:, np.arange(variants), positions] = np.clip(moved, 0, 4)
-        _net, grade, near = model.score_levels(drawn, weights, factors, alphas)
-        flagged = valid & ((grade != official[start : start + CHUNK, None]) | near)
-        for row in range(len(levels)):
-            found.append(
-                [
-                    (codes[positions[v]], int(base[row, positions[v]]), int(moved[row, v]))
-                    for v in np.flatnonzero(flagged[row])
-                ]
-            )
-    return found
-
-
 def order_statistic_error(scenarios: int, q: float, z: float = 2.576) -> int:
     """How many places either side of the q-quantile's position the true quantile lies with 99%
     confidence (the binomial interval of an order statistic): the Monte Carlo error of ``net`` and
@@ -357,6 +322,8 @@ class ScreenedChanges:
     ask: tuple[tuple[str, int, int], ...] = ()
     exact: bool = False
 
+
+NO_CHANGES = ScreenedChanges()
 
 ROUNDING_MARGIN = 1e-6  # a float this close to a rounding point (x.x5) is left to the exact engine
 # Moves of the net score are compared on this scale for the order: exact ties give floats within
@@ -412,7 +379,11 @@ def grade_changes_screened(
             own_net, net, grade, near = net[:, 0], net[:, 1:], grade[:, 1:], near[:, 1:]
             changes = valid & (grade != official[start : start + CHUNK, None])
             unsure = valid & (near | (changes & _near_half(net * 10)))
+            listed = (changes | unsure).any(axis=1)
             for row in range(len(levels)):
+                if not listed[row]:  # no change of grade, nothing unsure: most projects
+                    results.append(NO_CHANGES)
+                    continue
 
                 def change(v: int, row: int = row, base=base, moved=moved) -> tuple[str, int, int]:
                     return codes[positions[v]], int(base[row, positions[v]]), int(moved[row, v])

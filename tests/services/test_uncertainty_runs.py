@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from projects.models import Project, ProjectUncertainty, UncertaintyRun
-from projects.scoring.uncertainty import SEED, encode, uncertainty
+from projects.scoring.uncertainty import SEED, ScreenedChanges, encode, uncertainty
 from projects.selectors import methodology_current
 from projects.services import uncertainty as service
 from projects.services.scoring import method_spec
@@ -249,6 +249,46 @@ def test_each_projects_grade_changes_are_stored_with_the_run_as_the_exact_engine
         assert [(c["criterion"], c["to"], c["grade"]) for c in row.grade_changes] == [
             (c.code, c.level_to, c.grade) for c in exact
         ], slug
+
+
+def test_exact_decisions_shared_by_forked_processes_are_those_of_one_process(catalogue, monkeypatch):
+    """From PARALLEL_FROM projects left to the exact engine, forked processes share them (at
+    100,000 projects): the same lists, in the same order, as computed in the run's own process."""
+    codes = [c.code for c in method_spec(methodology_current()).criteria]
+    for number, risk in enumerate([1, 2, 0]):
+        ratings = [
+            {
+                "criterion": code,
+                "rating": 3 if code[0] == "S" else risk,
+                "evidence": "E.",
+                "evidence_grade": "C",
+            }
+            for code in codes
+        ]
+        make_project(f"near-{number}", assessments=ratings)
+    alone = {slug: row.grade_changes for slug, row in figures_by_slug(service.uncertainty_compute()).items()}
+    assert alone["near-0"] == [
+        {"criterion": "D1", "from": 1, "to": 2, "net": 55.0, "grade": "C"},
+        {"criterion": "E2", "from": 1, "to": 2, "net": 55.0, "grade": "C"},
+    ]
+    screen = service.grade_changes_screened
+    pools = []
+    real_pool = service.ProcessPoolExecutor
+
+    def everything_asked(*args):  # every project left to the exact engine, every change with it
+        return [ScreenedChanges(ask=(*(c[:3] for c in r.changes), *r.ask), exact=True) for r in screen(*args)]
+
+    def counted_pool(*args, **kwargs):
+        pools.append(kwargs["mp_context"].get_start_method())
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(service, "grade_changes_screened", everything_asked)
+    monkeypatch.setattr(service, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(service.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(service, "ProcessPoolExecutor", counted_pool)
+    shared = {slug: row.grade_changes for slug, row in figures_by_slug(service.uncertainty_compute()).items()}
+    assert pools == ["fork"]
+    assert shared == alone
 
 
 # --- A worker that dies while computing ------------------------------------------------------
