@@ -139,7 +139,7 @@ patch("validate", [(scoring, "validate_ratings")], light=True)
 patch("encode", [(service, "encode")])
 patch("engine", [(service, "uncertainty")])
 patch(
-    "screen", [(service, "grade_change_candidates"), (service, "grade_changes_screened")],
+    "screen", [(service, "grade_changes_screened")],
     count=counted(screened),
 )
 patch("exact", [(service, "grade_changes_of")], count=counted(decided))
@@ -494,10 +494,10 @@ def report(results: list[dict]) -> None:
         print(
             'read: rated_published[_encoded] (the query and the ratings; "in read": a step it does itself);\n'
             "valid+enc: validate_ratings and encode; engine: the §8 engine (uncertainty); §10 screen:\n"
-            "grade_change_candidates / grade_changes_screened; §10 exact: grade_changes_of (the exact\n"
-            "engine's decisions, and whatever they read); write: building the rows\n"
-            "and inserting them (insert: the INSERTs or COPY alone); done txn: creating the run, the heartbeat's\n"
-            "end and the transaction that makes it current (delete: removing the older run's rows)."
+            "grade_changes_screened (within the read); §10 exact: grade_changes_of (the exact\n"
+            "engine's decisions); write: building the rows and inserting them (insert: the INSERTs\n"
+            "or COPY alone); done txn: creating the run, the heartbeat's end and the transaction\n"
+            "that makes it current (delete: removing the older run's rows)."
         )
         print("\nMemory of the breakdown's process after each step (VmHWM, MB: the peak so far)")
         print(

@@ -11,7 +11,6 @@ from projects.scoring import Method, Rating, grade_changes, grade_changes_among,
 from projects.scoring.uncertainty import (
     decide_changes,
     encode,
-    grade_change_candidates,
     grade_changes_screened,
 )
 from tests.support.examples import examples
@@ -65,19 +64,6 @@ def test_worked_examples():
         ("E2", 1, 2, "C", 54.96),
     ]
     assert grade_changes(METHOD, [Rating("S7.1", 2, "B")]) == ()  # not rated: nothing to list
-
-
-@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(rating_sets(missing=1, not_applicable=1, rated=6), min_size=1, max_size=10))
-def test_the_batch_screen_never_misses_a_change_the_exact_engine_finds(states_list):
-    projects, grades = rated_catalogue(states_list)
-    if not projects:
-        return
-    screened = grade_change_candidates(METHOD, encode(METHOD, projects), grades)
-    for ratings, candidates in zip(projects, screened, strict=True):
-        assert grade_changes_among(METHOD, ratings, candidates) == grade_changes(METHOD, ratings)
-        exact = {(c.code, c.level_from, c.level_to) for c in grade_changes(METHOD, ratings)}
-        assert exact <= set(candidates)
 
 
 def test_candidates_off_the_rules_are_ignored():
