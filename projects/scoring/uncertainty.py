@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .engine import IMPACT, RISK, Method, Rating
+from .engine import IMPACT, MAX_LEVEL, RISK, Method, Rating, validate_ratings
 
 SEED = 20261205  # the documented default seed
 SCENARIOS = 1000  # K, the default and the method's minimum
@@ -69,6 +69,47 @@ def encode(method: Method, projects: Iterable[Iterable[Rating]]) -> Encoded:
         rows.append(levels)
         chances.append(moves)
     width = len(index)
+    return Encoded(
+        levels=np.array(rows, dtype=np.int8).reshape(-1, width),
+        moves=np.array(chances, dtype=np.float32).reshape(-1, width),
+    )
+
+
+def encode_parts(method: Method, projects: Iterable[Sequence[tuple]]) -> Encoded:
+    """``encode`` of projects given as rating parts (code, level, evidence grade, not
+    applicable: a Rating's fields in order), each checked as ``validate_ratings`` checks it,
+    without making a Rating of each: at 100,000 projects the objects were most of a run's read.
+    A project the quick check does not pass is made into Ratings and validated by the engine
+    itself, so that what it refuses raises the engine's own RatingError."""
+    index = {criterion.code: position for position, criterion in enumerate(method.criteria)}
+    quality = method.evidence_quality
+    width = len(index)
+    rows, chances = [], []
+    for parts in projects:
+        levels = [MISSING] * width
+        moves = [0.0] * width
+        for code, level, grade, not_applicable in parts:
+            position = index.get(code)
+            if position is None or levels[position] != MISSING:
+                break
+            if not_applicable:
+                if level is not None:
+                    break
+                levels[position] = NOT_APPLICABLE
+            elif type(level) is int and 0 <= level <= MAX_LEVEL and grade in quality:
+                levels[position] = level
+                moves[position] = MOVE_CHANCE[grade]
+            else:
+                break
+        else:
+            rows.append(levels)
+            chances.append(moves)
+            continue
+        ratings = [Rating(*part) for part in parts]
+        validate_ratings(method, ratings)  # raises what the quick check stopped at
+        checked = encode(method, [ratings])
+        rows.append(checked.levels[0].tolist())
+        chances.append(checked.moves[0].tolist())
     return Encoded(
         levels=np.array(rows, dtype=np.int8).reshape(-1, width),
         moves=np.array(chances, dtype=np.float32).reshape(-1, width),
@@ -380,6 +421,11 @@ def grade_changes_screened(
             changes = valid & (grade != official[start : start + CHUNK, None])
             unsure = valid & (near | (changes & _near_half(net * 10)))
             listed = (changes | unsure).any(axis=1)
+            # order_key and the rounding of every variant at once (the same float operations).
+            scaled = np.abs(net - own_net[:, None]) * ORDER_SCALE
+            tied = _near_half(scaled, ORDER_MARGIN)
+            keys = -np.floor(scaled + 0.5)
+            rounded = np.floor(net * 10 + 0.5) / 10
             for row in range(len(levels)):
                 if not listed[row]:  # no change of grade, nothing unsure: most projects
                     results.append(NO_CHANGES)
@@ -390,16 +436,15 @@ def grade_changes_screened(
 
                 decided, exact = [], False
                 for v in np.flatnonzero(changes[row] & ~unsure[row]):
-                    key = order_key(int(grade[row, v]), float(net[row, v] - own_net[row]))
-                    if key is None:
+                    if tied[row, v]:  # order_key would be None
                         exact = True
                         break
                     decided.append(
                         (
                             *change(v),
-                            math.floor(net[row, v] * 10 + 0.5) / 10,
-                            model.grade_names[key[0]],
-                            key[1],
+                            float(rounded[row, v]),
+                            model.grade_names[grade[row, v]],
+                            int(keys[row, v]),
                         )
                     )
                 if exact:

@@ -33,6 +33,7 @@ from projects.scoring.uncertainty import (
     ScreenedChanges,
     decide_changes,
     encode,
+    encode_parts,
     grade_changes_screened,
     uncertainty,
 )
@@ -121,22 +122,20 @@ def rated_published_encoded(spec, methodology) -> PublishedSet:
     def flush() -> None:
         if not chunk:
             return
-        part = encode(spec, chunk)
+        part = encode_parts(spec, chunk)
         parts.append(part)
         first = len(screened)
         screened.extend(grade_changes_screened(spec, part, grades[first:]))
         for offset, result in enumerate(screened[first:]):
             if result.ask or result.exact:
-                asked[first + offset] = chunk[offset]
+                asked[first + offset] = [scoring.Rating(*rating) for rating in chunk[offset]]
         chunk.clear()
 
     for pk, publication_id, grade, net, own, repeated in rows.iterator(chunk_size=2000):
-        ratings = _ratings_of(own, repeated)
-        scoring.validate_ratings(spec, ratings)
         ids.append((pk, publication_id))
         grades.append(grade)
         nets.append(net)
-        chunk.append(ratings)
+        chunk.append(list(scored_parts(orjson.loads(repeated if repeated is not None else own))))
         if len(chunk) == 2000:
             flush()
     flush()

@@ -8,16 +8,19 @@ import dataclasses
 from fractions import Fraction as F
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from projects.scoring import Method, Rating, score
+from projects.scoring.engine import RatingError, validate_ratings
 from projects.scoring.uncertainty import (
     MISSING,
     NOT_APPLICABLE,
     Encoded,
     _Model,
     encode,
+    encode_parts,
     order_statistic_error,
     position,
     uncertainty,
@@ -269,3 +272,52 @@ def test_a_score_exactly_on_a_grade_boundary_reaches_it_as_in_the_exact_engine()
         METHOD, encode(METHOD, [ratings]), ["D"], scenarios=10, weight_spread=0.0, alpha_range=(0.5, 0.5)
     )
     assert figures.grades[0, figures.grade_names.index("D")] == 1.0
+
+
+# --- encode_parts: the service's quick reading of stored ratings --------------------------------
+
+
+def as_parts(ratings: list[Rating]) -> list[tuple]:
+    return [(r.code, r.level, r.evidence_grade, r.not_applicable) for r in ratings]
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(st.lists(rating_sets(missing=1, not_applicable=1, rated=4), min_size=0, max_size=6))
+def test_encoding_parts_gives_the_arrays_of_the_validated_ratings(states_list):
+    projects = [to_ratings(states) for states in states_list]
+    expected = encode(METHOD, projects)
+    found = encode_parts(METHOD, [as_parts(ratings) for ratings in projects])
+    assert np.array_equal(found.levels, expected.levels) and found.levels.dtype == expected.levels.dtype
+    assert np.array_equal(found.moves, expected.moves) and found.moves.dtype == expected.moves.dtype
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        (("ZZ.9", 2, "B", False), "criterion"),  # unknown criterion
+        (("S7.1", 2, "B", False), "criterion"),  # rated twice (S7.1 is rated below too)
+        (("S9.1", 5, "B", False), "rating"),  # out of range
+        (("S9.1", True, "B", False), "rating"),  # a boolean is not a level
+        (("S9.1", 2.0, "B", False), "rating"),  # nor a float
+        (("S9.1", 2, "Z", False), "evidence_grade"),  # unknown evidence grade
+        (("S9.1", 2, None, False), "evidence_grade"),  # none
+        (("S9.1", 2, "B", True), "rating"),  # a level given with N/A
+    ],
+)
+def test_encoding_parts_refuses_what_the_engine_refuses_with_its_error(bad, field):
+    good = [("S7.1", 3, "A", False), ("D1", 1, "C", False)]
+    with pytest.raises(RatingError) as raised:
+        encode_parts(METHOD, [good, [*good, bad]])
+    assert raised.value.field == field
+    with pytest.raises(RatingError) as engine:
+        validate_ratings(METHOD, [Rating(*part) for part in [*good, bad]])
+    assert (raised.value.code, raised.value.message) == (engine.value.code, engine.value.message)
+
+
+def test_encoding_parts_takes_an_int_subclass_as_the_engine_does():
+    class Level(int):
+        pass
+
+    parts = [("S7.1", Level(3), "A", False)]
+    found = encode_parts(METHOD, [parts])
+    assert np.array_equal(found.levels, encode(METHOD, [[Rating("S7.1", 3, "A")]]).levels)
