@@ -10,10 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
+from django.utils.timezone import template_localtime
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from projects.selectors.uncertainty import grade_changes_document, uncertainty_document
+from projects.templatetags.web_cells import one_decimal
 
 from .method_page import grade_bands
 from .method_texts import MethodTexts
@@ -247,3 +254,211 @@ def uncertainty_view(
         changes=changes,
         chart=interval_chart(texts, figures, card.value),
     )
+
+
+# --- The block's markup ----------------------------------------------------------------------
+# Written here rather than by a template (a template of some 40 tags took 1.4 ms of every
+# uncached project page): the same markup as web/includes/uncertainty.html wrote, escaped as
+# it was, with the same msgids, so the Japanese catalogue serves both.
+
+
+def _decimal(value) -> str:
+    return "" if value is None else one_decimal(value)
+
+
+def _sentences(u: UncertaintyView) -> dict[str, str]:
+    """The block's sentences with their figures (escaped: the figures are numbers and grade names)."""
+    grade, share = escape(u.official_grade), escape(u.official_share)
+    if u.stable:
+        stability = gettext("The grade stays %(grade)s in %(share)s%% of scenarios.") % {
+            "grade": grade,
+            "share": share,
+        }
+    else:
+        stability = gettext(
+            "The grade is %(grade)s in only %(share)s%% of scenarios (stable needs 90%%)."
+        ) % {
+            "grade": grade,
+            "share": share,
+        }
+    shares = []
+    for number, item in enumerate(u.shares_by_size):
+        figures = {"grade": escape(item.grade), "share": escape(item.percent)}
+        if number == 0:
+            shares.append(gettext("%(grade)s in %(share)s%% of scenarios") % figures)
+        else:
+            shares.append(gettext(", %(grade)s in %(share)s%%") % figures)
+    if u.rank_is_certain:
+        rank = gettext("Ranked %(rank)s of %(count)s; %(place)s in at least 90%% of scenarios") % {
+            "rank": u.rank,
+            "count": u.ranked,
+            "place": u.rank_p5,
+        }
+    else:
+        rank = gettext("Ranked %(rank)s of %(count)s; %(low)s–%(high)s in 90%% of scenarios") % {
+            "rank": u.rank,
+            "count": u.ranked,
+            "low": u.rank_p5,
+            "high": u.rank_p95,
+        }
+    return {
+        "stability": stability,
+        "desc": gettext(
+            "Published net score %(net)s; median over the scenarios %(median)s; in 90%% of scenarios "
+            "between %(low)s and %(high)s."
+        )
+        % {
+            "net": _decimal(u.official_net),
+            "median": _decimal(u.net_median),
+            "low": _decimal(u.net_p5),
+            "high": _decimal(u.net_p95),
+        },
+        "shares": "".join(shares),
+        "rank": rank,
+        "top10": gettext("in the top 10 in %(share)s%% of scenarios") % {"share": escape(u.top10_percent)},
+        "median": gettext("median %(median)s") % {"median": _decimal(u.net_median)},
+        "from": gettext("From %(scenarios)s scenarios (seed %(seed)s)")
+        % {"scenarios": u.scenarios, "seed": u.seed},
+    }
+
+
+def _change_item(change: GradeChangeLine) -> str:
+    figures = {"grade": escape(change.grade), "net": _decimal(change.net)}
+    if change.raises:
+        effect = gettext("would raise it to %(grade)s (net %(net)s)") % figures
+    else:
+        effect = gettext("would lower it to %(grade)s (net %(net)s)") % figures
+    return (
+        f'<li><a href="#criterion-{escape(slugify(change.code))}">'
+        f'<span lang="en">{escape(change.code)}</span> {escape(change.name)}</a>: '
+        f"{change.level_from} → {change.level_to} {effect}</li>\n    "
+    )
+
+
+def _texts() -> dict[str, str]:
+    """The block's fixed texts in the active language, escaped (each gettext call outside the
+    f-strings, where makemessages sees it; "%%" in a msgid as the templates wrote it)."""
+    texts = {
+        "heading": _("How sure is this grade?"),
+        "computing": _(
+            "The uncertainty figures for this publication are being computed; "
+            "they appear here when the run is done."
+        ),
+        "stable": _("Stable"),
+        "borderline": _("Borderline"),
+        "caption": _("Net score with its 90%% interval over the scenarios") % {},
+        "title": _("Net score and its 90%% interval") % {},
+        "official": _("published net score"),
+        "interval": _("90%% of scenarios") % {},
+        "median": _("median"),
+        "net_interval": _("Net score, 90%% interval") % {},
+        "grade_scenarios": _("Grade in the scenarios"),
+        "rank": _("Rank"),
+        "changes_heading": _("What would change the grade"),
+        "changes_intro": _("Each change of a single rating by one level that would change the grade:"),
+        "no_changes": _("No change of a single rating by one level would change the grade."),
+        "table": _("These figures as a table"),
+        "table_caption": _("Net score and rank over the scenarios"),
+        "figure": _("Figure"),
+        "published": _("Published"),
+        "median_column": _("Median"),
+        "p5": _("5th percentile"),
+        "p95": _("95th percentile"),
+        "net": _("Net score"),
+        "shares_caption": _("Share of scenarios in each grade"),
+        "grade": _("Grade"),
+        "share": _("Share of scenarios"),
+        "published_grade": _("published grade"),
+        "computed": _("computed"),
+        "how": _("How these figures are computed"),
+    }
+    return {name: escape(text) for name, text in texts.items()}
+
+
+def uncertainty_block(u: UncertaintyView | None) -> SafeString:
+    """The project page's "How sure is this grade?" section."""
+    w = _texts()
+    head = (
+        '<section class="uncertainty" id="uncertainty" aria-labelledby="uncertainty-heading">\n'
+        f'  <h2 id="uncertainty-heading">{w["heading"]}</h2>\n  '
+    )
+    if u is None:
+        return mark_safe(f'{head}<p class="muted">{w["computing"]}</p>\n</section>')  # noqa: S308 (escaped)
+    s = _sentences(u)
+    kind = "stable" if u.stable else "borderline"
+    if u.changes:
+        items = "".join(_change_item(change) for change in u.changes)
+        changes = (
+            f"<p>{w['changes_intro']}</p>\n"
+            f'  <ul class="grade-changes" aria-labelledby="grade-changes-heading">\n    {items}\n  </ul>\n  '
+        )
+    else:
+        changes = f"<p>{w['no_changes']}</p>\n  "
+    official = f" ({w['published_grade']})"
+    shares = "".join(
+        f'<tr><th scope="row">{escape(item.grade)}{official if item.official else ""}</th>'
+        f'<td class="numeric">{escape(item.percent)}%</td></tr>'
+        for item in u.shares
+    )
+    th = '<th scope="col" class="numeric">{}</th>'
+    td = '<td class="numeric">{}</td>'
+    columns = "".join(th.format(w[name]) for name in ("published", "median_column", "p5", "p95"))
+    net_cells = "".join(td.format(_decimal(v)) for v in (u.official_net, u.net_median, u.net_p5, u.net_p95))
+    rank = "—" if u.rank is None else u.rank
+    rank_cells = "".join(td.format(v) for v in (rank, u.rank_median, u.rank_p5, u.rank_p95))
+    key = '<span class="key key-{}" aria-hidden="true"></span> {}'
+    chart_key = " ".join(key.format(name, w[name]) for name in ("official", "interval", "median"))
+    svg = 'viewBox="0 0 360 64" width="100%" role="img" aria-labelledby="interval-title interval-desc"'
+    moment = template_localtime(u.computed_at)
+    time = f'<time datetime="{date_filter(moment, "c")}">{date_filter(moment, "DATETIME_FORMAT")}</time>'
+    method = f'<a href="{reverse("web:methodology")}#uncertainty">{w["how"]}</a>'
+    html = f"""{head}
+  <p class="stability stability-{kind}"><strong class="stability-label">{w[kind]}</strong>
+    {s["stability"]}</p>
+
+  <figure class="chart interval-chart">
+    <figcaption id="interval-caption">{w["caption"]}</figcaption>
+    <svg {svg} focusable="false">
+      <title id="interval-title">{w["title"]}</title>
+      <desc id="interval-desc">{s["desc"]}</desc>
+      {u.chart.marks}
+    </svg>
+    <p class="chart-key">{chart_key}</p>
+  </figure>
+
+  <dl class="uncertainty-figures">
+    <div><dt>{w["net_interval"]}</dt><dd>{_decimal(u.net_p5)}–{_decimal(u.net_p95)} \
+<span class="muted">({s["median"]})</span></dd></div>
+    <div><dt>{w["grade_scenarios"]}</dt><dd>
+      <svg class="share-bar" viewBox="0 0 300 20" aria-hidden="true" focusable="false">{u.share_bar}</svg>
+      <span class="share-text">{s["shares"]}</span></dd></div>
+    <div><dt>{w["rank"]}</dt><dd>{s["rank"]}
+      <span class="muted">({s["top10"]})</span></dd></div>
+  </dl>
+
+  <h3 id="grade-changes-heading">{w["changes_heading"]}</h3>
+  {changes}
+  <details class="uncertainty-table">
+    <summary>{w["table"]}</summary>
+    <div class="table-scroll" role="region" aria-labelledby="uncertainty-table-caption" tabindex="0">
+    <table>
+      <caption id="uncertainty-table-caption">{w["table_caption"]}</caption>
+      <thead><tr><th scope="col">{w["figure"]}</th>{columns}</tr></thead>
+      <tbody>
+        <tr><th scope="row">{w["net"]}</th>{net_cells}</tr>
+        <tr><th scope="row">{w["rank"]}</th>{rank_cells}</tr>
+      </tbody>
+    </table>
+    </div>
+    <div class="table-scroll" role="region" aria-labelledby="grade-shares-caption" tabindex="0">
+    <table>
+      <caption id="grade-shares-caption">{w["shares_caption"]}</caption>
+      <thead><tr><th scope="col">{w["grade"]}</th>{th.format(w["share"])}</tr></thead>
+      <tbody>{shares}</tbody>
+    </table>
+    </div>
+  </details>
+
+  <p class="meta computed">{s["from"]} · {w["computed"]} {time} · {method}</p>
+</section>"""
+    return mark_safe(html)  # noqa: S308 (every text and name escaped above; the rest numbers)

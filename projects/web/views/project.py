@@ -19,7 +19,7 @@ from ..linked_data import rated_work
 from ..method_texts import MethodTexts
 from ..project_page import dimension_sections, history_entries, sdg_chart
 from ..share_card import share_card_png
-from ..uncertainty import uncertainty_view
+from ..uncertainty import uncertainty_block, uncertainty_view
 from .errors import not_found
 
 RESOURCE_NAMES = dict(Resource.choices)
@@ -73,7 +73,7 @@ def project_detail(request, slug):
         card=card,
         sections=sections,
         chart=chart,
-        uncertainty=uncertainty,
+        uncertainty_section=uncertainty_block(uncertainty) if card is not None and card.grade else "",
         history=history_entries(list(score_history(project))),
         # What the embedded badge says, for readers who cannot see it: grade, net score, demo note.
         badge_alt=f"sdgscore — {badge.description}",
