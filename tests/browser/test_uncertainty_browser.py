@@ -16,7 +16,9 @@ HEADINGS = {"en": "How sure is this grade?", "ja": "この評点はどこまで�
 LABELS = {"en": "Borderline", "ja": "境界付近"}
 
 
-@pytest.mark.parametrize(("lang", "width"), [("en", 1280), ("ja", 1280), ("en", 360), ("ja", 360)])
+@pytest.mark.parametrize(
+    ("lang", "width"), [("en", 1366), ("ja", 1366), ("en", 1280), ("ja", 1280), ("en", 360), ("ja", 360)]
+)
 def test_the_uncertainty_block_reads_well_and_is_axe_clean(open_page, lang, width):
     page = open_page(width=width, height=900)
     page.goto(f"/{lang}/projects/hayabusa2/")  # a borderline demo project, with grade changes
