@@ -99,6 +99,14 @@ class ProjectUncertainty(models.Model):
     stable = models.BooleanField(
         _("stable"), help_text=_("The official grade in at least nine scenarios in ten.")
     )
+    # Each dimension's value unrounded (as float, exactly the engine's value correctly rounded):
+    # what a custom weighting profile's ranking is ordered by (method §9). Null: an impact
+    # dimension with nothing applicable (it drops out of the impact).
+    value_sdg7 = models.FloatField(_("SDG 7 value, unrounded"), null=True)
+    value_sdg9 = models.FloatField(_("SDG 9 value, unrounded"), null=True)
+    value_sdg12 = models.FloatField(_("SDG 12 value, unrounded"), null=True)
+    value_debris = models.FloatField(_("debris risk value, unrounded"), null=True)
+    value_equity = models.FloatField(_("equity risk value, unrounded"), null=True)
 
     class Meta:
         verbose_name = _("project uncertainty")

@@ -116,6 +116,26 @@ def encode_parts(method: Method, projects: Iterable[Sequence[tuple]]) -> Encoded
     )
 
 
+def dimension_values(method: Method, encoded: Encoded) -> np.ndarray:
+    """Each project's unrounded value of each dimension (§4: 100 · Σ w·r ÷ (4 · Σ w) over its
+    assessed criteria), float64 [projects, dimensions] in the method's dimension order: what a
+    custom profile's ranking is ordered by (§9). Weights are integers, so both sums are exact and
+    each value is the exact one correctly rounded, as ``float`` of the engine's Fraction. A
+    dimension with no assessed criterion is NaN for an impact dimension (it drops out of the
+    impact) and 0 for a risk dimension, as on a rated project's card."""
+    keys = [dimension.key for dimension in method.dimensions]
+    weights = np.zeros((len(method.criteria), len(keys)))
+    for row, criterion in enumerate(method.criteria):
+        weights[row, keys.index(criterion.dimension)] = criterion.weight
+    assessed = encoded.levels >= 0
+    sums = np.where(assessed, encoded.levels, 0).astype(np.float64) @ weights
+    totals = assessed.astype(np.float64) @ weights
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = (100 * sums) / (4 * totals)
+    risk = np.array([dimension.kind == RISK for dimension in method.dimensions])
+    return np.where(totals > 0, values, np.where(risk, 0.0, np.nan))
+
+
 @dataclass(frozen=True)
 class Figures:
     """§8 for each project, in the order given: arrays of one row per project."""

@@ -32,6 +32,7 @@ from projects.scoring.uncertainty import (
     Encoded,
     ScreenedChanges,
     decide_changes,
+    dimension_values,
     encode,
     encode_parts,
     grade_changes_screened,
@@ -401,9 +402,9 @@ def _compute(run: UncertaintyRun, methodology, *, scenarios: int, seed: int, pro
         changes = grade_changes_of(spec, screened, asked)
         del screened, asked
         ranks = published_ranks(nets)
-        insert_rows(
-            ProjectUncertainty, FIGURE_COLUMNS, list(figure_rows(run.pk, ids, figures, ranks, changes))
-        )
+        values = stored_values(spec, dimension_values(spec, encoded))
+        rows = list(figure_rows(run.pk, ids, figures, ranks, changes, values))
+        insert_rows(ProjectUncertainty, FIGURE_COLUMNS, rows)
         UncertaintyRun.objects.filter(pk=run.pk).update(projects=len(ids))
     except Exception as error:
         UncertaintyRun.objects.filter(pk=run.pk).update(
@@ -416,6 +417,19 @@ def _compute(run: UncertaintyRun, methodology, *, scenarios: int, seed: int, pro
     finally:
         if collecting:
             gc.enable()
+
+
+VALUE_KEYS = ("sdg7", "sdg9", "sdg12", "debris", "equity")  # ProjectUncertainty.value_<key>
+
+
+def stored_values(spec, values) -> list[tuple]:
+    """Each project's unrounded dimension values in VALUE_KEYS order (None for a NaN, and for a
+    dimension the method does not have)."""
+    keys = [dimension.key for dimension in spec.dimensions]
+    columns = [keys.index(key) if key in keys else None for key in VALUE_KEYS]
+    return [
+        tuple(None if c is None or row[c] != row[c] else row[c] for c in columns) for row in values.tolist()
+    ]
 
 
 FIGURE_COLUMNS = [
@@ -433,10 +447,13 @@ FIGURE_COLUMNS = [
     "top10",
     "stable",
     "grade_changes",
+    *(f"value_{key}" for key in VALUE_KEYS),
 ]
 
 
-def figure_rows(run_id: int, ids, figures, ranks: list[int], changes: list[list[dict]]) -> Iterator[tuple]:
+def figure_rows(
+    run_id: int, ids, figures, ranks: list[int], changes: list[list[dict]], values: list[tuple]
+) -> Iterator[tuple]:
     """The run's rows as the database stores them (projects.services.bulk writes them without
     a model instance each: at 100,000 projects, bulk_create's per-field work was most of the
     write). Net scores to one decimal, as every net score is shown (the engine computes in
@@ -465,6 +482,7 @@ def figure_rows(run_id: int, ids, figures, ranks: list[int], changes: list[list[
             top10[index],
             bool(stable[index]),
             orjson.dumps(changes[index]).decode(),
+            *values[index],
         )
 
 

@@ -19,6 +19,7 @@ from projects.scoring.uncertainty import (
     NOT_APPLICABLE,
     Encoded,
     _Model,
+    dimension_values,
     encode,
     encode_parts,
     order_statistic_error,
@@ -321,3 +322,22 @@ def test_encoding_parts_takes_an_int_subclass_as_the_engine_does():
     parts = [("S7.1", Level(3), "A", False)]
     found = encode_parts(METHOD, [parts])
     assert np.array_equal(found.levels, encode(METHOD, [[Rating("S7.1", 3, "A")]]).levels)
+
+
+# --- dimension_values: what a custom profile's ranking is ordered by (§9) -----------------------
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(st.lists(rating_sets(missing=1, not_applicable=1, rated=4), min_size=1, max_size=8))
+def test_dimension_values_are_the_cards_exact_values_correctly_rounded(states_list):
+    projects = [to_ratings(states) for states in states_list]
+    values = dimension_values(METHOD, encode(METHOD, projects))
+    keys = [dimension.key for dimension in METHOD.dimensions]
+    for ratings, row in zip(projects, values, strict=True):
+        card = score(METHOD, ratings)
+        for key, value in zip(keys, row, strict=True):
+            exact = card.dimensions[key].value
+            if card.dimensions[key].covered and exact is not None:
+                assert value == float(exact), key  # the same float, not merely close
+            elif card.dimensions[key].covered:  # an impact dimension with nothing applicable
+                assert np.isnan(value), key

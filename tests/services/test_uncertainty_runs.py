@@ -291,6 +291,21 @@ def test_exact_decisions_shared_by_forked_processes_are_those_of_one_process(cat
     assert shared == alone
 
 
+def test_each_row_keeps_the_projects_unrounded_dimension_values_for_custom_profiles(catalogue):
+    from projects import scoring
+
+    run = service.uncertainty_compute()
+    stored = figures_by_slug(run)
+    spec = method_spec(methodology_current())
+    _ids, projects, _grades = service.rated_published(methodology_current())
+    for (slug, row), ratings in zip(sorted(stored.items()), projects, strict=True):
+        card = scoring.score(spec, ratings)
+        for key in ("sdg7", "sdg9", "sdg12", "debris", "equity"):
+            exact = card.dimensions[key].value
+            # The exact value correctly rounded to a float, not merely close to it.
+            assert getattr(row, f"value_{key}") == (None if exact is None else float(exact)), (slug, key)
+
+
 # --- A worker that dies while computing ------------------------------------------------------
 
 
