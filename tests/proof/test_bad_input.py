@@ -508,6 +508,8 @@ def wrong_type(data, target: Target) -> Bad:
             return kind != "array"
         if spec == "rating":  # null is "no level": right only for a criterion not applicable
             return kind != "integer" and not (kind == "null" and target.not_applicable_item(node.path))
+        if spec == "grade":  # a not-applicable rating is written back as read: its grade null
+            return kind != "string" and not (kind == "null" and target.not_applicable_item(node.path))
         if spec == "year":
             return kind not in ("integer", "null")
         if spec == "flag":
