@@ -12,13 +12,16 @@ from .engine import (
     MethodError,
     Profile,
     ProfileError,
+    ProfileScore,
     Rating,
     RatingError,
+    exact_value,
     grade_changes,
     grade_changes_among,
     round_half_up,
     score,
     score_under,
+    score_values,
     validate_ratings,
 )
 
@@ -33,6 +36,7 @@ __all__ = [
     "MethodError",
     "Profile",
     "ProfileError",
+    "ProfileScore",
     "Rating",
     "RatingError",
     "Card",
@@ -40,6 +44,8 @@ __all__ = [
     "grade_changes_among",
     "round_half_up",
     "score",
+    "exact_value",
     "score_under",
+    "score_values",
     "validate_ratings",
 ]

@@ -372,6 +372,32 @@ def _cap(method: Method, grade: str, cap: str) -> str:
     return order[max(order.index(grade), order.index(cap))]
 
 
+def _penalised(method: Method, base: Fraction | None, risks: list[Fraction | None]) -> Fraction | None:
+    """The impact times (1 − α·risk/100) for each risk dimension (None when any is missing)."""
+    if base is None or any(r is None for r in risks):
+        return None
+    result = base
+    for risk in risks:
+        result *= 1 - method.alpha * risk / 100  # type: ignore[operator]
+    return result
+
+
+def _graded(method: Method, net: Fraction, risks: list[tuple[str | None, bool]]) -> tuple[str, str | None]:
+    """The grade of a net score, capped by the risk dimensions' (level, severe): and which cap
+    lowered it, if one did."""
+    grade, grade_cap = _band(method.grade_bands, net), None
+    caps = []
+    if any(level == method.highest_risk_level for level, _ in risks):
+        caps.append(("risk_level_high", method.cap_risk_level_high))
+    if any(severe for _, severe in risks):
+        caps.append(("severe_rating", method.cap_severe_rating))
+    for reason, cap in caps:
+        capped = _cap(method, grade, cap)
+        if capped != grade:
+            grade, grade_cap = capped, reason
+    return grade, grade_cap
+
+
 def score(method: Method, ratings: Iterable[Rating]) -> Card:
     """Compute a project's score card under ``method`` (docs/scoring.md)."""
     by_code = validate_ratings(method, ratings)
@@ -398,30 +424,13 @@ def score(method: Method, ratings: Iterable[Rating]) -> Card:
     rated = bool(impact_dims) and all(d.covered for d in dimensions.values())
     status = RATED if rated else INSUFFICIENT_DATA
 
-    def penalised(base: Fraction | None, risks: list[Fraction | None]) -> Fraction | None:
-        if base is None or any(r is None for r in risks):
-            return None
-        result = base
-        for risk in risks:
-            result *= 1 - method.alpha * risk / 100  # type: ignore[operator]
-        return result
-
-    net = penalised(impact, [d.value for d in risk_dims]) if rated else None
-    net_low = penalised(impact_low, [d.high for d in risk_dims])
-    net_high = penalised(impact_high, [d.low for d in risk_dims])
+    net = _penalised(method, impact, [d.value for d in risk_dims]) if rated else None
+    net_low = _penalised(method, impact_low, [d.high for d in risk_dims])
+    net_high = _penalised(method, impact_high, [d.low for d in risk_dims])
 
     grade = grade_cap = None
     if net is not None:
-        grade = _band(method.grade_bands, net)
-        caps = []
-        if any(d.level == method.highest_risk_level for d in risk_dims):
-            caps.append(("risk_level_high", method.cap_risk_level_high))
-        if any(d.severe for d in risk_dims):
-            caps.append(("severe_rating", method.cap_severe_rating))
-        for reason, cap in caps:
-            capped = _cap(method, grade, cap)
-            if capped != grade:
-                grade, grade_cap = capped, reason
+        grade, grade_cap = _graded(method, net, [(d.level, d.severe) for d in risk_dims])
 
     confidence = sum(confidence_shares) / len(confidence_shares) if confidence_shares else None
     confidence_label = None if confidence is None else _band(method.confidence_bands, confidence)
@@ -631,3 +640,67 @@ def _profile_number(value: Any, name: str, *, low: int, high: int) -> Fraction:
 def score_under(method: Method, ratings: Iterable[Rating], profile: Profile) -> Card:
     """The card a project's ratings give under ``profile`` (§9): everything else is §4."""
     return score(profile.method(method), profile.ratings(ratings))
+
+
+# --- a dimension profile from the stored dimension values (§9 at 100,000 projects) -------------
+
+
+def exact_value(method: Method, key: str, value: float) -> Fraction:
+    """A dimension's exact value from its float (``value_*`` of an uncertainty run): the value is
+    100·Σw·r ÷ (4·Σw) over assessed criteria, so its reduced denominator divides Σw, at most the
+    dimension's total weight W. Two such fractions differ by at least 1/W², far more than a
+    correctly rounded float's error (below 100·2⁻⁵³), so the nearest fraction with a
+    denominator up to W is the exact value (docs/scoring.md, "Your own weights")."""
+    bound = sum(criterion.weight for criterion in method.criteria_by_dimension[key])
+    found = Fraction(value).limit_denominator(bound)
+    if abs(float(found) - value) > 1e-9:
+        raise ValueError(f"{key}: {value!r} is no value the method can give")
+    return Rational(found.numerator, found.denominator)
+
+
+@dataclass(frozen=True)
+class ProfileScore:
+    net: Fraction
+    grade: str
+    grade_cap: str | None
+
+
+def score_values(
+    method: Method,
+    profile: Profile,
+    values: Mapping[str, Fraction | None],
+    severe: Mapping[str, bool],
+) -> ProfileScore | None:
+    """A rated project's net score and grade under a profile of dimension weights and α (no
+    criterion weights: those change the dimension values), from the exact dimension values of
+    its card (None: an impact dimension with nothing applicable) and its risk dimensions'
+    severe flags: ``score_under`` of its ratings, without them. None: rated under no dimension
+    this profile weights."""
+    if profile.criteria:
+        raise ValueError("a profile with criterion weights needs the ratings (score_under)")
+    weighted = profile.method(method)
+    impact = _weighted_mean(
+        [
+            (spec.impact_weight, values[spec.key])
+            for spec in weighted.dimensions
+            if spec.kind == IMPACT and values.get(spec.key) is not None and spec.impact_weight > 0
+        ]
+    )
+    if impact is None:
+        return None
+    risks = [(spec.key, values[spec.key]) for spec in weighted.dimensions if spec.kind == RISK]
+    net = _penalised(weighted, impact, [value for _, value in risks])
+    if net is None:
+        raise ValueError("a rated project has a value for every risk dimension")
+    grade, grade_cap = _graded(
+        weighted,
+        net,
+        [
+            (
+                weighted.highest_risk_level if severe.get(key) else _risk_level(weighted, value),
+                bool(severe.get(key)),
+            )
+            for key, value in risks
+        ],
+    )
+    return ProfileScore(net, grade, grade_cap)
