@@ -35,7 +35,7 @@ _CACHE_SECONDS = 3600
 class Basis:
     """Every rated published project as the rankings read it, in name order (ties by slug)."""
 
-    generation: int
+    generation: tuple[int, str]  # the site generation's number and moment
     spec: scoring.Method  # the current method's
     keys: tuple[str, ...]  # the dimensions, in the method's order
     ids: np.ndarray  # int64 [projects]: project ids
@@ -52,11 +52,13 @@ def ranking_basis(using: str | None = None) -> Basis | None:
     read (two queries, and the ratings of any project published since the last uncertainty run).
     None without a published method."""
     using = using or router.db_for_read(Project)
-    generation = site_generation(using=using).number
+    current = site_generation(using=using)
+    # The moment too: a database restored from a backup (or a test's) may repeat a number.
+    generation = (current.number, current.changed_at.isoformat())
     kept = _kept.get(using)
     if kept is not None and kept.generation == generation:
         return kept
-    key = f"profiles:basis:{using}:{generation}"
+    key = f"profiles:basis:{using}:{generation[0]}:{generation[1]}"
     basis = cache.get(key)
     if basis is None:
         basis = _read_basis(using, generation)
@@ -67,7 +69,7 @@ def ranking_basis(using: str | None = None) -> Basis | None:
     return basis
 
 
-def _read_basis(using: str, generation: int) -> Basis | None:
+def _read_basis(using: str, generation: tuple[int, str]) -> Basis | None:
     methodology = published_methodologies().using(using).first()
     if methodology is None:
         return None
