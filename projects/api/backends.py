@@ -28,6 +28,7 @@ def refuse_unknown_parameters(request, view) -> None:
     filterset_class = getattr(view, "filterset_class", None)
     known = set(filterset_class.base_filters) if filterset_class else set()
     known |= paging_parameters(view)
+    known |= set(getattr(view, "query_parameters", ()))  # the view's own (the rankings' weights)
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         allowed = ", ".join(sorted(known)) or "none"

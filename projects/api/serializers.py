@@ -58,9 +58,32 @@ class SyncProjectSerializer(ProjectSerializer):
         return super().to_representation(row)
 
 
+class ProfileScoreSerializer(serializers.Serializer):
+    """A project's score under the weights the request gave (the method's §9)."""
+
+    net = serializers.FloatField(help_text="The net score under these weights, one decimal (halves up).")
+    grade = serializers.CharField(help_text="The grade under these weights (the same caps as the method's).")
+    grade_cap = serializers.CharField(
+        allow_null=True, help_text="Which cap lowered the grade: risk_level_high or severe_rating."
+    )
+    official_rank = serializers.IntegerField(
+        help_text="The project's rank by its published net score, among the same projects."
+    )
+    movement = serializers.IntegerField(
+        help_text="Places gained against the official rank (official_rank − rank; negative: lost)."
+    )
+
+
 class RankedProjectSerializer(ProjectSerializer):
     rank = serializers.IntegerField(
-        read_only=True, help_text="1 for the highest net score; ties share a rank."
+        read_only=True,
+        help_text="1 for the highest net score as served (one decimal); ties share a rank. Under the "
+        "weights given, when the request gives `weights` or `alpha`.",
+    )
+    profile = ProfileScoreSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The score under the request's `weights` and `alpha`; null without them.",
     )
 
     rank_interval = RankIntervalField(
@@ -70,12 +93,12 @@ class RankedProjectSerializer(ProjectSerializer):
     )
 
     class Meta(ProjectSerializer.Meta):
-        fields = ["rank", "rank_interval", *ProjectSerializer.Meta.fields]
+        fields = ["rank", "profile", "rank_interval", *ProjectSerializer.Meta.fields]
 
     def to_representation(self, row) -> dict:
         project = super().to_representation(row)
         interval = project["uncertainty"]["rank"] if project["uncertainty"] else None
-        return {"rank": row["rank"], "rank_interval": interval, **project}
+        return {"rank": row["rank"], "profile": row.get("profile"), "rank_interval": interval, **project}
 
 
 class BlankAsNullChoiceField(serializers.ChoiceField):

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
+    OpenApiParameter,
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
@@ -17,6 +18,7 @@ from projects import actors, routing, selectors
 from projects.interchange.exporter import project_record
 from projects.interchange.records import json_object, project_validate_record
 from projects.models import Assessment, Criterion, Project, Publication
+from projects.scoring import Profile, ProfileError, round_half_up
 from projects.selectors import (
     criteria_of,
     frozen_ratings,
@@ -30,8 +32,10 @@ from projects.selectors import (
     working_assessment,
     working_assessments,
 )
+from projects.services.profiles import profile_from_query, profile_ranking
 from projects.services.projects import assessment_set
 from projects.services.ratings import assessment_remove
+from projects.services.scoring import method_spec
 from projects.services.writes import project_save_record
 
 from . import serializers as api
@@ -237,10 +241,30 @@ class ProjectViewSet(
         return self.rows(visible_projects(self.request), extra=("version",)).get(pk=project.pk)
 
 
-@extend_schema(summary="Rated projects ranked by net score", description="Filterable like /projects.")
+@extend_schema(
+    summary="Rated projects ranked by net score, under the method's weights or your own",
+    description="Filterable like /projects. With `weights` and/or `alpha` (the method's §9), the "
+    "projects are ranked by their net score under those weights, each with its `profile` score, its "
+    "official rank and its movement. Bad weights are a 400 naming the parameter.",
+    parameters=[
+        OpenApiParameter(
+            "weights",
+            str,
+            description="Dimension weights, each from 0 to 100, as `sdg7:2,sdg9:1,sdg12:1`; a dimension "
+            "left out weighs 0, at least one must weigh more than 0. Without it, the method's weights.",
+            pattern=r"^[a-z0-9]+:[0-9.]+(,[a-z0-9]+:[0-9.]+)*$",
+        ),
+        OpenApiParameter(
+            "alpha",
+            float,
+            description="The risk penalty α, a decimal from 0 to 1 such as 0.3. Without it, the method's.",
+        ),
+    ],
+)
 class RankingView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
     serializer_class = api.RankedProjectSerializer
     filterset_class = ProjectFilter
+    query_parameters = ("weights", "alpha")
 
     def get_queryset(self):
         return ranked_projects()
@@ -248,16 +272,65 @@ class RankingView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
     def rows(self, projects, extra: tuple[str, ...] = ()):
         return super().rows(projects, extra=("published_net", *extra))
 
+    def profile(self) -> Profile | None:
+        """The weights the request gives (None: the method's own ranking)."""
+        params = self.request.query_params
+        if "weights" not in params and "alpha" not in params:
+            return None
+        methodology = methodology_current()
+        if methodology is None:
+            raise exceptions.ValidationError({"weights": ["No method is published yet."]})
+        for name in ("weights", "alpha", "ordering"):
+            if len(params.getlist(name)) > 1:
+                raise exceptions.ValidationError({name: ["Give this parameter once."]})
+        if "ordering" in params:
+            raise exceptions.ValidationError(
+                {"ordering": ["A ranking under weights is ordered by its net score: leave ordering out."]}
+            )
+        try:
+            return profile_from_query(method_spec(methodology), params.get("weights"), params.get("alpha"))
+        except ProfileError as error:
+            raise exceptions.ValidationError({error.field: [error.message]}) from None
+
     def paginate_queryset(self, queryset):
         """The page, each project with its rank within the selection by net score, whatever the
         order of the rows: one more than the number of projects with a higher net score (ties
         share a rank)."""
+        profile = self.profile()
+        if profile is not None:
+            return self.paginate_under(profile, queryset)
         rows = super().paginate_queryset(queryset)
         if self.in_net_score_order():
             self.rank_in_order(rows, queryset)
         else:
             self.rank_by_counting(rows, queryset)
         return rows
+
+    def paginate_under(self, profile: Profile, queryset) -> list[dict]:
+        """A page of the ranking under ``profile`` (projects.services.profiles), of the
+        selection the filters make: the page's projects then read as rows in one query."""
+        self.summary = self.selection_summary(queryset)  # for Last-Modified
+        filtered = any(name in self.request.query_params for name in ProjectFilter.base_filters)
+        selected = queryset.order_by().values_list("pk", flat=True) if filtered else None
+        ranking = profile_ranking(profile, selected=selected)
+        self.paginator.known_count = None
+        ranked = PagePagination.paginate_queryset(self.paginator, ranking, self.request, view=self)
+        found = {row["pk"]: row for row in self.rows(queryset.filter(pk__in=[r.project_id for r in ranked]))}
+        return [
+            {
+                **found[item.project_id],
+                "rank": item.rank,
+                "profile": {
+                    "net": round_half_up(item.net, 1),
+                    "grade": item.grade,
+                    "grade_cap": item.grade_cap,
+                    "official_rank": item.official_rank,
+                    "movement": item.movement,
+                },
+            }
+            for item in ranked
+            if item.project_id in found
+        ]
 
     def in_net_score_order(self) -> bool:
         ordering = self.request.query_params.get("ordering")

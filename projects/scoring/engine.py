@@ -618,7 +618,7 @@ class Profile:
 def _profile_number(value: Any, name: str, *, low: int, high: int) -> Fraction:
     if isinstance(value, bool):
         raise ProfileError(name, f"give a number from {low} to {high}, not {value!r}")
-    if isinstance(value, (int, Fraction)) and abs(value) <= 10**6:
+    if isinstance(value, (int, Fraction, Rational)) and abs(value) <= 10**6:  # exact already
         number = Rational(value)
         if not low <= number <= high:
             raise ProfileError(name, f"give a number from {low} to {high}, not {value}")

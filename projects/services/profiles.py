@@ -259,3 +259,33 @@ def profile_ranking(
     """The current ranking under ``profile`` (None without a published method)."""
     basis = ranking_basis(using)
     return None if basis is None else ProfileRanking(basis, profile, selected)
+
+
+WEIGHTS_EXAMPLE = "sdg7:2,sdg9:1,sdg12:1"
+
+
+def profile_from_query(spec: scoring.Method, weights: str | None, alpha: str | None) -> scoring.Profile:
+    """A dimension profile from the API's query: ``weights`` as "sdg7:2,sdg9:1,sdg12:1" (a
+    dimension left out weighs 0; without ``weights``, the method's), ``alpha`` a number from 0
+    to 1 (without it, the method's). ProfileError names the parameter ("weights",
+    "weights.sdg7", "alpha")."""
+    official = scoring.Profile.official(spec)
+    dimensions: dict[str, str] = dict(official.dimensions) if weights is None else {}
+    if weights is not None:
+        for part in weights.split(","):
+            code, colon, value = part.partition(":")
+            code = code.strip()
+            if not colon or not code or not value.strip():
+                raise scoring.ProfileError(
+                    "weights", f"give dimension:weight pairs separated by commas, as {WEIGHTS_EXAMPLE}"
+                )
+            if code in dimensions:
+                raise scoring.ProfileError(f"weights.{code[:20]}", "give each dimension once")
+            dimensions[code[:20]] = value
+    try:
+        return scoring.Profile.from_values(
+            spec, dimensions=dimensions, alpha=official.alpha if alpha is None else alpha
+        )
+    except scoring.ProfileError as error:
+        field = error.field.replace("dimensions", "weights", 1)
+        raise scoring.ProfileError(field, error.message) from None
