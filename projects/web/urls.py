@@ -16,6 +16,7 @@ urlpatterns = [
     path("projects/<slug:slug>/card.png", views.share_card, name="share-card"),
     path("methodology/", views.methodology, name="methodology"),
     path("methodology/<str:version>/", views.methodology, name="methodology_version"),
+    path("rankings/custom/", views.custom_ranking, name="custom_ranking"),
     path("compare/", views.compare, name="compare"),
     path("operators/", views.operators, name="operators"),
     path("open-data/", views.open_data, name="open_data"),

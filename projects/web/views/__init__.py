@@ -1,6 +1,7 @@
 """Public page views: thin, each reads through projects.selectors and renders one template."""
 
 from .compare import compare
+from .custom_ranking import custom_ranking
 from .errors import not_found
 from .method import methodology
 from .open_data import open_data
@@ -12,6 +13,7 @@ from .seo import robots_txt, sitemap
 __all__ = [
     "badge",
     "compare",
+    "custom_ranking",
     "home",
     "methodology",
     "not_found",

@@ -22,7 +22,14 @@ class PageSitemap(_Bilingual):
     changefreq = "daily"
 
     def items(self):
-        return ["web:home", "web:methodology", "web:compare", "web:operators", "web:open_data"]
+        return [
+            "web:home",
+            "web:custom_ranking",
+            "web:methodology",
+            "web:compare",
+            "web:operators",
+            "web:open_data",
+        ]
 
     def location(self, item):
         return reverse(item)
