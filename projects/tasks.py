@@ -106,7 +106,9 @@ def uncertainty_refresh(run_id: int) -> dict:
         return {"computed": False}
     uncertainty_watch_enqueue(run.pk)  # should this worker die, another finds the run lost
     run = uncertainty_compute(run=run)
-    return {"computed": run.state == run.State.DONE, "projects": run.projects}
+    # The saved profiles with criterion weights follow the same changes, gathered the same way.
+    profiles = profiles_refresh_enqueue()
+    return {"computed": run.state == run.State.DONE, "projects": run.projects, "profiles": profiles}
 
 
 @task()
@@ -140,3 +142,27 @@ def uncertainty_refresh_enqueue(run) -> None:
         return
     delay = timedelta(seconds=settings.UNCERTAINTY_DELAY)
     uncertainty_refresh.using(run_after=timezone.now() + delay).enqueue(run.pk)
+
+
+@task()
+def profile_compute(profile_id: int) -> dict:
+    """Compute the stored ranking of a weighting profile with criterion weights
+    (projects.services.saved_profiles): after it is saved, and after the data change."""
+    from projects.services.saved_profiles import profile_compute as compute
+
+    return {"projects": compute(profile_id)}
+
+
+def profile_compute_enqueue(profile_id: int) -> None:
+    profile_compute.enqueue(profile_id)
+
+
+def profiles_refresh_enqueue() -> int:
+    """Queue every profile with criterion weights whose stored ranking is not of the data as
+    they are (after an uncertainty run: the runs follow every change the public sees, gathered)."""
+    from projects.services.saved_profiles import stale_profiles
+
+    stale = stale_profiles()
+    for profile_id in stale:
+        profile_compute.enqueue(profile_id)
+    return len(stale)

@@ -4,7 +4,7 @@ from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import documents, views
+from . import documents, profiles, views
 
 app_name = "api"
 
@@ -38,6 +38,14 @@ v1 = [
     ),
     path("projects/<slug:slug>/scores", views.ScoreHistoryView.as_view(), name="score-history"),
     path("rankings", views.RankingView.as_view(), name="rankings"),
+    path("profiles", profiles.ProfileListView.as_view(), name="profile-list"),
+    path("profiles/<int:pk>", profiles.ProfileDetailView.as_view(), name="profile-detail"),
+    path("profiles/<int:pk>/rankings", profiles.ProfileRankingView.as_view(), name="profile-rankings"),
+    path(
+        "profiles/<int:pk>/projects/<slug:slug>",
+        profiles.ProfileProjectView.as_view(),
+        name="profile-project",
+    ),
     path("sync/projects", views.SyncView.as_view(), name="sync-projects"),
     path("export/projects.json", documents.ExportJSONView.as_view(), name="export-json"),
     path("export/scores.csv", documents.ExportCSVView.as_view(), name="export-csv"),

@@ -93,6 +93,8 @@ class ApiViewMixin(ConditionalMixin):
     filter_backends = [StrictFilterBackend]
     pagination_class = PagePagination
     modified_field = "updated_at"  # the field whose newest value dates a list
+    key_private = False  # a view of the key's own data (profiles): see initial()
+    replica_reads = True  # published data may be read from a replica
 
     def dispatch(self, request, *args, **kwargs):
         with ExitStack() as self.acting:
@@ -104,7 +106,8 @@ class ApiViewMixin(ConditionalMixin):
         api_key = api_key_of(request)
         refuse_unlisted_origin(request, api_key)
         # Writes (a write key, checked above) are the key owner's changes, through the API.
-        if request.method not in ("GET", "HEAD", "OPTIONS") and api_key is not None:
+        # A key's own data (its weighting profiles) is no change of the public record.
+        if request.method not in ("GET", "HEAD", "OPTIONS") and api_key is not None and not self.key_private:
             owner = api_key.owner
             if owner is None or not (owner.is_active and owner.is_staff):
                 raise exceptions.PermissionDenied(
@@ -112,7 +115,7 @@ class ApiViewMixin(ConditionalMixin):
                 )
             self.acting.enter_context(actors.acting(owner, actors.Channel.API, api_key=api_key))
         # Once the key is checked (on the primary): reads that tolerate a replica's lag.
-        if request.method in ("GET", "HEAD") and not may_see_drafts(request):
+        if request.method in ("GET", "HEAD") and not may_see_drafts(request) and self.replica_reads:
             routing.read_from_a_replica()  # for this request only (routing.one_request)
 
     def check_permissions(self, request):

@@ -6,6 +6,7 @@ from .changes import Change
 from .jobs import RescoreJob
 from .methodology import Criterion, Methodology
 from .operators import Operator
+from .profiles import ProfileResult, WeightingProfile
 from .projects import Project, SlugRedirect
 from .publications import Publication
 from .reviews import ReviewEvent, ReviewState
@@ -20,6 +21,7 @@ __all__ = [
     "Criterion",
     "Methodology",
     "Operator",
+    "ProfileResult",
     "Project",
     "ProjectUncertainty",
     "Publication",
@@ -30,4 +32,5 @@ __all__ = [
     "SiteState",
     "SlugRedirect",
     "UncertaintyRun",
+    "WeightingProfile",
 ]

@@ -231,21 +231,29 @@ class ProfileRanking:
         return found
 
     def __getitem__(self, window: slice) -> list[RankedProject]:
-        page = []
-        for position in self.order[window].tolist():
-            row = self.rows[position]
-            exact = self.exact(row)
-            page.append(
-                RankedProject(
-                    project_id=int(self.basis.ids[row]),
-                    rank=_rank(self.tenths_sorted, self.tenths[position]),
-                    official_rank=_rank(self.official_sorted, self.basis.official[row]),
-                    net=exact.net,
-                    grade=exact.grade,
-                    grade_cap=exact.grade_cap,
-                )
-            )
-        return page
+        return [self._ranked(position) for position in self.order[window].tolist()]
+
+    def project(self, project_id: int) -> RankedProject | None:
+        """One project's place (None: not ranked under this profile, or not in the selection)."""
+        found = np.flatnonzero(self.basis.ids == project_id)
+        if not len(found):
+            return None
+        position = int(np.searchsorted(self.rows, found[0]))
+        if position >= len(self.rows) or self.rows[position] != found[0]:
+            return None
+        return self._ranked(position)
+
+    def _ranked(self, position: int) -> RankedProject:
+        row = self.rows[position]
+        exact = self.exact(row)
+        return RankedProject(
+            project_id=int(self.basis.ids[row]),
+            rank=_rank(self.tenths_sorted, self.tenths[position]),
+            official_rank=_rank(self.official_sorted, self.basis.official[row]),
+            net=exact.net,
+            grade=exact.grade,
+            grade_cap=exact.grade_cap,
+        )
 
 
 def _rank(ascending: np.ndarray, value: float) -> int:

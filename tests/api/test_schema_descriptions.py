@@ -17,7 +17,9 @@ def schema():
 
 def code_docstrings(path: str) -> set[str]:
     """The docstrings of the view serving ``path`` and of every class it is made of."""
-    view = resolve(path.replace("{slug}", "x").replace("{code}", "S7.1").replace("{version}", "1.0")).func
+    view = resolve(
+        path.replace("{slug}", "x").replace("{code}", "S7.1").replace("{version}", "1.0").replace("{id}", "1")
+    ).func
     view_class = getattr(view, "cls", None) or getattr(view, "view_class", None)
     docs = set()
     for klass in inspect.getmro(view_class):
