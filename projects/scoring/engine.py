@@ -670,15 +670,17 @@ def score_values(
     profile: Profile,
     values: Mapping[str, Fraction | None],
     severe: Mapping[str, bool],
+    weighted: Method | None = None,
 ) -> ProfileScore | None:
     """A rated project's net score and grade under a profile of dimension weights and α (no
     criterion weights: those change the dimension values), from the exact dimension values of
     its card (None: an impact dimension with nothing applicable) and its risk dimensions'
     severe flags: ``score_under`` of its ratings, without them. None: rated under no dimension
-    this profile weights."""
+    this profile weights. ``weighted``: ``profile.method(method)``, when the caller built it once
+    for many projects."""
     if profile.criteria:
         raise ValueError("a profile with criterion weights needs the ratings (score_under)")
-    weighted = profile.method(method)
+    weighted = weighted or profile.method(method)
     impact = _weighted_mean(
         [
             (spec.impact_weight, values[spec.key])

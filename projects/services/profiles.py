@@ -170,6 +170,7 @@ class ProfileRanking:
         if profile.criteria:
             raise ValueError("a profile with criterion weights is ranked from the ratings")
         self.basis, self.spec, self.profile = basis, basis.spec, profile
+        self.weighted = profile.method(basis.spec)  # built once for every project scored
         self._exact: dict[tuple, scoring.ProfileScore | None] = {}
         chosen = np.ones(len(basis.ids), dtype=bool)
         if selected is not None:
@@ -221,10 +222,11 @@ class ProfileRanking:
                 self.spec,
                 self.profile,
                 {
-                    name: None if np.isnan(value) else scoring.exact_value(self.spec, name, float(value))
+                    name: None if np.isnan(value) else _exact_value(self.spec, name, float(value))
                     for name, value in zip(self.basis.keys, values, strict=True)
                 },
                 dict(zip(self.basis.keys, severe.tolist(), strict=True)),
+                self.weighted,
             )
         found = self._exact[key]
         assert found is not None  # its float net is a number: some weighted dimension applies
@@ -254,6 +256,21 @@ class ProfileRanking:
             grade=exact.grade,
             grade_cap=exact.grade_cap,
         )
+
+
+_exact_values: dict[tuple[str, str, float], Fraction] = {}
+
+
+def _exact_value(spec: scoring.Method, key: str, value: float) -> Fraction:
+    """``scoring.exact_value``, kept per process: a catalogue has a few hundred distinct values
+    of each dimension, and finding one costs some 15 µs."""
+    known = (spec.version, key, value)
+    found = _exact_values.get(known)
+    if found is None:
+        if len(_exact_values) > 100_000:
+            _exact_values.clear()
+        found = _exact_values[known] = scoring.exact_value(spec, key, value)
+    return found
 
 
 def _rank(ascending: np.ndarray, value: float) -> int:
