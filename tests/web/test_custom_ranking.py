@@ -100,6 +100,9 @@ def test_weighting_one_goal_moves_its_project_up_with_the_movement_shown(client,
         ("alpha=2", "Risk penalty α"),
         ("sdg12=many", "SDG 12"),
         ("sdg7=0&sdg9=0&sdg12=0", "at least one SDG"),
+        # Off the sliders' steps: the slider could not show it.
+        ("sdg7=2.5", "SDG 7"),
+        ("alpha=0.33", "Risk penalty α"),
     ],
 )
 def test_bad_values_are_named_and_answered_400(client, projects, query, words):

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.paginator import Paginator
+from django.core.validators import StepValueValidator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -24,19 +25,30 @@ from ..context import page_context
 
 PAGE_SIZE = 50
 MAX_WEIGHT = 10
+ALPHA_STEP = Decimal("0.05")
 DIMENSIONS = (("sdg7", "SDG 7"), ("sdg9", "SDG 9"), ("sdg12", "SDG 12"))
 
 
-class WeightsForm(forms.Form):
-    """The sliders: each SDG's weight 0–10 (only their ratios count) and α 0–1."""
-
-    sdg7 = forms.DecimalField(label="SDG 7", min_value=0, max_value=MAX_WEIGHT, max_digits=6, required=False)
-    sdg9 = forms.DecimalField(label="SDG 9", min_value=0, max_value=MAX_WEIGHT, max_digits=6, required=False)
-    sdg12 = forms.DecimalField(
-        label="SDG 12", min_value=0, max_value=MAX_WEIGHT, max_digits=6, required=False
+def _weight(label: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, min_value=0, max_value=MAX_WEIGHT, required=False, validators=[StepValueValidator(1)]
     )
+
+
+class WeightsForm(forms.Form):
+    """The sliders: each SDG's weight 0–10 (only their ratios count) and α 0–1. Values on the
+    sliders' steps only: a shared address with another value would put a slider elsewhere than
+    the weight the ranking uses."""
+
+    sdg7 = _weight("SDG 7")
+    sdg9 = _weight("SDG 9")
+    sdg12 = _weight("SDG 12")
     alpha = forms.DecimalField(
-        label=_("Risk penalty α"), min_value=0, max_value=1, max_digits=6, required=False
+        label=_("Risk penalty α"),
+        min_value=0,
+        max_value=1,
+        required=False,
+        validators=[StepValueValidator(ALPHA_STEP)],
     )
 
 
@@ -113,7 +125,7 @@ def custom_ranking(request):
             {"name": key, "label": label, "value": _shown(chosen.get(key)), "max": MAX_WEIGHT, "step": 1}
             for key, label in DIMENSIONS
         ],
-        alpha={"value": _shown(chosen.get("alpha")), "step": "0.05"},
+        alpha={"value": _shown(chosen.get("alpha")), "step": str(ALPHA_STEP)},
         official=defaults,
         is_official=profile is not None and all(chosen.get(k) == v for k, v in defaults.items()),
         problems=problems,
