@@ -10,7 +10,6 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from projects.freshness import site_generation
 from projects.interchange.records import json_object
 from projects.models import Project, WeightingProfile
 from projects.services.saved_profiles import (
@@ -232,7 +231,7 @@ class ProfileRankingView(ProfileViewMixin, generics.ListAPIView):
             "computed_at": serializers.DateTimeField().to_representation(profile.computed_at)
             if profile.needs_ratings and profile.computed_at
             else None,
-            "current": is_current(profile, site_generation().number),
+            "current": is_current(profile),
         }
         rows = self.paginate_queryset(ranking if ranking is not None else [])
         projects = {

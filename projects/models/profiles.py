@@ -25,11 +25,11 @@ class WeightingProfile(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    # The stored ranking of a profile with criterion weights: the profile version and site
-    # generation it was computed for (current while both are).
+    # The stored ranking of a profile with criterion weights: the profile version and the data
+    # (the newest publication's id) it was computed from; current while both are.
     computed_at = models.DateTimeField(_("ranking computed"), null=True, blank=True, editable=False)
     computed_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    computed_generation = models.BigIntegerField(null=True, blank=True, editable=False)
+    computed_data = models.BigIntegerField(null=True, blank=True, editable=False)
     computed_projects = models.PositiveIntegerField(null=True, blank=True, editable=False)
     compute_error = models.TextField(_("last computation error"), blank=True, default="", editable=False)
 

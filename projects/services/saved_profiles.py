@@ -16,12 +16,11 @@ from typing import Any
 
 import orjson
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from projects import scoring
-from projects.freshness import site_generation
-from projects.models import ApiKey, ProfileResult, Project, WeightingProfile
+from projects.models import ApiKey, ProfileResult, Project, Publication, WeightingProfile
 from projects.models.profiles import MAX_PROFILES_PER_KEY
 from projects.selectors import methodology_current
 
@@ -153,12 +152,21 @@ def _after_change(profile: WeightingProfile) -> None:
         transaction.on_commit(lambda: profile_compute_enqueue(profile.pk))
 
 
-def is_current(profile: WeightingProfile, generation: int | None = None) -> bool:
-    """Whether a stored ranking is of this version of the profile and of the data as they are."""
+def data_version() -> int:
+    """What a stored ranking is computed from, as one number: the newest publication. Every
+    change of what is published (ratings, facts, a withdrawal, a method release's republications)
+    is a publication; other public changes (a key revoked, the uncertainty figures) do not move
+    a ranking."""
+    return Publication.objects.aggregate(newest=Max("id"))["newest"] or 0
+
+
+def is_current(profile: WeightingProfile, data: int | None = None) -> bool:
+    """Whether a stored ranking is of this version of the profile and of the data as they are
+    (``data``: ``data_version()``, when the caller has it)."""
     if not profile.needs_ratings:
         return True  # ranked on request, from the data as they are
-    generation = site_generation().number if generation is None else generation
-    return profile.computed_version == profile.version and profile.computed_generation == generation
+    data = data_version() if data is None else data
+    return profile.computed_version == profile.version and profile.computed_data == data
 
 
 # --- a profile with criterion weights, computed in the background ------------------------------
@@ -172,8 +180,20 @@ def profile_compute(profile_id: int) -> int | None:
     profile = WeightingProfile.objects.filter(pk=profile_id).first()
     if profile is None or not profile.needs_ratings:
         return None
+    data = data_version()
+    if is_current(profile, data):  # a burst of saves queued several: the first did it
+        return profile.computed_projects
+    try:
+        return _compute(profile, data)
+    except Exception as error:
+        WeightingProfile.objects.filter(pk=profile.pk).update(
+            compute_error=f"{type(error).__name__}: {error}"
+        )
+        raise
+
+
+def _compute(profile: WeightingProfile, data: int) -> int | None:
     version = profile.version
-    generation = site_generation().number
     weighted = engine_profile(profile)
     spec = _spec()
     under = weighted.method(spec)
@@ -221,7 +241,7 @@ def profile_compute(profile_id: int) -> int | None:
         WeightingProfile.objects.filter(pk=profile.pk).update(
             computed_at=timezone.now(),
             computed_version=version,
-            computed_generation=generation,
+            computed_data=data,
             computed_projects=len(result),
             compute_error="",
         )
@@ -236,10 +256,9 @@ def _official_rank(ascending: list[float], value: float) -> int:
 
 def stale_profiles() -> list[int]:
     """Profiles with criterion weights whose stored ranking is not of the data as they are."""
-    generation = site_generation().number
     return list(
         WeightingProfile.objects.exclude(criteria={})
-        .exclude(computed_generation=generation, computed_version=F("version"))
+        .exclude(computed_data=data_version(), computed_version=F("version"))
         .values_list("pk", flat=True)
     )
 

@@ -10,13 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects import scoring
-from projects.models import Project, WeightingProfile
+from projects.models import ApiKey, Project, WeightingProfile
 from projects.models.profiles import MAX_PROFILES_PER_KEY
 from projects.selectors import frozen_ratings, methodology_current
 from projects.services.saved_profiles import profile_compute, stale_profiles
 from projects.services.scoring import method_spec
 from projects.services.uncertainty import uncertainty_compute
-from tests.support.actors import withdraw_as_reviewer
+from tests.support.actors import reviewer_user, withdraw_as_reviewer
 from tests.support.builders import all_rated, make_project
 
 from .conftest import assert_problem
@@ -172,6 +172,10 @@ def test_a_criterion_profile_is_computed_in_the_background_and_says_when(
     assert served(reader, profile_id) == expected_ranking(CRITERIA)
     slug = body["results"][0]["slug"]
     assert reader.get(f"{URL}/{profile_id}/projects/{slug}").json()["rank"] == 1
+    # A public change that is no publication (a key revoked) leaves it current.
+    other, _ = ApiKey.issue(owner=reviewer_user(), name="Other", scope="read")
+    other.revoke()
+    assert reader.get(f"{URL}/{profile_id}/rankings").json()["current"] is True
     # The data change: the stored ranking says it is not current until it is computed again.
     make_project("newcomer", name="Newcomer", assessments=all_rated(4, grade="A"))
     cache.clear()
