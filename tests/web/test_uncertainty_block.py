@@ -191,3 +191,35 @@ def test_the_rankings_show_each_rank_interval(client, computed):
 
 def test_the_rankings_show_no_interval_before_a_run(client, demo_projects):
     assert "rank-interval" not in client.get("/en/").content.decode()
+
+
+def test_names_and_codes_in_the_block_are_escaped(computed):
+    """The block is written in Python (projects.web.uncertainty): a method whose criterion names
+    or codes held markup would show it as text, never run it."""
+    from projects.selectors import project_for_page
+    from projects.web.cards import card_view
+    from projects.web.method_texts import MethodTexts
+    from projects.web.uncertainty import uncertainty_block, uncertainty_view
+    from tests.admin.pages import parse
+
+    project = project_for_page("hayabusa2")
+    stored = dict(project.uncertainty_stored)
+    hostile = '<img src=x onerror="alert(1)">'
+    changes = stored["grade_changes"]
+    changes = changes if isinstance(changes, list) else __import__("json").loads(changes)
+    assert changes, "the demo's Hayabusa2 has grade changes"
+    stored["grade_changes"] = [{**changes[0], "criterion": f'S7.1"{hostile}'}, *changes[1:]]
+    texts = MethodTexts(project.published_score.methodology)
+    view = uncertainty_view(
+        stored,
+        card=card_view(project.published_score.card, texts),
+        texts=texts,
+        criterion_names={change["criterion"]: f"<script>alert(2)</script>{hostile}" for change in changes}
+        | {f'S7.1"{hostile}': "<b>bold</b>"},
+    )
+    written = str(uncertainty_block(view))
+    tree = parse(f"<html><body>{written}</body></html>".encode())
+    tags = {element.tag for element in tree.iter()}
+    assert not tags & {"script", "img", "b"}
+    assert all(not name.startswith("on") for element in tree.iter() for name in element.attrs)
+    assert "<b>bold</b>" in tree.clean_text and "<script>alert(2)</script>" in tree.clean_text
