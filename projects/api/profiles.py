@@ -20,6 +20,7 @@ from projects.services.saved_profiles import (
     saved_project_score,
     saved_ranking,
 )
+from projects.vocabularies import PublicationState
 
 from .conditional import etag_for, require_if_match
 from .pagination import PagePagination
@@ -236,9 +237,10 @@ class ProfileRankingView(ProfileViewMixin, generics.ListAPIView):
         rows = self.paginate_queryset(ranking if ranking is not None else [])
         projects = {
             project["pk"]: project
-            for project in Project.objects.filter(pk__in=[row.project_id for row in rows]).values(
-                "pk", "slug", "name"
-            )
+            for project in Project.objects.filter(pk__in=[row.project_id for row in rows])
+            .order_by()
+            .values("pk", "slug", "name", "state")
+            if project["state"] == PublicationState.PUBLISHED  # by primary key alone, checked here
         }
         return self.get_paginated_response(
             [_score(row, projects[row.project_id]) for row in rows if row.project_id in projects]

@@ -37,6 +37,7 @@ from projects.services.projects import assessment_set
 from projects.services.ratings import assessment_remove
 from projects.services.scoring import method_spec
 from projects.services.writes import project_save_record
+from projects.vocabularies import PublicationState
 
 from . import serializers as api
 from .backends import StrictFilterBackend, refuse_unknown_parameters
@@ -318,7 +319,15 @@ class RankingView(ProjectRowsMixin, ApiViewMixin, generics.ListAPIView):
         ranking = profile_ranking(profile, selected=selected)
         self.paginator.known_count = None
         ranked = PagePagination.paginate_queryset(self.paginator, ranking, self.request, view=self)
-        found = {row["pk"]: row for row in self.rows(queryset.filter(pk__in=[r.project_id for r in ranked]))}
+        # By primary key alone: with the selection's filters (published, rated), SQLite walked
+        # the whole ranking index to find 50 projects. The ranking holds published projects
+        # only; the state read with them makes sure.
+        page = Project.objects.filter(pk__in=[r.project_id for r in ranked]).order_by()
+        found = {
+            row["pk"]: row
+            for row in self.rows(page, extra=("state",))
+            if row["state"] == PublicationState.PUBLISHED
+        }
         return [
             {
                 **found[item.project_id],

@@ -13,7 +13,7 @@ The rationals are gmpy2's ``mpq`` (GMP, in C) when it is installed, else the sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -706,3 +706,25 @@ def score_values(
         ],
     )
     return ProfileScore(net, grade, grade_cap)
+
+
+def profile_net(method: Method, profile: Profile) -> Callable[[Sequence[Fraction | None]], Fraction | None]:
+    """``score_values(...).net`` as a function of the exact dimension values alone (in the
+    method's dimension order), for deciding many projects' nets at once: the profile's weights
+    are read once. None: no dimension the profile weights applies."""
+    if profile.criteria:
+        raise ValueError("a profile with criterion weights needs the ratings (score_under)")
+    weighted = profile.method(method)
+    impact = [
+        (index, spec.impact_weight)
+        for index, spec in enumerate(weighted.dimensions)
+        if spec.kind == IMPACT and spec.impact_weight > 0
+    ]
+    risks = [index for index, spec in enumerate(weighted.dimensions) if spec.kind == RISK]
+
+    def net(values: Sequence[Fraction | None]) -> Fraction | None:
+        pairs = [(weight, values[index]) for index, weight in impact if values[index] is not None]
+        result = _weighted_mean(pairs)
+        return _penalised(weighted, result, [values[index] for index in risks]) if pairs else None
+
+    return net

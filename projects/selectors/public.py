@@ -108,6 +108,19 @@ def ranking_table_projects() -> QuerySet[Project]:
     return published_projects().only(*RANKING_ROW_FIELDS)
 
 
+def ranking_rows_by_id(ids: list[int]) -> dict[int, Project]:
+    """The published projects among ``ids`` as the rankings table reads them, by id: looked up
+    by primary key alone (with the published filter in SQL, SQLite walked the whole ranking
+    index to find a page of them), the state checked on the rows read."""
+    projects = (
+        Project.objects.filter(pk__in=ids)
+        .select_related("operator", "published_score")
+        .only("state", *RANKING_ROW_FIELDS)
+        .order_by()
+    )
+    return {project.pk: project for project in projects if project.state == PublicationState.PUBLISHED}
+
+
 def ranked_projects() -> QuerySet[Project]:
     """The rated published projects, highest net score first (ties by name and slug).
 

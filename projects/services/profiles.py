@@ -10,7 +10,7 @@ the engine's (docs/scoring.md, "Your own weights").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -42,6 +42,16 @@ class Basis:
     values: np.ndarray  # float64 [projects, dimensions]; NaN: an impact dimension with nothing applicable
     severe: np.ndarray  # bool [projects, dimensions]: a risk dimension with a severe rating
     official: np.ndarray  # float64 [projects]: the published net score (the official ranking's)
+    # Derived once, for every ranking of the generation:
+    filled: np.ndarray = field(init=False)  # values with NaN as 0 (float64)
+    applies: np.ndarray = field(init=False)  # 1.0 where a value is not NaN (float64)
+    official_tenths: np.ndarray = field(init=False)  # int64: the published net in tenths
+
+    def __post_init__(self) -> None:
+        missing = np.isnan(self.values)
+        object.__setattr__(self, "filled", np.where(missing, 0.0, self.values))
+        object.__setattr__(self, "applies", (~missing).astype(np.float64))
+        object.__setattr__(self, "official_tenths", np.rint(self.official * 10).astype(np.int64))
 
 
 _kept: dict[str, Basis] = {}  # per database: the last basis this process read
@@ -171,20 +181,23 @@ class ProfileRanking:
             raise ValueError("a profile with criterion weights is ranked from the ratings")
         self.basis, self.spec, self.profile = basis, basis.spec, profile
         self.weighted = profile.method(basis.spec)  # built once for every project scored
+        self.net_of = scoring.profile_net(basis.spec, profile)
         self._exact: dict[tuple, scoring.ProfileScore | None] = {}
-        chosen = np.ones(len(basis.ids), dtype=bool)
-        if selected is not None:
-            chosen = np.isin(basis.ids, np.fromiter(selected, dtype=np.int64))
         nets = self._float_nets()
-        self.rows = np.flatnonzero(chosen & ~np.isnan(nets))  # basis rows ranked, in name order
+        ranked = ~np.isnan(nets)
+        if selected is not None:
+            ranked &= np.isin(basis.ids, np.fromiter(selected, dtype=np.int64))
+        self.rows = np.flatnonzero(ranked)  # basis rows ranked, in name order
         # Tenths of the served net: floor(10·net + 1/2), exactly where a float is in doubt.
         scaled = nets[self.rows] * 10 + 0.5
-        self.tenths = np.floor(scaled)
-        for position in np.flatnonzero(np.abs(scaled - np.round(scaled)) < NEAR).tolist():
-            self.tenths[position] = round(scoring.round_half_up(self.exact(self.rows[position]).net, 1) * 10)
-        self.order = np.argsort(-self.tenths, kind="stable")  # ties stay in name order
-        self.tenths_sorted = np.sort(self.tenths)
-        self.official_sorted = np.sort(basis.official[self.rows])
+        tenths = np.floor(scaled).astype(np.int64)
+        for position in np.flatnonzero(np.abs(scaled - np.rint(scaled)) < NEAR).tolist():
+            tenths[position] = self._exact_tenths(int(self.rows[position]))
+        self.tenths = tenths
+        # Highest first, ties in name order: a stable sort of small integers (a radix sort).
+        self.order = np.argsort((tenths.max(initial=0) - tenths).astype(np.int16), kind="stable")
+        self.above = _above(tenths)
+        self.official_above = _above(basis.official_tenths[self.rows])
 
     def _float_nets(self) -> np.ndarray:
         """Each project's net score under the profile in floats: NaN where no dimension it has
@@ -195,17 +208,25 @@ class ProfileRanking:
                 for d in self.spec.dimensions
             ]
         )
-        values = self.basis.values
-        counted = ~np.isnan(values) & (weights > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            net = np.where(counted, values * weights, 0).sum(axis=1) / np.where(counted, weights, 0).sum(
-                axis=1
-            )
+            net = (self.basis.filled @ weights) / (self.basis.applies @ weights)
         alpha = float(self.profile.alpha)
         for index, dimension in enumerate(self.spec.dimensions):
             if dimension.kind == "risk":
-                net = net * (1 - alpha * values[:, index] / 100)
+                net *= 1 - alpha * self.basis.filled[:, index] / 100
         return net
+
+    def _exact_values(self, row: int) -> list[Fraction | None]:
+        return [
+            None if value != value else _exact_value(self.spec, name, value)  # NaN: not applicable
+            for name, value in zip(self.basis.keys, self.basis.values[row].tolist(), strict=True)
+        ]
+
+    def _exact_tenths(self, row: int) -> int:
+        """A project's served net in tenths, from the engine's exact net."""
+        net = self.net_of(self._exact_values(row))
+        numerator, denominator = int(net.numerator), int(net.denominator)
+        return (20 * numerator + denominator) // (2 * denominator)  # floor(10·net + 1/2)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -215,17 +236,13 @@ class ProfileRanking:
 
     def exact(self, row: int) -> scoring.ProfileScore:
         """The engine's exact score of a basis row (computed once per distinct set of values)."""
-        values, severe = self.basis.values[row], self.basis.severe[row]
-        key = (*values.tolist(), *severe.tolist())
+        key = (*self.basis.values[row].tolist(), *self.basis.severe[row].tolist())
         if key not in self._exact:
             self._exact[key] = scoring.score_values(
                 self.spec,
                 self.profile,
-                {
-                    name: None if np.isnan(value) else _exact_value(self.spec, name, float(value))
-                    for name, value in zip(self.basis.keys, values, strict=True)
-                },
-                dict(zip(self.basis.keys, severe.tolist(), strict=True)),
+                dict(zip(self.basis.keys, self._exact_values(row), strict=True)),
+                dict(zip(self.basis.keys, self.basis.severe[row].tolist(), strict=True)),
                 self.weighted,
             )
         found = self._exact[key]
@@ -246,16 +263,23 @@ class ProfileRanking:
         return self._ranked(position)
 
     def _ranked(self, position: int) -> RankedProject:
-        row = self.rows[position]
+        row = int(self.rows[position])
         exact = self.exact(row)
         return RankedProject(
             project_id=int(self.basis.ids[row]),
-            rank=_rank(self.tenths_sorted, self.tenths[position]),
-            official_rank=_rank(self.official_sorted, self.basis.official[row]),
+            rank=int(self.above[self.tenths[position]]) + 1,
+            official_rank=int(self.official_above[self.basis.official_tenths[row]]) + 1,
             net=exact.net,
             grade=exact.grade,
             grade_cap=exact.grade_cap,
         )
+
+
+def _above(tenths: np.ndarray) -> np.ndarray:
+    """For each number of tenths t, how many of ``tenths`` are above it (a rank is 1 + that:
+    ties share a rank)."""
+    counts = np.bincount(tenths, minlength=1)
+    return counts[::-1].cumsum()[::-1] - counts
 
 
 _exact_values: dict[tuple[str, str, float], Fraction] = {}
@@ -271,11 +295,6 @@ def _exact_value(spec: scoring.Method, key: str, value: float) -> Fraction:
             _exact_values.clear()
         found = _exact_values[known] = scoring.exact_value(spec, key, value)
     return found
-
-
-def _rank(ascending: np.ndarray, value: float) -> int:
-    """1 + how many of ``ascending`` are above ``value``: ties share a rank."""
-    return len(ascending) - int(np.searchsorted(ascending, value, side="right")) + 1
 
 
 def profile_ranking(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from projects.scoring import Method, Profile, exact_value, score, score_under, score_values
+from projects.scoring import Method, Profile, exact_value, profile_net, score, score_under, score_values
 from projects.scoring.uncertainty import dimension_values, encode
 from tests.support.examples import examples
 
@@ -55,10 +55,13 @@ def test_a_dimension_profile_from_stored_values_is_score_under_the_ratings(state
     values, severe = stored(ratings)
     found = score_values(METHOD, chosen, values, severe)
     card = score_under(METHOD, ratings, chosen)
+    # The net alone, as the rankings decide a project's served tenth (the same exact value).
+    net = profile_net(METHOD, chosen)([values[key] for key in KEYS])
     if card.status != "rated":
-        assert found is None
+        assert found is None and net is None
     else:
         assert (found.net, found.grade, found.grade_cap) == (card.net, card.grade, card.grade_cap)
+        assert net == card.net
 
 
 @settings(max_examples=examples(200), deadline=None)

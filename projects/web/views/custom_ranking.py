@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from projects.models import Project
 from projects.scoring import Profile, ProfileError, round_half_up
-from projects.selectors import methodology_current, ranking_table_projects
+from projects.selectors import methodology_current, ranking_rows_by_id
 from projects.services.profiles import RankedProject, profile_ranking
 from projects.services.scoring import method_spec
 
@@ -111,8 +111,12 @@ def custom_ranking(request):
     if ranking is not None:
         page = Paginator(ranking, PAGE_SIZE).get_page(request.GET.get("page"))
         ranked = list(page.object_list)
-        projects = ranking_table_projects().in_bulk([item.project_id for item in ranked])
-        rows = [CustomRow(item, projects[item.project_id], round_half_up(item.net, 1)) for item in ranked]
+        projects = ranking_rows_by_id([item.project_id for item in ranked])
+        rows = [
+            CustomRow(item, projects[item.project_id], round_half_up(item.net, 1))
+            for item in ranked
+            if item.project_id in projects
+        ]
     params = request.GET.copy()
     params.pop("page", None)
     context = page_context(
