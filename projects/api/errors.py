@@ -10,6 +10,7 @@ from rest_framework.views import exception_handler
 
 from projects.interchange.schema import field_errors
 from projects.services.errors import Conflict, InvalidInput
+from projects.services.profiles import RankingUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -52,6 +53,20 @@ def problem(
     return body
 
 
+class RankingPending(exceptions.APIException):
+    """A ranking under your own weights waits for the uncertainty run after a method release."""
+
+    status_code = 503
+    default_code = "unavailable"
+    wait = 60  # Retry-After
+
+    def __init__(self, waiting: int):
+        super().__init__(
+            f"{waiting} projects were published since the last uncertainty run (a method release); "
+            "rankings under your own weights return when the run is done, in a few minutes."
+        )
+
+
 class ConflictError(exceptions.APIException):
     """A services' Conflict (services.errors), as the API answers it."""
 
@@ -66,6 +81,8 @@ def problem_exception_handler(exc, context):
         exc = exceptions.ValidationError(exc.errors)
     elif isinstance(exc, Conflict):
         exc = ConflictError(str(exc), exc.code)
+    elif isinstance(exc, RankingUnavailable):
+        exc = RankingPending(exc.waiting)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else None)
     elif isinstance(exc, PermissionDenied):

@@ -9,6 +9,7 @@ from projects.models import Project
 from projects.selectors import frozen_ratings, methodology_current
 from projects.services.scoring import method_spec
 from projects.services.uncertainty import uncertainty_compute
+from tests.support.builders import all_rated, make_project
 
 from .conftest import assert_problem
 
@@ -132,3 +133,19 @@ def test_a_repeated_request_is_answered_from_the_cache_until_the_data_change(ano
     with CaptureQueriesContext(connection) as queries:
         assert anon.get(query).json() == first
     assert len(queries) <= 2  # the generation, and the key's rate
+
+
+def test_after_a_method_release_the_ranking_waits_for_the_run(anon, reader, computed, monkeypatch):
+    """More projects published since the last uncertainty run than a request may score (a
+    release's republications): 503 with Retry-After, until the run has their values."""
+    from projects.services import profiles
+
+    monkeypatch.setattr(profiles, "MAX_SCORED_IN_REQUEST", 0)
+    make_project("late", name="Late", assessments=all_rated(3, grade="A"))
+    response = anon.get(f"{URL}?weights=sdg7:1&alpha=0.2")
+    body = assert_problem(response, 503)
+    assert body["code"] == "unavailable" and response["Retry-After"] == "60"
+    assert "uncertainty run" in body["detail"]
+    assert anon.get(URL).status_code == 200  # the official ranking is up to date meanwhile
+    uncertainty_compute(reason="test")
+    assert anon.get(f"{URL}?weights=sdg7:1&alpha=0.2").status_code == 200

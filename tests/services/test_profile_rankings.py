@@ -100,14 +100,23 @@ def test_the_official_profile_reproduces_every_stored_card_and_the_official_rank
     ranking = profile_ranking(scoring.Profile.official(spec))
     rows = ranking[0 : len(ranking)]
     projects = (
-        Project.objects.published().select_related("published_score").in_bulk([r.project_id for r in rows])
+        Project.objects.published()
+        .select_related("published_score", "publication")
+        .in_bulk([r.project_id for r in rows])
     )
     rated = Project.objects.published().filter(published_net__isnull=False).count()
     assert len(rows) == rated
     for row in rows:
-        card = projects[row.project_id].published_score
-        assert scoring.round_half_up(row.net, 1) == pytest.approx(float(card.net_score))
-        assert row.grade == card.grade
+        project = projects[row.project_id]
+        card = project.published_score
+        # Exactly the engine's card of the published ratings, and so the stored card's figures.
+        ratings = [
+            scoring.Rating(a.criterion.code, a.level, a.evidence_grade or None, a.not_applicable)
+            for a in frozen_ratings(project)
+        ]
+        engine = scoring.score(spec, ratings)
+        assert (row.net, row.grade, row.grade_cap) == (engine.net, engine.grade, engine.grade_cap)
+        assert scoring.round_half_up(row.net, 1) == float(card.net_score) and row.grade == card.grade
         assert row.rank == row.official_rank and row.movement == 0
 
 

@@ -129,3 +129,17 @@ def test_pages_of_fifty_and_the_query_count(client, projects, django_assert_max_
     assert len(rows(first)) == 50 and len(rows(second)) == 13
     assert 'rel="next"' in first.content.decode() and "page=2" in first.content.decode()
     assert int(rows(second)[0][0]) >= int(rows(first)[-1][0])
+
+
+def test_after_a_method_release_the_page_says_the_ranking_is_being_recomputed(client, projects, monkeypatch):
+    from projects.services import profiles
+    from projects.services.uncertainty import uncertainty_compute
+
+    monkeypatch.setattr(profiles, "MAX_SCORED_IN_REQUEST", 0)  # the projects published since no run
+    response = client.get(f"{URL}?sdg7=2&sdg9=1&sdg12=1&alpha=0.3")
+    assert response.status_code == 503
+    assert "Being recomputed" in text(response)
+    assert not page(response).find_all("table", class_="custom-ranking")
+    uncertainty_compute(reason="test")
+    response = client.get(f"{URL}?sdg7=2&sdg9=1&sdg12=1&alpha=0.4")
+    assert response.status_code == 200 and len(rows(response)) == 3

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from projects.models import Project
 from projects.scoring import Profile, ProfileError, round_half_up
 from projects.selectors import methodology_current, ranking_rows_by_id
-from projects.services.profiles import RankedProject, profile_ranking
+from projects.services.profiles import RankedProject, RankingUnavailable, profile_ranking
 from projects.services.scoring import method_spec
 
 from ..caching import public_page
@@ -106,7 +106,12 @@ def custom_ranking(request):
         except ProfileError as error:
             problems = [(str(_("Weights")), str(_("Give at least one SDG a weight above 0.")))]
             del error
-    ranking = profile_ranking(profile) if profile is not None else None
+    try:
+        ranking = profile_ranking(profile) if profile is not None else None
+    except RankingUnavailable:  # a method release's republications wait for their figures
+        ranking, pending = None, True
+    else:
+        pending = False
     page = rows = None
     if ranking is not None:
         page = Paginator(ranking, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -137,8 +142,10 @@ def custom_ranking(request):
         page=page,
         page_query=params.urlencode(),
         methodology=methodology,
+        pending=pending,
     )
-    return render(request, "web/custom_ranking.html", context, status=400 if problems else 200)
+    status = 400 if problems else 503 if pending else 200
+    return render(request, "web/custom_ranking.html", context, status=status)
 
 
 def _shown(value) -> str:
