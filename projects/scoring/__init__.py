@@ -18,12 +18,13 @@ from .engine import (
     exact_value,
     grade_changes,
     grade_changes_among,
-    profile_net,
+    profile_tenths,
     round_half_up,
     score,
     score_under,
     score_values,
     validate_ratings,
+    value_scale,
 )
 
 __all__ = [
@@ -43,11 +44,12 @@ __all__ = [
     "Card",
     "grade_changes",
     "grade_changes_among",
-    "profile_net",
+    "profile_tenths",
     "round_half_up",
     "score",
     "exact_value",
     "score_under",
     "score_values",
     "validate_ratings",
+    "value_scale",
 ]

@@ -13,6 +13,7 @@ The rationals are gmpy2's ``mpq`` (GMP, in C) when it is installed, else the sta
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -708,23 +709,47 @@ def score_values(
     return ProfileScore(net, grade, grade_cap)
 
 
-def profile_net(method: Method, profile: Profile) -> Callable[[Sequence[Fraction | None]], Fraction | None]:
-    """``score_values(...).net`` as a function of the exact dimension values alone (in the
-    method's dimension order), for deciding many projects' nets at once: the profile's weights
-    are read once. None: no dimension the profile weights applies."""
+def value_scale(method: Method) -> int:
+    """L = lcm(1, …, W), W the largest dimension's total criterion weight: L times any value the
+    method can give a dimension is a whole number (a value's reduced denominator divides its
+    assessed weight, at most W; see ``exact_value``)."""
+    largest = max(sum(c.weight for c in method.criteria_by_dimension[d.key]) for d in method.dimensions)
+    return math.lcm(*range(1, largest + 1))
+
+
+def profile_tenths(method: Method, profile: Profile) -> Callable[[Sequence[int | None]], int | None]:
+    """The net under a dimension profile as served, in tenths (floor(10·net + ½)), from the
+    dimension values as whole numbers over ``value_scale`` (None: an impact dimension with
+    nothing applicable), in the method's dimension order: ``score_values``' net, rounded, in
+    integer arithmetic alone, for deciding many projects at once. None: no dimension the profile
+    weights applies."""
     if profile.criteria:
         raise ValueError("a profile with criterion weights needs the ratings (score_under)")
     weighted = profile.method(method)
-    impact = [
-        (index, spec.impact_weight)
-        for index, spec in enumerate(weighted.dimensions)
-        if spec.kind == IMPACT and spec.impact_weight > 0
-    ]
+    scale = value_scale(method)
+    weights = {
+        index: spec.impact_weight for index, spec in enumerate(weighted.dimensions) if spec.kind == IMPACT
+    }
+    common = math.lcm(*(int(w.denominator) for w in weights.values() if w > 0))
+    impact = [(index, int(w * common)) for index, w in weights.items() if w > 0]
     risks = [index for index, spec in enumerate(weighted.dimensions) if spec.kind == RISK]
+    alpha_numerator, alpha_denominator = int(weighted.alpha.numerator), int(weighted.alpha.denominator)
+    whole = 100 * alpha_denominator * scale  # 1 − α·r/100 = (whole − a·N) / whole, r = N / scale
+    denominator_risks = whole ** len(risks)
 
-    def net(values: Sequence[Fraction | None]) -> Fraction | None:
-        pairs = [(weight, values[index]) for index, weight in impact if values[index] is not None]
-        result = _weighted_mean(pairs)
-        return _penalised(weighted, result, [values[index] for index in risks]) if pairs else None
+    def tenths(values: Sequence[int | None]) -> int | None:
+        total = weight = 0
+        for index, integer_weight in impact:
+            value = values[index]
+            if value is not None:
+                total += integer_weight * value
+                weight += integer_weight
+        if not weight:
+            return None
+        numerator = total
+        for index in risks:
+            numerator *= whole - alpha_numerator * values[index]  # type: ignore[operator]
+        denominator = scale * weight * denominator_risks
+        return (20 * numerator + denominator) // (2 * denominator)
 
-    return net
+    return tenths

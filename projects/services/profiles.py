@@ -46,12 +46,16 @@ class Basis:
     filled: np.ndarray = field(init=False)  # values with NaN as 0 (float64)
     applies: np.ndarray = field(init=False)  # 1.0 where a value is not NaN (float64)
     official_tenths: np.ndarray = field(init=False)  # int64: the published net in tenths
+    # The values as whole numbers over scoring.value_scale (exact: see exact_value), -1 for NaN.
+    integers: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         missing = np.isnan(self.values)
         object.__setattr__(self, "filled", np.where(missing, 0.0, self.values))
         object.__setattr__(self, "applies", (~missing).astype(np.float64))
         object.__setattr__(self, "official_tenths", np.rint(self.official * 10).astype(np.int64))
+        scaled = np.rint(self.filled * scoring.value_scale(self.spec)).astype(np.int64)
+        object.__setattr__(self, "integers", np.where(missing, -1, scaled))
 
 
 # Projects published since the last uncertainty run are scored from their ratings when a basis
@@ -208,7 +212,7 @@ class ProfileRanking:
             raise ValueError("a profile with criterion weights is ranked from the ratings")
         self.basis, self.spec, self.profile = basis, basis.spec, profile
         self.weighted = profile.method(basis.spec)  # built once for every project scored
-        self.net_of = scoring.profile_net(basis.spec, profile)
+        self.tenths_of = scoring.profile_tenths(basis.spec, profile)
         self._exact: dict[tuple, scoring.ProfileScore | None] = {}
         nets = self._float_nets()
         ranked = ~np.isnan(nets)
@@ -254,10 +258,10 @@ class ProfileRanking:
         ]
 
     def _exact_tenths(self, row: int) -> int:
-        """A project's served net in tenths, from the engine's exact net."""
-        net = self.net_of(self._exact_values(row))
-        numerator, denominator = int(net.numerator), int(net.denominator)
-        return (20 * numerator + denominator) // (2 * denominator)  # floor(10·net + 1/2)
+        """A project's served net in tenths, decided exactly by the engine (in integers)."""
+        tenths = self.tenths_of([None if value < 0 else value for value in self.basis.integers[row].tolist()])
+        assert tenths is not None  # its float net is a number: some weighted dimension applies
+        return tenths
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -8,8 +8,20 @@ from fractions import Fraction as F
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from projects.scoring import Method, Profile, exact_value, profile_net, score, score_under, score_values
+from projects.scoring import (
+    Method,
+    Profile,
+    Rating,
+    exact_value,
+    profile_tenths,
+    round_half_up,
+    score,
+    score_under,
+    score_values,
+    value_scale,
+)
 from projects.scoring.uncertainty import dimension_values, encode
 from tests.support.examples import examples
 
@@ -55,13 +67,16 @@ def test_a_dimension_profile_from_stored_values_is_score_under_the_ratings(state
     values, severe = stored(ratings)
     found = score_values(METHOD, chosen, values, severe)
     card = score_under(METHOD, ratings, chosen)
-    # The net alone, as the rankings decide a project's served tenth (the same exact value).
-    net = profile_net(METHOD, chosen)([values[key] for key in KEYS])
+    # And in tenths, as served, in integer arithmetic from the values as whole numbers.
+    scale = value_scale(METHOD)
+    integers = [None if values[key] is None else int(values[key] * scale) for key in KEYS]
+    assert all(v is None or v == values[key] * scale for v, key in zip(integers, KEYS, strict=True))
+    tenths = profile_tenths(METHOD, chosen)(integers)
     if card.status != "rated":
-        assert found is None and net is None
+        assert found is None and tenths is None
     else:
         assert (found.net, found.grade, found.grade_cap) == (card.net, card.grade, card.grade_cap)
-        assert net == card.net
+        assert tenths == round(round_half_up(card.net, 1) * 10)
 
 
 @settings(max_examples=examples(200), deadline=None)
@@ -86,3 +101,28 @@ def test_criterion_weights_need_the_ratings():
     profile = Profile.from_values(METHOD, dimensions={"sdg7": 1}, alpha=0, criteria={"S7.1": 3})
     with pytest.raises(ValueError, match="criterion weights"):
         score_values(METHOD, profile, dict.fromkeys(KEYS, F(50)), {})
+
+
+SIMPLE_WEIGHTS = st.fixed_dictionaries(
+    {key: st.sampled_from([0, 1, 2, 3, "0.5", "2.25", 7]) for key in ("sdg7", "sdg9", "sdg12")}
+).filter(lambda weights: any(float(weight) for weight in weights.values()))
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.lists(st.integers(0, 4), min_size=len(METHOD.criteria), max_size=len(METHOD.criteria)),
+    SIMPLE_WEIGHTS,
+    st.sampled_from(["0", "0.05", "0.3", "0.5", "0.75", "1", "0.123"]),
+)
+def test_exact_halves_round_up_in_tenths(levels, weights, alpha):
+    """Simple weights often put a net exactly on a half tenth, where a float may fall either
+    side: the integer path rounds it up, as the served net does."""
+    ratings = [
+        Rating(criterion.code, level, "A") for criterion, level in zip(METHOD.criteria, levels, strict=True)
+    ]
+    chosen = Profile.from_values(METHOD, dimensions=weights, alpha=alpha)
+    card = score_under(METHOD, ratings, chosen)
+    values, _ = stored(ratings)
+    scale = value_scale(METHOD)
+    integers = [None if values[key] is None else int(values[key] * scale) for key in KEYS]
+    assert profile_tenths(METHOD, chosen)(integers) == round(round_half_up(card.net, 1) * 10)
