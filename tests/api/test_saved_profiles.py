@@ -224,3 +224,22 @@ def test_unknown_projects_and_parameters(reader, computed):
     assert_problem(reader.get(f"{URL}/{profile_id}/projects/nowhere"), 404)
     assert_problem(reader.get(f"{URL}/{profile_id}/rankings?sort=name"), 400)
     assert_problem(reader.get(f"{URL}/999999"), 404)
+
+
+def test_after_the_data_change_the_uncertainty_task_brings_stale_profiles_up_to_date(
+    reader, computed, immediate_tasks
+):
+    from projects.tasks import uncertainty_refresh
+
+    profile_id = create(reader, CRITERIA).json()["id"]
+    profile_compute(profile_id)
+    make_project("newcomer", name="Newcomer", assessments=all_rated(4, grade="A"))
+    assert reader.get(f"{URL}/{profile_id}/rankings").json()["current"] is False
+    run = uncertainty_compute(reason="test")  # as a worker would, then the profiles follow
+    from projects.models import UncertaintyRun
+
+    queued = UncertaintyRun.objects.create(methodology=run.methodology, state="queued", scenarios=100, seed=1)
+    result = uncertainty_refresh.call(queued.pk)
+    assert result["profiles"] == 1
+    assert reader.get(f"{URL}/{profile_id}/rankings").json()["current"] is True
+    assert "newcomer" in [row[0] for row in served(reader, profile_id)]

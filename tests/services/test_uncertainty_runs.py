@@ -169,7 +169,7 @@ def test_a_burst_of_publications_queues_one_run_which_a_worker_computes(
     assert task.run_after is not None and task.run_after > queued.started_at  # gathered for a while
 
     result = uncertainty_refresh.call(queued.pk)
-    assert result == {"computed": True, "projects": 6}
+    assert result == {"computed": True, "projects": 6, "profiles": 0}
     assert service.current_run().pk == queued.pk
     assert uncertainty_refresh.call(queued.pk) == {"computed": False}  # run once, whoever asks again
     # A publication after the run started queues the next one.
@@ -315,7 +315,7 @@ def test_taking_a_run_arms_its_watchdog(catalogue):
     from projects.tasks import uncertainty_refresh
 
     run = service.uncertainty_queue("test")
-    assert uncertainty_refresh.call(run.pk) == {"computed": True, "projects": 3}
+    assert uncertainty_refresh.call(run.pk) == {"computed": True, "projects": 3, "profiles": 0}
     watch = DBTaskResult.objects.get(task_path="projects.tasks.uncertainty_watch")
     assert watch.args_kwargs["args"] == [run.pk]
     assert watch.run_after is not None
