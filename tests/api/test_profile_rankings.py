@@ -6,10 +6,11 @@ import pytest
 
 from projects import scoring
 from projects.models import Project
-from projects.selectors import frozen_ratings, methodology_current
+from projects.selectors import methodology_current
 from projects.services.scoring import method_spec
 from projects.services.uncertainty import uncertainty_compute
 from tests.support.builders import all_rated, make_project
+from tests.support.published import published_ratings
 
 from .conftest import assert_problem
 
@@ -28,10 +29,7 @@ def expected(weights: dict, alpha: str) -> list[tuple[str, float, str]]:
     profile = scoring.Profile.from_values(spec, dimensions=weights, alpha=alpha)
     found = []
     for project in Project.objects.published().filter(published_net__isnull=False):
-        ratings = [
-            scoring.Rating(a.criterion.code, a.level, a.evidence_grade or None, a.not_applicable)
-            for a in frozen_ratings(project)
-        ]
+        ratings = published_ratings(project)
         card = scoring.score_under(spec, ratings, profile)
         if card.status == "rated":
             found.append((project.name, project.slug, scoring.round_half_up(card.net, 1), card.grade))

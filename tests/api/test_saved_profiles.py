@@ -12,12 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from projects import scoring
 from projects.models import ApiKey, Project, WeightingProfile
 from projects.models.profiles import MAX_PROFILES_PER_KEY
-from projects.selectors import frozen_ratings, methodology_current
+from projects.selectors import methodology_current
 from projects.services.saved_profiles import profile_compute, stale_profiles
 from projects.services.scoring import method_spec
 from projects.services.uncertainty import uncertainty_compute
 from tests.support.actors import reviewer_user, withdraw_as_reviewer
 from tests.support.builders import all_rated, make_project
+from tests.support.published import published_ratings
 
 from .conftest import assert_problem
 
@@ -57,10 +58,7 @@ def expected_ranking(body: dict) -> list[tuple[str, int, float, str]]:
     )
     found = []
     for project in Project.objects.published():
-        ratings = [
-            scoring.Rating(a.criterion.code, a.level, a.evidence_grade or None, a.not_applicable)
-            for a in frozen_ratings(project)
-        ]
+        ratings = published_ratings(project)
         card = scoring.score_under(spec, ratings, profile)
         if card.status == "rated":
             found.append((project.name, project.slug, scoring.round_half_up(card.net, 1), card.grade))

@@ -11,11 +11,12 @@ from django.core.management import call_command
 
 from projects import scoring
 from projects.models import Project
-from projects.selectors import frozen_ratings, methodology_current
+from projects.selectors import methodology_current
 from projects.services import uncertainty
 from projects.services.profiles import profile_ranking, ranking_basis
 from projects.services.scoring import method_spec
 from tests.support.builders import all_rated, make_project
+from tests.support.published import published_ratings
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +40,7 @@ def expected_ranking(profile: scoring.Profile) -> list[tuple[str, int, int, Frac
     spec = method_spec(methodology_current())
     scored = []
     for project in Project.objects.published().select_related("published_score", "publication"):
-        ratings = [
-            scoring.Rating(a.criterion.code, a.level, a.evidence_grade or None, a.not_applicable)
-            for a in frozen_ratings(project)
-        ]
+        ratings = published_ratings(project)
         if scoring.score(spec, ratings).status != "rated":
             continue
         card = scoring.score_under(spec, ratings, profile)
@@ -110,10 +108,7 @@ def test_the_official_profile_reproduces_every_stored_card_and_the_official_rank
         project = projects[row.project_id]
         card = project.published_score
         # Exactly the engine's card of the published ratings, and so the stored card's figures.
-        ratings = [
-            scoring.Rating(a.criterion.code, a.level, a.evidence_grade or None, a.not_applicable)
-            for a in frozen_ratings(project)
-        ]
+        ratings = published_ratings(project)
         engine = scoring.score(spec, ratings)
         assert (row.net, row.grade, row.grade_cap) == (engine.net, engine.grade, engine.grade_cap)
         assert scoring.round_half_up(row.net, 1) == float(card.net_score) and row.grade == card.grade

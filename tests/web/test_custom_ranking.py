@@ -8,6 +8,7 @@ from projects import scoring
 from projects.selectors import methodology_current
 from projects.services.scoring import method_spec
 from tests.support.builders import all_rated, every_rating, make_project
+from tests.support.published import published_ratings
 from tests.web.pages import page, table_rows, text
 
 pytestmark = pytest.mark.django_db
@@ -68,15 +69,11 @@ def test_weighting_one_goal_moves_its_project_up_with_the_movement_shown(client,
     spec = method_spec(methodology_current())
     profile = scoring.Profile.from_values(spec, dimensions={"sdg7": 10}, alpha=0)
     from projects.models import Project
-    from projects.selectors import frozen_ratings
 
     energy = Project.objects.get(slug="energy")
     card = scoring.score_under(
         spec,
-        [
-            scoring.Rating(a.criterion.code, a.level, a.evidence_grade or None, a.not_applicable)
-            for a in frozen_ratings(energy)
-        ],
+        published_ratings(energy),
         profile,
     )
     assert first[4] == f"{scoring.round_half_up(card.net, 1):.1f}" and card.grade in first[3]
