@@ -6,11 +6,15 @@ sitemap.xml, robots.txt and the 404 handler live at the site root: sdgscore/urls
 
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("feeds/publications.atom", feeds.site_feed, name="feed"),
+    path("projects/<slug:slug>/feed.atom", feeds.project_feed, name="project_feed"),
+    path("operators/<slug:slug>/feed.atom", feeds.operator_feed, name="operator_feed"),
+    path("methodology/<str:version>/feed.atom", feeds.method_feed, name="method_feed"),
     path("projects/<slug:slug>/", views.project_detail, name="project"),
     path("projects/<slug:slug>/badge.svg", views.badge, name="badge"),
     path("projects/<slug:slug>/card.png", views.share_card, name="share-card"),

@@ -76,7 +76,8 @@ def test_operators_list_each_operator_with_its_published_projects(client, projec
     }
     assert list(sections) == ["Orbit Co", "Test Operator"]  # Secret Co has only a draft
     assert "Alpha" in sections["Orbit Co"].clean_text
-    assert [a.clean_text for a in sections["Test Operator"].find_all("a")] == ["Beta", "Gamma"]
+    projects = sections["Test Operator"].find("ul", class_="operator-projects")
+    assert [a.clean_text for a in projects.find_all("a")] == ["Beta", "Gamma"]
     assert "illustrative demo assessment" in sections["Test Operator"].clean_text
 
 

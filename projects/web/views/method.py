@@ -8,6 +8,7 @@ from projects.selectors import methodology_for_page, published_methodologies
 
 from ..caching import public_page
 from ..context import page_context
+from ..feeds import feed_links
 from ..method_page import (
     confidence_bands,
     dimension_entries,
@@ -34,6 +35,7 @@ def methodology(request, version=None):
         title=method.title(texts.language) or _("Methodology"),
         description=localised(method.parameters.get("summary"), texts.language)[:300] or None,
         method=method,
+        feeds=feed_links(methodology=method),
         summary=localised(method.parameters.get("summary"), texts.language),
         dimensions=dimension_entries(method, texts),
         risk_bands=risk_bands(texts),

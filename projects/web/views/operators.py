@@ -7,6 +7,7 @@ from projects.selectors import operators_with_projects
 
 from ..caching import public_page
 from ..context import page_context
+from ..feeds import feed_links
 
 
 @public_page
@@ -14,6 +15,7 @@ def operators(request):
     context = page_context(
         request,
         title=_("Operators"),
+        feeds=feed_links(),
         description=_("The agencies, companies, consortia and universities behind the rated projects."),
         operators=operators_with_projects(),
     )

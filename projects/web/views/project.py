@@ -15,6 +15,7 @@ from ..badges import badge_for
 from ..caching import public_page
 from ..cards import card_view
 from ..context import page_context
+from ..feeds import feed_links
 from ..linked_data import rated_work
 from ..method_texts import MethodTexts
 from ..project_page import dimension_sections, history_entries, sdg_chart
@@ -65,6 +66,7 @@ def project_detail(request, slug):
         title=title,
         description=summary[:300] or None,
         og_type="article",
+        feeds=feed_links(project=project),
         project=project,
         summary=summary,
         resources=[RESOURCE_NAMES.get(resource, resource) for resource in project.resources],

@@ -12,6 +12,7 @@ from projects.selectors import methodology_current, public_summary, ranking_tabl
 
 from ..caching import public_page
 from ..context import page_context
+from ..feeds import feed_links
 from ..filters import RankingFilter, rejected_values, valid_only
 from ..method_texts import MethodTexts
 from ..overview import overview
@@ -61,6 +62,7 @@ def home(request):
     context = page_context(
         request,
         title=_("Rankings"),
+        feeds=feed_links(),
         rows=rows,
         page=page,
         page_query=params.urlencode(),
