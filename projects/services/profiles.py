@@ -23,7 +23,7 @@ from projects.models import Methodology, Project, ProjectUncertainty, Uncertaint
 from projects.selectors import published_methodologies
 
 from .scoring import method_spec
-from .uncertainty import RATING_TEXTS, RATINGS, _ratings_of
+from .uncertainty import RATING_TEXTS, RATINGS, ratings_from_texts
 
 # Floats of a net score err by less than 1e-12 (values ≤ 100, a handful of operations): one
 # within NEAR (in tenths) of a rounding boundary is decided exactly.
@@ -172,7 +172,7 @@ def _values_from_ratings(
     for pk, methodology_id, own, repeated in rows.iterator(chunk_size=2000):
         if methodology_id not in specs:
             specs[methodology_id] = method_spec(Methodology.objects.using(using).get(pk=methodology_id))
-        card = scoring.score(specs[methodology_id], _ratings_of(own, repeated))
+        card = scoring.score(specs[methodology_id], ratings_from_texts(own, repeated))
         dimensions = card.dimensions
         values[missing[pk]] = [
             float(dimensions[key].value)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -27,9 +26,8 @@ from projects.selectors import methodology_current
 from .bulk import insert_rows
 from .errors import Conflict, InvalidInput
 from .profiles import ProfileRanking, ranking_basis
-from .publication import scored_parts
 from .scoring import method_spec
-from .uncertainty import RATING_TEXTS, RATINGS
+from .uncertainty import RATING_TEXTS, RATINGS, ratings_from_texts
 
 FIELDS = ("name", "dimensions", "alpha", "criteria")
 
@@ -208,8 +206,7 @@ def _compute(profile: WeightingProfile, data: int) -> int | None:
             .values_list("pk", "published_net", *RATINGS)
         )
         for pk, published_net, own, repeated in rows.iterator(chunk_size=2000):
-            items = orjson.loads(repeated if repeated is not None else own)
-            ratings = weighted.ratings(scoring.Rating(*part) for part in scored_parts(items))
+            ratings = weighted.ratings(ratings_from_texts(own, repeated))
             card = scoring.score(under, ratings)
             if card.net is None or card.grade is None:
                 continue

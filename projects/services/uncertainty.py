@@ -62,7 +62,7 @@ def _rated_published_rows(methodology):
     )
 
 
-def _ratings_of(own, repeated) -> list[scoring.Rating]:
+def ratings_from_texts(own, repeated) -> list[scoring.Rating]:
     """A publication's ratings (its own, or those of the publication it repeats), read as JSON
     text and parsed with orjson: at 100,000 projects the parsing was most of the read."""
     items = orjson.loads(repeated if repeated is not None else own)
@@ -74,24 +74,6 @@ RATING_TEXTS = {
     "own_ratings": Cast("publication__ratings", TextField()),
     "repeated_ratings": Cast("publication__ratings_of__ratings", TextField()),
 }
-
-
-def rated_published(methodology) -> tuple[list[tuple[int, int]], list[list[scoring.Rating]], list[str]]:
-    """The rated published projects under ``methodology``, by slug: (project id, publication
-    id), their published ratings (as the engine reads them) and official grades. A project
-    still published under an earlier version (a release's rescoring not yet through it) waits
-    for the next run."""
-    rows = (
-        _rated_published_rows(methodology)
-        .annotate(**RATING_TEXTS)
-        .values_list("pk", "publication_id", "published_score__grade", *RATINGS)
-    )
-    ids, projects, grades = [], [], []
-    for pk, publication_id, grade, own, repeated in rows.iterator(chunk_size=2000):
-        ids.append((pk, publication_id))
-        projects.append(_ratings_of(own, repeated))
-        grades.append(grade)
-    return ids, projects, grades
 
 
 class PublishedSet(NamedTuple):
@@ -107,7 +89,9 @@ class PublishedSet(NamedTuple):
 
 
 def rated_published_encoded(spec, methodology) -> PublishedSet:
-    """``rated_published`` as the engine's arrays, read, checked, encoded and screened for §10
+    """The rated published projects under ``methodology``, by slug (a project still published
+    under an earlier version, a release's rescoring not yet through it, waits for the next run),
+    as the engine's arrays, read, checked, encoded and screened for §10
     a chunk at a time: the ratings of 100,000 projects are never all in memory as objects; only
     those of the projects whose §10 the screen leaves to the exact engine are kept (about one in
     eight), so that they need not be read again."""

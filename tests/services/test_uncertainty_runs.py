@@ -14,6 +14,7 @@ from projects.services import uncertainty as service
 from projects.services.scoring import method_spec
 from tests.support.actors import withdraw_as_reviewer
 from tests.support.builders import all_rated, make_project
+from tests.support.published import published_ratings
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +46,12 @@ def test_a_run_covers_exactly_the_rated_published_projects_with_the_engines_figu
     assert sorted(stored) == ["alpha", "beta", "gamma"]
     methodology = methodology_current()
     spec = method_spec(methodology)
-    ids, projects, grades = service.rated_published(methodology)
+    rated = [Project.objects.get(slug=slug) for slug in ["alpha", "beta", "gamma"]]  # by slug, as read
+    ids = [(project.pk, project.publication_id) for project in rated]
+    projects = [published_ratings(project) for project in rated]
+    grades = [project.published_score.grade for project in rated]
     expected = uncertainty(spec, encode(spec, projects), grades, scenarios=1000)
-    for index, slug in enumerate(["alpha", "beta", "gamma"]):  # by slug, as the service reads them
+    for index, slug in enumerate(["alpha", "beta", "gamma"]):
         row = stored[slug]
         project = Project.objects.get(slug=slug)
         # Each row names the publication its ratings came from.
@@ -243,9 +247,8 @@ def test_each_projects_grade_changes_are_stored_with_the_run_as_the_exact_engine
         {"criterion": "E2", "from": 1, "to": 2, "net": 55.0, "grade": "C"},
     ]
     spec = method_spec(methodology_current())
-    _ids, projects, _grades = service.rated_published(methodology_current())
-    for (slug, row), ratings in zip(sorted(stored.items()), projects, strict=True):
-        exact = scoring.grade_changes(spec, ratings)
+    for slug, row in sorted(stored.items()):
+        exact = scoring.grade_changes(spec, published_ratings(Project.objects.get(slug=slug)))
         assert [(c["criterion"], c["to"], c["grade"]) for c in row.grade_changes] == [
             (c.code, c.level_to, c.grade) for c in exact
         ], slug
@@ -297,9 +300,8 @@ def test_each_row_keeps_the_projects_unrounded_dimension_values_for_custom_profi
     run = service.uncertainty_compute()
     stored = figures_by_slug(run)
     spec = method_spec(methodology_current())
-    _ids, projects, _grades = service.rated_published(methodology_current())
-    for (slug, row), ratings in zip(sorted(stored.items()), projects, strict=True):
-        card = scoring.score(spec, ratings)
+    for slug, row in sorted(stored.items()):
+        card = scoring.score(spec, published_ratings(Project.objects.get(slug=slug)))
         for key in ("sdg7", "sdg9", "sdg12", "debris", "equity"):
             exact = card.dimensions[key].value
             # The exact value correctly rounded to a float, not merely close to it.
