@@ -410,10 +410,12 @@ def stored_values(spec, values) -> list[tuple]:
     """Each project's unrounded dimension values in VALUE_KEYS order (None for a NaN, and for a
     dimension the method does not have)."""
     keys = [dimension.key for dimension in spec.dimensions]
-    columns = [keys.index(key) if key in keys else None for key in VALUE_KEYS]
-    return [
-        tuple(None if c is None or row[c] != row[c] else row[c] for c in columns) for row in values.tolist()
-    ]
+    stored = np.full((len(values), len(VALUE_KEYS)), None, dtype=object)
+    for column, key in enumerate(VALUE_KEYS):
+        if key in keys:
+            found = values[:, keys.index(key)]
+            stored[:, column] = np.where(np.isnan(found), None, found.astype(object))
+    return list(map(tuple, stored.tolist()))  # Python floats and None, a column at a time
 
 
 FIGURE_COLUMNS = [
