@@ -52,31 +52,27 @@ class Encoded:
 
 
 def encode(method: Method, projects: Iterable[Iterable[Rating]]) -> Encoded:
-    """The arrays of ``projects`` (each an iterable of the engine's Ratings; validated before)."""
-    index = {criterion.code: position for position, criterion in enumerate(method.criteria)}
-    rows = []
-    chances = []
-    for ratings in projects:
-        levels = [MISSING] * len(index)
-        moves = [0.0] * len(index)
-        for rating in ratings:
-            position = index[rating.code]
-            if rating.not_applicable:
-                levels[position] = NOT_APPLICABLE
-            else:
-                levels[position] = rating.level
-                moves[position] = MOVE_CHANCE[rating.evidence_grade]
-        rows.append(levels)
-        chances.append(moves)
-    width = len(index)
-    return Encoded(
-        levels=np.array(rows, dtype=np.int8).reshape(-1, width),
-        moves=np.array(chances, dtype=np.float32).reshape(-1, width),
+    """The arrays of ``projects`` (each an iterable of the engine's Ratings), checked as
+    ``validate_ratings`` checks them: ``encode_parts`` of their fields."""
+    return encode_parts(
+        method,
+        ([(r.code, r.level, r.evidence_grade, r.not_applicable) for r in ratings] for ratings in projects),
     )
 
 
+def _row(index: dict[str, int], parts: Iterable[Sequence]) -> tuple[list[int], list[float]]:
+    """One project's row of levels and move chances, from checked rating parts."""
+    levels, moves = [MISSING] * len(index), [0.0] * len(index)
+    for code, level, grade, not_applicable in parts:
+        if not_applicable:
+            levels[index[code]] = NOT_APPLICABLE
+        else:
+            levels[index[code]], moves[index[code]] = level, MOVE_CHANCE[grade]
+    return levels, moves
+
+
 def encode_parts(method: Method, projects: Iterable[Sequence[tuple]]) -> Encoded:
-    """``encode`` of projects given as rating parts (code, level, evidence grade, not
+    """The arrays of projects given as rating parts (code, level, evidence grade, not
     applicable: a Rating's fields in order), each checked as ``validate_ratings`` checks it,
     without making a Rating of each: at 100,000 projects the objects were most of a run's read.
     A project the quick check does not pass is made into Ratings and validated by the engine
@@ -86,9 +82,9 @@ def encode_parts(method: Method, projects: Iterable[Sequence[tuple]]) -> Encoded
     width = len(index)
     rows, chances = [], []
     for parts in projects:
-        levels = [MISSING] * width
-        moves = [0.0] * width
-        for code, level, grade, not_applicable in parts:
+        parts = list(parts)
+        levels, moves = [MISSING] * width, [0.0] * width
+        for code, level, grade, not_applicable in parts:  # checked and encoded in one pass
             position = index.get(code)
             if position is None or levels[position] != MISSING:
                 break
@@ -97,19 +93,19 @@ def encode_parts(method: Method, projects: Iterable[Sequence[tuple]]) -> Encoded
                     break
                 levels[position] = NOT_APPLICABLE
             elif type(level) is int and 0 <= level <= MAX_LEVEL and grade in quality:
-                levels[position] = level
-                moves[position] = MOVE_CHANCE[grade]
+                levels[position], moves[position] = level, MOVE_CHANCE[grade]
             else:
                 break
         else:
             rows.append(levels)
             chances.append(moves)
             continue
-        ratings = [Rating(*part) for part in parts]
-        validate_ratings(method, ratings)  # raises what the quick check stopped at
-        checked = encode(method, [ratings])
-        rows.append(checked.levels[0].tolist())
-        chances.append(checked.moves[0].tolist())
+        # The engine's own check: it raises what the quick one stopped at (or passes what it
+        # was too strict for, which is then encoded from the validated Ratings).
+        checked = validate_ratings(method, [Rating(*part) for part in parts]).values()
+        levels, moves = _row(index, [(r.code, r.level, r.evidence_grade, r.not_applicable) for r in checked])
+        rows.append(levels)
+        chances.append(moves)
     return Encoded(
         levels=np.array(rows, dtype=np.int8).reshape(-1, width),
         moves=np.array(chances, dtype=np.float32).reshape(-1, width),
