@@ -394,13 +394,19 @@ def _near_half(value, margin: float = ROUNDING_MARGIN):
     return np.abs(np.asarray(value) % 1 - 0.5) < margin
 
 
+def move_keys(moves):
+    """The order of moves of the net score (larger first) as integers, for one move or an array
+    of them in the array's own precision: (too near a rounding point of ORDER_SCALE to tell,
+    −round(|move| · ORDER_SCALE))."""
+    scaled = np.abs(np.asarray(moves)) * ORDER_SCALE
+    return _near_half(scaled, ORDER_MARGIN), -np.floor(scaled + 0.5)
+
+
 def order_key(grade_index: int, move: float) -> tuple[int, int] | None:
     """The exact engine's order (better grades first, then the larger move of the net score)
     as integers; None when the move is too near a rounding point of ORDER_SCALE to tell."""
-    scaled = abs(move) * ORDER_SCALE
-    if _near_half(scaled, ORDER_MARGIN):
-        return None
-    return grade_index, -math.floor(scaled + 0.5)
+    tied, key = move_keys(move)
+    return None if tied else (grade_index, int(key))
 
 
 def grade_changes_screened(
@@ -438,9 +444,7 @@ def grade_changes_screened(
             unsure = valid & (near | (changes & _near_half(net * 10)))
             listed = (changes | unsure).any(axis=1)
             # order_key and the rounding of every variant at once (the same float operations).
-            scaled = np.abs(net - own_net[:, None]) * ORDER_SCALE
-            tied = _near_half(scaled, ORDER_MARGIN)
-            keys = -np.floor(scaled + 0.5)
+            tied, keys = move_keys(net - own_net[:, None])
             rounded = np.floor(net * 10 + 0.5) / 10
             for row in range(len(levels)):
                 if not listed[row]:  # no change of grade, nothing unsure: most projects
