@@ -241,3 +241,16 @@ def test_after_the_data_change_the_uncertainty_task_brings_stale_profiles_up_to_
     assert result["profiles"] == 1
     assert reader.get(f"{URL}/{profile_id}/rankings").json()["current"] is True
     assert "newcomer" in [row[0] for row in served(reader, profile_id)]
+
+
+def test_the_shared_read_cache_never_answers_one_key_with_anothers_profiles(client_for, computed, settings):
+    """Two read-scope keys (the clients the read cache serves): each sees its own profiles, and
+    its own profile's ranking, however the other asked first."""
+    settings.RESPONSE_CACHE = True
+    first, second = client_for("read"), client_for("read")
+    made = create(first, ENERGY).json()
+    assert [p["id"] for p in first.get(URL).json()] == [made["id"]]
+    assert first.get(f"{URL}/{made['id']}/rankings").status_code == 200
+    assert second.get(URL).json() == []
+    assert_problem(second.get(f"{URL}/{made['id']}/rankings"), 404)
+    assert_problem(second.get(f"{URL}/{made['id']}"), 404)
