@@ -8,6 +8,9 @@ from .api_keys import ApiKey
 from .projects import Project
 
 MAX_PROFILES_PER_KEY = 50
+# Those with criterion weights cost a background computation over every project after each change
+# of the data, and a stored ranking: fewer.
+MAX_STORED_PROFILES_PER_KEY = 5
 
 
 class WeightingProfile(models.Model):

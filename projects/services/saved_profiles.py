@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from projects import scoring
 from projects.models import ApiKey, ProfileResult, Project, Publication, WeightingProfile
-from projects.models.profiles import MAX_PROFILES_PER_KEY
+from projects.models.profiles import MAX_PROFILES_PER_KEY, MAX_STORED_PROFILES_PER_KEY
 from projects.selectors import methodology_current
 
 from .bulk import insert_rows
@@ -35,8 +35,25 @@ FIELDS = ("name", "dimensions", "alpha", "criteria")
 class TooManyProfiles(Conflict):
     code = "too_many_profiles"
 
-    def __init__(self):
-        super().__init__(f"This key keeps {MAX_PROFILES_PER_KEY} profiles already: delete one first.")
+    def __init__(
+        self, message: str = f"This key keeps {MAX_PROFILES_PER_KEY} profiles already: delete one first."
+    ):
+        super().__init__(message)
+
+
+def _check_room(api_key: ApiKey, clean: dict, replacing: WeightingProfile | None = None) -> None:
+    """At most MAX_PROFILES_PER_KEY profiles a key, of which MAX_STORED_PROFILES_PER_KEY with
+    criterion weights (each a computation over every project after each change of the data)."""
+    others = WeightingProfile.objects.filter(api_key=api_key)
+    if replacing is not None:
+        others = others.exclude(pk=replacing.pk)
+    elif others.count() >= MAX_PROFILES_PER_KEY:
+        raise TooManyProfiles()
+    if clean["criteria"] and others.exclude(criteria={}).count() >= MAX_STORED_PROFILES_PER_KEY:
+        raise TooManyProfiles(
+            f"This key keeps {MAX_STORED_PROFILES_PER_KEY} profiles with criterion weights already (each is "
+            "computed over every project after each change of the data): delete one, or leave criteria out."
+        )
 
 
 def _spec() -> scoring.Method:
@@ -107,8 +124,7 @@ def profile_create(api_key: ApiKey, body: Any) -> WeightingProfile:
     with transaction.atomic():
         # The key's row locked: two creates at once cannot pass the limit together.
         ApiKey.objects.select_for_update().filter(pk=api_key.pk).first()
-        if WeightingProfile.objects.filter(api_key=api_key).count() >= MAX_PROFILES_PER_KEY:
-            raise TooManyProfiles()
+        _check_room(api_key, clean)
         profile = WeightingProfile.objects.create(api_key=api_key, **clean)
     _after_change(profile)
     return profile
@@ -118,6 +134,8 @@ def profile_replace(profile: WeightingProfile, body: Any, *, version: int) -> We
     """Replace every field; ``version``: the one the client read (a stale write is refused)."""
     clean = profile_clean(body)
     with transaction.atomic():
+        ApiKey.objects.select_for_update().filter(pk=profile.api_key_id).first()
+        _check_room(profile.api_key, clean, replacing=profile)
         updated = WeightingProfile.objects.filter(pk=profile.pk, version=version).update(
             **clean, version=F("version") + 1, updated_at=timezone.now()
         )

@@ -254,3 +254,24 @@ def test_the_shared_read_cache_never_answers_one_key_with_anothers_profiles(clie
     assert second.get(URL).json() == []
     assert_problem(second.get(f"{URL}/{made['id']}/rankings"), 404)
     assert_problem(second.get(f"{URL}/{made['id']}"), 404)
+
+
+def test_a_key_keeps_few_profiles_with_criterion_weights(reader, read_key, computed):
+    from projects.models.profiles import MAX_STORED_PROFILES_PER_KEY
+
+    WeightingProfile.objects.bulk_create(
+        WeightingProfile(
+            api_key=read_key[0], name=f"p{i}", dimensions={"sdg7": "1"}, alpha="0.5", criteria={"D1": 0}
+        )
+        for i in range(MAX_STORED_PROFILES_PER_KEY)
+    )
+    body = assert_problem(reader.post(URL, CRITERIA, format="json"), 409)
+    assert "criterion weights" in body["detail"]
+    made = create(reader, ENERGY)  # without criterion weights: room left
+    changed = reader.put(f"{URL}/{made.json()['id']}", CRITERIA, format="json", HTTP_IF_MATCH=made["ETag"])
+    assert_problem(changed, 409)
+    assert reader.get(f"{URL}/{made.json()['id']}").json()["criteria"] == {}
+    # Replacing one that has them is no new one.
+    kept = WeightingProfile.objects.filter(api_key=read_key[0]).exclude(criteria={}).first()
+    etag = reader.get(f"{URL}/{kept.pk}")["ETag"]
+    assert reader.put(f"{URL}/{kept.pk}", CRITERIA, format="json", HTTP_IF_MATCH=etag).status_code == 200
