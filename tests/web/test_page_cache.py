@@ -28,7 +28,17 @@ def visit(client, url, **headers):
 
 
 @pytest.mark.parametrize(
-    "url", ["/en/", "/ja/", "/en/projects/alpha/", "/ja/projects/alpha/", "/en/methodology/"]
+    "url",
+    [
+        "/en/",
+        "/ja/",
+        "/en/projects/alpha/",
+        "/ja/projects/alpha/",
+        "/en/methodology/",
+        "/en/rankings/custom/?sdg7=3&sdg9=1&sdg12=0&alpha=0.2",
+        "/ja/feeds/publications.atom",
+        "/en/projects/alpha/feed.atom",
+    ],
 )
 def test_a_second_visit_is_the_same_page_for_one_query(client, alpha, url):
     first, first_queries = visit(client, url)
