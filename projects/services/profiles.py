@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from django.core.cache import cache
 from django.db import router
 
 from projects import scoring
@@ -28,7 +27,6 @@ from .uncertainty import RATING_TEXTS, RATINGS, ratings_from_texts
 # Floats of a net score err by less than 1e-12 (values ≤ 100, a handful of operations): one
 # within NEAR (in tenths) of a rounding boundary is decided exactly.
 NEAR = 1e-7
-_CACHE_SECONDS = 600  # a generation's basis: 6 MB at 100,000 projects
 
 
 @dataclass(frozen=True)
@@ -85,8 +83,8 @@ _kept: dict[str, Basis | Waiting] = {}  # per database: the last basis this proc
 
 
 def ranking_basis(using: str | None = None) -> Basis | None:
-    """The basis of the current site generation: from this process, else the shared cache, else
-    read (two queries, and the ratings of any project published since the last uncertainty run).
+    """The basis of the current site generation: as this process last read it, else read (two
+    queries, and the ratings of any project published since the last uncertainty run).
     None without a published method; RankingUnavailable while more than MAX_SCORED_IN_REQUEST
     projects wait for the run."""
     using = using or router.db_for_read(Project)
@@ -95,13 +93,11 @@ def ranking_basis(using: str | None = None) -> Basis | None:
     generation = (current.number, current.changed_at.isoformat())
     basis = _kept.get(using)
     if basis is None or basis.generation != generation:
-        key = f"profiles:basis:{using}:{generation[0]}:{generation[1]}"
-        basis = cache.get(key)
+        # Read by each process for itself: a shared cache would hold 6 MB a generation (with
+        # the local-memory cache, hundreds of generations' worth until culled).
+        basis = _read_basis(using, generation)
         if basis is None:
-            basis = _read_basis(using, generation)
-            if basis is None:
-                return None
-            cache.set(key, basis, _CACHE_SECONDS)
+            return None
         _kept[using] = basis
     if isinstance(basis, Waiting):
         raise RankingUnavailable(basis.projects)
