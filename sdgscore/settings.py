@@ -65,6 +65,10 @@ elif not DEBUG and (
         "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
 
+# Earlier keys, whitespace-separated, kept while signed values (sessions, links) and sealed
+# webhook secrets (projects.webhooks.sealed) move to the new SECRET_KEY after a rotation.
+SECRET_KEY_FALLBACKS = os.environ.get("SECRET_KEY_FALLBACKS", "").split()
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
