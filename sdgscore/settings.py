@@ -214,6 +214,13 @@ UNCERTAINTY_LEASE = env_int("UNCERTAINTY_LEASE", 60)
 # RESCORE_ATTEMPTS times (see docs/deploy.md, "Workers").
 RESCORE_LEASE = env_int("RESCORE_LEASE", 60)
 RESCORE_ATTEMPTS = env_int("RESCORE_ATTEMPTS", 3)
+# Webhooks (projects.webhooks): endpoints on loopback, private, link-local or metadata addresses
+# are refused unless WEBHOOK_ALLOW_PRIVATE (tests, a closed network); plain http is refused
+# unless WEBHOOK_ALLOW_HTTP (on with DEBUG). After a secret's rotation the old one also signs for
+# WEBHOOK_ROTATION_GRACE_HOURS.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)
+WEBHOOK_ROTATION_GRACE_HOURS = env_int("WEBHOOK_ROTATION_GRACE_HOURS", 24)
 # Server-side cache of public pages and API reads, keyed on the site generation (see
 # projects/freshness.py); 0 turns it off (bench/http.py's "uncached" runs).
 RESPONSE_CACHE = env_bool("RESPONSE_CACHE", True)

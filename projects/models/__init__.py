@@ -13,6 +13,7 @@ from .reviews import ReviewEvent, ReviewState
 from .scores import ScoreCard
 from .site import SiteState
 from .uncertainty import ProjectUncertainty, UncertaintyRun
+from .webhooks import WebhookSubscription
 
 __all__ = [
     "ApiKey",
@@ -32,5 +33,6 @@ __all__ = [
     "SiteState",
     "SlugRedirect",
     "UncertaintyRun",
+    "WebhookSubscription",
     "WeightingProfile",
 ]
