@@ -25,8 +25,8 @@ from projects.response_cache import cache_key, keepable, replay
 from . import access
 
 PREFIX = "/api/v1/"
-# The schema is static; exports stream; profiles are each key's own (a key's, not the site's).
-NOT_CACHED = ("/api/v1/schema", "/api/v1/export/", "/api/v1/profiles")
+# The schema is static; exports stream; profiles and webhooks are each key's own, not the site's.
+NOT_CACHED = ("/api/v1/schema", "/api/v1/export/", "/api/v1/profiles", "/api/v1/webhooks")
 SECONDS = 600
 DATE_PRECONDITIONS = ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_MATCH")
 

@@ -117,13 +117,18 @@ class ProfileRankingPagination(PagePagination):
         return response
 
 
-class ProfileViewMixin(ApiViewMixin):
+class KeyOwnedMixin(ApiViewMixin):
+    """Views of what an API key keeps for itself (profiles, webhooks): a key of any scope, its own
+    objects only, never the shared read cache (projects.api.cache) nor a replica."""
+
     permission_classes = [KeyHolder]
     pagination_class = None
     filter_backends = []
     key_private = True  # the key's own data, not the public record: writes need no staff owner
-    replica_reads = False  # a profile just written is read back at once
+    replica_reads = False  # what was just written is read back at once
 
+
+class ProfileViewMixin(KeyOwnedMixin):
     def profiles(self):
         return WeightingProfile.objects.filter(api_key=api_key_of(self.request))
 

@@ -4,7 +4,7 @@ from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import documents, profiles, views
+from . import documents, profiles, views, webhooks
 
 app_name = "api"
 
@@ -46,6 +46,9 @@ v1 = [
         profiles.ProfileProjectView.as_view(),
         name="profile-project",
     ),
+    path("webhooks", webhooks.WebhookListView.as_view(), name="webhook-list"),
+    path("webhooks/<int:pk>", webhooks.WebhookDetailView.as_view(), name="webhook-detail"),
+    path("webhooks/<int:pk>/rotate-secret", webhooks.WebhookRotateView.as_view(), name="webhook-rotate"),
     path("sync/projects", views.SyncView.as_view(), name="sync-projects"),
     path("export/projects.json", documents.ExportJSONView.as_view(), name="export-json"),
     path("export/scores.csv", documents.ExportCSVView.as_view(), name="export-csv"),

@@ -1,0 +1,182 @@
+"""Webhook subscriptions of an API key (/api/v1/webhooks, issue 17): any key keeps its own and
+sees no one else's. The signing secret is in the answer to a create and to a rotation only.
+PATCH, DELETE and a rotation need If-Match (a stale write is refused)."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+
+from projects.interchange.records import json_object
+from projects.models import WebhookSubscription
+from projects.models.webhooks import EVENT_TYPES
+from projects.services.webhooks import (
+    subscription_change,
+    subscription_create,
+    subscription_delete,
+    subscription_rotate,
+)
+from projects.vocabularies import TargetBody
+
+from .conditional import etag_for, require_if_match
+from .permissions import api_key_of
+from .profiles import KeyOwnedMixin
+
+
+def _moment(value):
+    return None if value is None else serializers.DateTimeField().to_representation(value)
+
+
+class WebhookSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    url = serializers.CharField(
+        max_length=2000, help_text="The endpoint: https (a private or loopback address is refused)."
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EVENT_TYPES), help_text="The event types delivered."
+    )
+    operators = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Only these operators' projects (slugs); empty: all.",
+    )
+    bodies = serializers.ListField(
+        child=serializers.ChoiceField(choices=TargetBody.choices),
+        required=False,
+        help_text="Only projects on these bodies; empty: all.",
+    )
+    enabled = serializers.BooleanField(
+        required=False, help_text="False: nothing is delivered. A day of failed deliveries sets it false."
+    )
+    disabled_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    disabled_reason = serializers.CharField(read_only=True, help_text="Why it was disabled, if it is.")
+    failing_since = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Since when deliveries have failed without one success."
+    )
+    previous_secret_until = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="After a rotation: until when the old secret also signs."
+    )
+    version = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, subscription: WebhookSubscription) -> dict:
+        return {
+            "id": subscription.pk,
+            "url": subscription.url,
+            "events": subscription.events,
+            "operators": subscription.operators,
+            "bodies": subscription.bodies,
+            "enabled": subscription.enabled,
+            "disabled_at": _moment(subscription.disabled_at),
+            "disabled_reason": subscription.disabled_reason,
+            "failing_since": _moment(subscription.failing_since),
+            "previous_secret_until": _moment(subscription.previous_until),
+            "version": subscription.version,
+            "created_at": _moment(subscription.created_at),
+            "updated_at": _moment(subscription.updated_at),
+        }
+
+
+class WebhookWithSecretSerializer(WebhookSerializer):
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="The signing secret (whsec_…), shown in this answer only: keep it to verify deliveries.",
+    )
+
+
+def _answer(subscription: WebhookSubscription, status_code: int = 200, secret: str | None = None, **headers):
+    data = WebhookSerializer(subscription).data
+    etag = etag_for(data)
+    if secret is not None:
+        data = {**data, "secret": secret}
+    return Response(data, status=status_code, headers={"ETag": etag, **headers})
+
+
+class WebhookViewMixin(KeyOwnedMixin):
+    def subscriptions(self):
+        return WebhookSubscription.objects.filter(api_key=api_key_of(self.request))
+
+    def subscription(self) -> WebhookSubscription:
+        return get_object_or_404(self.subscriptions(), pk=self.kwargs["pk"])
+
+    def current(self) -> WebhookSubscription:
+        """The subscription, the request's If-Match naming the version read."""
+        subscription = self.subscription()
+        require_if_match(self.request, etag_for(WebhookSerializer(subscription).data))
+        return subscription
+
+
+@extend_schema(tags=["webhooks"])
+class WebhookListView(WebhookViewMixin, generics.GenericAPIView):
+    serializer_class = WebhookSerializer
+
+    @extend_schema(
+        summary="Your key's webhook subscriptions",
+        description="The endpoints this API key has subscribed (any scope; no key sees another's).",
+        responses=WebhookSerializer(many=True),
+    )
+    def get(self, request, *args, **kwargs):
+        return Response([WebhookSerializer(s).data for s in self.subscriptions()])
+
+    @extend_schema(
+        summary="Subscribe an endpoint to events",
+        description="The answer holds the signing secret, once. A 400 names each wrong field. Deliveries "
+        "are not sent yet: subscriptions can be kept ahead of them.",
+        responses={201: WebhookWithSecretSerializer},
+    )
+    def post(self, request, *args, **kwargs):
+        subscription, secret = subscription_create(api_key_of(request), json_object(request.data))
+        return _answer(subscription, 201, secret, Location=f"/api/v1/webhooks/{subscription.pk}")
+
+
+@extend_schema(tags=["webhooks"])
+class WebhookDetailView(WebhookViewMixin, generics.GenericAPIView):
+    serializer_class = WebhookSerializer
+
+    @extend_schema(
+        summary="One of your key's webhook subscriptions",
+        description="Its endpoint, events, filter and state; never its secret. The ETag is for If-Match.",
+    )
+    def get(self, request, *args, **kwargs):
+        return Response(WebhookSerializer(self.subscription()).data)
+
+    @extend_schema(
+        summary="Change a webhook subscription (If-Match)",
+        description="The fields given change, the others stay; `enabled: true` turns a disabled one on "
+        "again and forgets its failures. If-Match must carry the ETag you read (412 if stale).",
+    )
+    def patch(self, request, *args, **kwargs):
+        subscription = self.current()
+        changed = subscription_change(subscription, json_object(request.data), version=subscription.version)
+        return _answer(changed)
+
+    @extend_schema(
+        summary="Delete a webhook subscription (If-Match)",
+        description="Nothing more is delivered to it. If-Match must carry the ETag you read (412 if stale).",
+        responses={204: None},
+    )
+    def delete(self, request, *args, **kwargs):
+        subscription = self.current()
+        subscription_delete(subscription, version=subscription.version)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["webhooks"])
+class WebhookRotateView(WebhookViewMixin, generics.GenericAPIView):
+    serializer_class = WebhookWithSecretSerializer
+
+    @extend_schema(
+        summary="Rotate a webhook subscription's signing secret (If-Match)",
+        description="A new secret, in this answer only. For the grace period (`previous_secret_until`, a "
+        "day by default) deliveries carry a signature with each secret, so a receiver can switch "
+        "without losing one.",
+        request=None,
+        responses={200: WebhookWithSecretSerializer},
+    )
+    def post(self, request, *args, **kwargs):
+        subscription = self.current()
+        rotated, secret = subscription_rotate(subscription, version=subscription.version)
+        return _answer(rotated, 200, secret)
