@@ -78,6 +78,18 @@ def release_entry(methodology: Methodology) -> Entry:
     )
 
 
+def _entries(publications, *, republications: bool = False) -> list[Entry]:
+    """The newest of ``publications`` the public may see, as entries (a release's automatic
+    republications only where asked: a project's own feed)."""
+    if not republications:
+        publications = publications.exclude(kind=Publication.Kind.REPUBLICATION)
+    return [publication_entry(p) for p in _visible(publications).order_by("-published_at", "-pk")[:ENTRIES]]
+
+
+def _releases() -> list[Entry]:
+    return [release_entry(methodology) for methodology in published_methodologies()[:ENTRIES]]
+
+
 def newest(entries: list[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda entry: (entry.moment, entry.key), reverse=True)[:ENTRIES]
 
@@ -132,10 +144,7 @@ class SiteFeed(PublicationFeed):
         return reverse("web:home")
 
     def items(self) -> list[Entry]:
-        publications = _visible(Publication.objects.exclude(kind=Publication.Kind.REPUBLICATION))
-        entries = [publication_entry(p) for p in publications.order_by("-published_at", "-pk")[:ENTRIES]]
-        entries += [release_entry(m) for m in published_methodologies()[:ENTRIES]]
-        return newest(entries)
+        return newest(_entries(Publication.objects.all()) + _releases())
 
 
 class ProjectFeed(PublicationFeed):
@@ -155,8 +164,7 @@ class ProjectFeed(PublicationFeed):
         return reverse("web:project", args=[project.slug])
 
     def items(self, project: Project) -> list[Entry]:
-        publications = _visible(project.publications.all()).order_by("-published_at", "-pk")[:ENTRIES]
-        return newest([publication_entry(p) for p in publications])
+        return newest(_entries(project.publications.all(), republications=True))
 
 
 class OperatorFeed(PublicationFeed):
@@ -176,14 +184,7 @@ class OperatorFeed(PublicationFeed):
         return reverse("web:operators") + f"#operator-{operator.slug}"
 
     def items(self, operator: Operator) -> list[Entry]:
-        publications = _visible(
-            Publication.objects.filter(project__operator=operator).exclude(
-                kind=Publication.Kind.REPUBLICATION
-            )
-        ).order_by("-published_at", "-pk")[:ENTRIES]
-        entries = [publication_entry(p) for p in publications]
-        entries += [release_entry(m) for m in published_methodologies()[:ENTRIES]]
-        return newest(entries)
+        return newest(_entries(Publication.objects.filter(project__operator=operator)) + _releases())
 
 
 class MethodFeed(PublicationFeed):
@@ -203,10 +204,9 @@ class MethodFeed(PublicationFeed):
         return reverse("web:methodology_version", args=[methodology.version])
 
     def items(self, methodology: Methodology) -> list[Entry]:
-        publications = _visible(
-            Publication.objects.filter(methodology=methodology).exclude(kind=Publication.Kind.REPUBLICATION)
-        ).order_by("-published_at", "-pk")[:ENTRIES]
-        return newest([publication_entry(p) for p in publications] + [release_entry(methodology)])
+        return newest(
+            _entries(Publication.objects.filter(methodology=methodology)) + [release_entry(methodology)]
+        )
 
 
 site_feed = public_page(SiteFeed())
