@@ -166,3 +166,44 @@ def profiles_refresh_enqueue() -> int:
     for profile_id in stale:
         profile_compute.enqueue(profile_id)
     return len(stale)
+
+
+@task()
+def webhook_fanout(event_id: int) -> dict:
+    """Create and queue the deliveries of a webhook event (projects.services.webhook_delivery)."""
+    from projects.services.webhook_delivery import event_fan_out
+
+    return {"deliveries": event_fan_out(event_id)}
+
+
+@task()
+def webhook_send(delivery_id: int) -> dict:
+    """One attempt of a webhook delivery, when it is due and no other worker has it."""
+    from projects.services.webhook_delivery import delivery_send
+
+    return {"outcome": delivery_send(delivery_id)}
+
+
+def _later(task_, after: timedelta | None):
+    """``task_`` to run ``after`` from now (None: now). A backend that cannot defer (the
+    immediate one in tests) runs nothing later: None."""
+    if after is None:
+        return task_
+    if not task_.get_backend().supports_defer:
+        return None
+    return task_.using(run_after=timezone.now() + max(after, timedelta(0)))
+
+
+def webhook_fanout_enqueue(event_id: int, *, after: timedelta | None = None) -> None:
+    if (queued := _later(webhook_fanout, after)) is not None:
+        queued.enqueue(event_id)
+
+
+def webhook_send_enqueue(delivery_id: int, *, after: timedelta | None = None) -> None:
+    if (queued := _later(webhook_send, after)) is not None:
+        queued.enqueue(delivery_id)
+
+
+def webhook_send_enqueue_many(delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
+        webhook_send.enqueue(delivery_id)

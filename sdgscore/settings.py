@@ -221,6 +221,12 @@ RESCORE_ATTEMPTS = env_int("RESCORE_ATTEMPTS", 3)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)
 WEBHOOK_ROTATION_GRACE_HOURS = env_int("WEBHOOK_ROTATION_GRACE_HOURS", 24)
+# A worker claims a delivery for WEBHOOK_LEASE seconds (more than a POST's 10 s); when it dies
+# inside, another sends it again once the lease has run out.
+WEBHOOK_LEASE = env_int("WEBHOOK_LEASE", 30)
+# The first retry of a failed delivery waits up to WEBHOOK_RETRY_BASE seconds, each next one up to
+# twice as long (at most 4 h; given up a day after the first try). Proofs shorten it.
+WEBHOOK_RETRY_BASE = env_int("WEBHOOK_RETRY_BASE", 30)
 # Server-side cache of public pages and API reads, keyed on the site generation (see
 # projects/freshness.py); 0 turns it off (bench/http.py's "uncached" runs).
 RESPONSE_CACHE = env_bool("RESPONSE_CACHE", True)
@@ -405,6 +411,11 @@ SPECTACULAR_SETTINGS = {
             "ScoreStatus",
             "Confidence",
         ]
+    }
+    | {
+        "WebhookEventTypeEnum": "projects.models.webhooks.EVENT_TYPES",
+        "DeliveryStateEnum": "projects.models.webhooks.WebhookDelivery.State",
+        "AttemptOutcomeEnum": "projects.models.webhooks.WebhookAttempt.Outcome",
     },
     # No deep links: Swagger UI puts them inside each operation's button (a link in a button is
     # unreachable by keyboard and confuses screen readers; axe: nested-interactive).

@@ -8,6 +8,8 @@ from django.utils import translation
 from projects.selectors import methodology_current
 from tests.support.builders import EVIDENCE_SOURCE, interchange, project_record, rated
 
+pytest_plugins = ["tests.support.receiver"]  # the loopback webhook endpoint fixture
+
 
 @pytest.fixture(autouse=True)
 def _default_language():

@@ -13,7 +13,7 @@ from .reviews import ReviewEvent, ReviewState
 from .scores import ScoreCard
 from .site import SiteState
 from .uncertainty import ProjectUncertainty, UncertaintyRun
-from .webhooks import WebhookSubscription
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 __all__ = [
     "ApiKey",
@@ -33,6 +33,9 @@ __all__ = [
     "SiteState",
     "SlugRedirect",
     "UncertaintyRun",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
     "WebhookSubscription",
     "WeightingProfile",
 ]

@@ -54,3 +54,102 @@ class WebhookSubscription(models.Model):
     @property
     def enabled(self) -> bool:
         return self.disabled_at is None
+
+
+MAX_PAYLOAD = 256 * 1024  # bytes of a delivery's body; a larger representation is sent as a reference
+
+
+class WebhookEvent(models.Model):
+    """Something partners are told of, recorded in the transaction that did it (a publication, a
+    withdrawal, a method release, the end of a rescoring), with the exact body every delivery
+    of it sends. Recorded only while some subscription is enabled."""
+
+    message_id = models.CharField(_("message id"), max_length=40, unique=True, editable=False)
+    type = models.CharField(_("type"), max_length=40, choices=[(name, name) for name in EVENT_TYPES])
+    created_at = models.DateTimeField(_("time"), editable=False)
+    body = models.TextField(_("body"), editable=False, help_text=_("The JSON every delivery sends."))
+    # What a subscription's filter is matched against (empty for method events: all match).
+    operator = models.CharField(_("operator"), max_length=80, blank=True, editable=False)
+    target_body = models.CharField(_("target body"), max_length=40, blank=True, editable=False)
+    fanned_out_at = models.DateTimeField(_("deliveries created"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["fanned_out_at", "created_at"], name="webhook_event_fanout")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.message_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription, until it is delivered or given up: a worker claims it for
+    a lease (``lease_until``); a claim whose worker died runs out and another worker takes it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Given up")
+
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("subscription"),
+    )
+    event = models.ForeignKey(
+        WebhookEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    first_attempt_at = models.DateTimeField(_("first attempt"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True, editable=False)
+    claim = models.CharField(_("claim"), max_length=32, blank=True, editable=False)
+    last_status = models.PositiveIntegerField(_("last response code"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_once")
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="webhook_delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event.type} → {self.subscription.url}"
+
+
+class WebhookAttempt(models.Model):
+    """One try of a delivery, for the delivery log: when, the answer's code or why there was
+    none, and how long it took."""
+
+    class Outcome(models.TextChoices):
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+        LOST = "lost", _("Worker stopped")
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("delivery")
+    )
+    number = models.PositiveIntegerField(_("attempt"))
+    at = models.DateTimeField(_("time"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    status = models.PositiveIntegerField(_("response code"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery attempt")
+        verbose_name_plural = _("webhook delivery attempts")
+        ordering = ["delivery", "number"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_once")]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.outcome}"

@@ -22,6 +22,7 @@ from projects.vocabularies import PublicationState
 
 from .bulk import statistics_refresh
 from .scoring import method_spec
+from .webhook_events import methodology_event, rescoring_event
 
 
 class MethodRefused(Exception):
@@ -109,7 +110,11 @@ def methodology_publish(*, methodology: Methodology) -> RescoreJob:
         site_changed()  # the methodology pages show the new version
         if previous is not None:
             ratings_carry_over(source=previous, target=methodology)
-        return rescore_start(methodology=methodology, user=user)
+        job = rescore_start(methodology=methodology, user=user)
+        methodology_event(methodology)
+        if job.state == RescoreJob.State.DONE:  # nothing to rescore
+            rescoring_event(job.pk)
+        return job
 
 
 # --- Checking a version: what the engine, the release and the method pages need -------------

@@ -32,6 +32,7 @@ from projects.vocabularies import PublicationState
 
 from .published import PUBLISHED_COLUMNS, published_columns
 from .scoring import project_rescore
+from .webhook_events import project_event
 
 
 class PublicationRefused(Exception):
@@ -329,6 +330,7 @@ def project_publish(*, project: Project, note: str, digest: str | None = None) -
             updated_at=now,
             changed_at=now,
         )
+        project_event(project.pk)  # partners' webhooks, queued with the publication
     project.refresh_from_db()
     return publication
 
@@ -383,6 +385,7 @@ def project_withdraw(*, project: Project, note: str) -> Publication:
             updated_at=now,
             changed_at=now,
         )
+        project_event(project.pk)
     project.refresh_from_db(fields=["state", *PUBLISHED_FIELDS, "review_state", "updated_at"])
     return publication
 

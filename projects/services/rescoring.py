@@ -23,6 +23,7 @@ from projects.models.jobs import RescoreChunk
 
 from .leases import Heartbeat, database_task_results, tasks_lost
 from .rescore_chunks import ChunkResult, project_id_ranges, rescore_range
+from .webhook_events import rescoring_event
 
 logger = logging.getLogger(__name__)
 
@@ -172,9 +173,13 @@ def _chunk_record(chunk: RescoreChunk, result: ChunkResult) -> None:
         chunks_done=F("chunks_done") + 1,
     )
     # Every chunk done: the job is, even one failed earlier whose failed chunks were run again.
-    RescoreJob.objects.filter(pk=chunk.job_id, chunks_done__gte=F("chunks")).exclude(
-        state=RescoreJob.State.DONE
-    ).update(state=RescoreJob.State.DONE, finished_at=now, error="")
+    finished = (
+        RescoreJob.objects.filter(pk=chunk.job_id, chunks_done__gte=F("chunks"))
+        .exclude(state=RescoreJob.State.DONE)
+        .update(state=RescoreJob.State.DONE, finished_at=now, error="")
+    )
+    if finished:
+        rescoring_event(chunk.job_id)  # partners' webhooks: one event for the whole rescoring
 
 
 def rescore_chunk_beat(*, chunk_id: int, claim: str) -> bool:

@@ -18,17 +18,19 @@ GIVE_UP = timedelta(hours=24)
 DISABLE_AFTER = timedelta(hours=24)
 
 
-def retry_delay(retry: int, draw: random.Random | None = None) -> timedelta:
+def retry_delay(retry: int, draw: random.Random | None = None, base: timedelta = BASE) -> timedelta:
     """How long the ``retry``-th retry (1 for the first) waits after the failure before it."""
     if retry < 1:
         raise ValueError("retries are counted from 1")
-    ceiling = min(CAP, BASE * 2 ** min(retry - 1, 30))
+    ceiling = min(CAP, base * 2 ** min(retry - 1, 30))
     return ceiling * (draw or random.SystemRandom()).random()
 
 
-def next_attempt(first_attempt: datetime, failed_at: datetime, retry: int, draw=None) -> datetime | None:
+def next_attempt(
+    first_attempt: datetime, failed_at: datetime, retry: int, draw=None, base: timedelta = BASE
+) -> datetime | None:
     """When to try a failing delivery again (None: it is given up, a day after its first try)."""
-    when = failed_at + retry_delay(retry, draw)
+    when = failed_at + retry_delay(retry, draw, base)
     return None if when - first_attempt > GIVE_UP else when
 
 

@@ -2,14 +2,13 @@
 redirects not followed; every wait bounded; the answer read up to a limit."""
 
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from projects.webhooks import transport
 from projects.webhooks.transport import DeliveryFailed, TargetRefused, post, refused_because
+from tests.support.receiver import url
 
 REFUSED = [
     "127.0.0.1",
@@ -110,47 +109,6 @@ def test_mixed_answers_connect_only_to_public_addresses(monkeypatch):
 def test_only_plain_http_and_https_urls(url):
     with pytest.raises(TargetRefused):
         post(url, b"{}", {}, allow_private=True)
-
-
-class Receiver(BaseHTTPRequestHandler):
-    """A loopback endpoint whose behaviour each test chooses (``behaviour`` on the server)."""
-
-    def do_POST(self):  # noqa: N802 (http.server's name)
-        server = self.server
-        length = int(self.headers.get("Content-Length", 0))
-        server.received.append((self.path, dict(self.headers), self.rfile.read(length)))
-        behaviour = server.behaviour
-        if behaviour == "slow":
-            time.sleep(2)
-        if behaviour == "redirect":
-            self.send_response(302)
-            self.send_header("Location", "http://127.0.0.1:1/elsewhere")
-            self.end_headers()
-            return
-        body = b"x" * (200 * 1024) if behaviour == "large" else b"ok"
-        self.send_response(204 if behaviour == "empty" else 200)
-        self.send_header("Content-Length", str(0 if behaviour == "empty" else len(body)))
-        self.end_headers()
-        if behaviour != "empty":
-            self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def receiver():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    server.received, server.behaviour = [], "ok"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def url(server, path="/hook?x=1"):
-    return f"http://127.0.0.1:{server.server_address[1]}{path}"
 
 
 def test_loopback_is_refused_unless_allowed(receiver):
