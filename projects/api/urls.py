@@ -49,6 +49,17 @@ v1 = [
     path("webhooks", webhooks.WebhookListView.as_view(), name="webhook-list"),
     path("webhooks/<int:pk>", webhooks.WebhookDetailView.as_view(), name="webhook-detail"),
     path("webhooks/<int:pk>/rotate-secret", webhooks.WebhookRotateView.as_view(), name="webhook-rotate"),
+    path("webhooks/<int:pk>/deliveries", webhooks.DeliveryListView.as_view(), name="webhook-deliveries"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery>",
+        webhooks.DeliveryDetailView.as_view(),
+        name="webhook-delivery",
+    ),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery>/redeliver",
+        webhooks.DeliveryRedeliverView.as_view(),
+        name="webhook-redeliver",
+    ),
     path("sync/projects", views.SyncView.as_view(), name="sync-projects"),
     path("export/projects.json", documents.ExportJSONView.as_view(), name="export-json"),
     path("export/scores.csv", documents.ExportCSVView.as_view(), name="export-csv"),

@@ -17,9 +17,10 @@ def schema():
 
 def code_docstrings(path: str) -> set[str]:
     """The docstrings of the view serving ``path`` and of every class it is made of."""
-    view = resolve(
-        path.replace("{slug}", "x").replace("{code}", "S7.1").replace("{version}", "1.0").replace("{id}", "1")
-    ).func
+    examples = {"{slug}": "x", "{code}": "S7.1", "{version}": "1.0", "{id}": "1", "{delivery}": "1"}
+    for name, value in examples.items():
+        path = path.replace(name, value)
+    view = resolve(path).func
     view_class = getattr(view, "cls", None) or getattr(view, "view_class", None)
     docs = set()
     for klass in inspect.getmro(view_class):
