@@ -176,12 +176,15 @@ def webhook_fanout(event_id: int) -> dict:
     return {"deliveries": event_fan_out(event_id)}
 
 
-@task()
-def webhook_send(delivery_id: int) -> dict:
-    """One attempt of a webhook delivery, when it is due and no other worker has it."""
+@task(takes_context=True)
+def webhook_send(context, delivery_id: int, dead_task: str = "") -> dict:
+    """One attempt of a webhook delivery, when it is due and no other worker has it. A second
+    look, queued with a claim for the end of its lease, names the claiming task (``dead_task``):
+    still "running" by then, its worker died."""
     from projects.services.webhook_delivery import delivery_send
 
-    return {"outcome": delivery_send(delivery_id)}
+    task_id = str(context.task_result.id)
+    return {"outcome": delivery_send(delivery_id, task_id=task_id, dead_task=dead_task)}
 
 
 def _later(task_, after: timedelta | None):
@@ -199,9 +202,9 @@ def webhook_fanout_enqueue(event_id: int, *, after: timedelta | None = None) -> 
         queued.enqueue(event_id)
 
 
-def webhook_send_enqueue(delivery_id: int, *, after: timedelta | None = None) -> None:
+def webhook_send_enqueue(delivery_id: int, *, after: timedelta | None = None, dead_task: str = "") -> None:
     if (queued := _later(webhook_send, after)) is not None:
-        queued.enqueue(delivery_id)
+        queued.enqueue(delivery_id, dead_task) if dead_task else queued.enqueue(delivery_id)
 
 
 def webhook_send_enqueue_many(delivery_ids: list[int]) -> None:

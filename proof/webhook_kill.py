@@ -22,7 +22,8 @@ Then, read from the database and the receiver's record:
    recorded body; no delivery for a subscription that does not want the event;
 3. every request the receiver got verifies with the subscription's secret under the reference
    library (``standardwebhooks``), and all requests for one event carry one id and one body;
-4. every delivery a kill landed in logged that attempt as lost and was delivered afterwards.
+4. every delivery a kill landed in logged that attempt as lost and was delivered afterwards,
+   and no webhook task is left "running" in the task database (a dead worker's is marked lost).
 
 Exit status: 0 when all holds, 1 when something does not, 2 when the run could not be set up or
 no kill landed inside a delivery (the proof then proves nothing). Loopback only.
@@ -165,8 +166,8 @@ class Proof:
                         "the publication flow failed:\n" + (run.workdir / "flow.log").read_text()[-3000:]
                     )
                 settled = self.wait_settled(db)
+                run.stop_workers()
                 state = self.read(db)
-            run.stop_workers()
             return self.report(state, receiver, settled, time.monotonic() - began)
 
     # -- kills ------------------------------------------------------------------------------
@@ -174,19 +175,20 @@ class Proof:
     def kill_one(self, db, run: DjangoRun, workers: dict[str, int]) -> Kill | None:
         """A worker inside a delivery: its send task running, the delivery claimed, unrecorded."""
         rows = db.execute(
-            "SELECT t.worker_ids, t.args_kwargs FROM django_tasks_database_dbtaskresult t "
+            "SELECT t.id, t.worker_ids, t.args_kwargs FROM django_tasks_database_dbtaskresult t "
             "WHERE t.status = 'RUNNING' AND t.task_path = 'projects.tasks.webhook_send'"
         ).fetchall()
         live = set(run.live_workers())
-        for worker_ids, args_kwargs in rows:
+        for task_id, worker_ids, args_kwargs in rows:
             pid = workers.get((worker_ids or [None])[-1])
             if pid not in live:
                 continue
             delivery = args_kwargs["args"][0]
+            # The delivery is claimed by this very task (a claim is its task's id).
             claimed = db.execute(
                 "SELECT claim FROM projects_webhookdelivery WHERE id = %s AND state = 'pending' "
-                "AND claim <> '' AND lease_until > now()",
-                (delivery,),
+                "AND claim = %s AND lease_until > now()",
+                (delivery, str(task_id).replace("-", "")),
             ).fetchone()
             if claimed is None:
                 continue
@@ -249,6 +251,10 @@ class Proof:
             ).fetchall()
         )
         attempts = db.execute("SELECT count(*) FROM projects_webhookattempt").fetchone()[0]
+        running = db.execute(
+            "SELECT count(*) FROM django_tasks_database_dbtaskresult "
+            "WHERE status = 'RUNNING' AND task_path LIKE 'projects.tasks.webhook_%%'"
+        ).fetchone()[0]
         return {
             "events": events,
             "deliveries": deliveries,
@@ -256,6 +262,7 @@ class Proof:
             "states": states,
             "publications": publications,
             "attempts": attempts,
+            "tasks_running": running,
         }
 
     def report(self, state: dict, receiver: Receiver, settled: bool, seconds: float) -> int:
@@ -316,6 +323,8 @@ class Proof:
             if state["states"].get(kill.delivery) != "delivered":
                 problems.append(f"delivery {kill.delivery}: killed inside, then not delivered")
 
+        if state["tasks_running"]:
+            problems.append(f"{state['tasks_running']} webhook tasks left running in the task database")
         answers = receiver.answers()
         per_event = Counter((r.path, r.headers.get("webhook-id")) for r in requests)
         repeated = sum(1 for count in per_event.values() if count > 1)
@@ -336,6 +345,7 @@ class Proof:
         print(
             f"kills             {len(self.kills)} ({len(landed)} inside a delivery, asked {self.args.kills})"
         )
+        print(f"tasks left running in the task database: {state['tasks_running']}")
         print(f"time              {seconds:.1f} s")
         if problems:
             print(f"\nwebhook kill: FAILED, {len(problems)} problems:")

@@ -9,7 +9,8 @@ At least once, across workers that die:
 - a worker claims a delivery for a lease (WEBHOOK_LEASE seconds, more than the 10 s a POST may
   take) and, in the same transaction, queues a second look at the delivery for when the lease
   runs out: if the worker died, that look finds the claim expired, logs the attempt as lost and
-  sends again. The attempt's outcome and the next try are recorded together;
+  sends again; the dead worker's task, which the task database would show "running" for ever,
+  is marked lost then. The attempt's outcome and the next try are recorded together;
 - every attempt of a delivery sends the same event id and body (``webhook-id``; receivers
   drop what they have seen), signed afresh with the time of the attempt.
 
@@ -35,6 +36,7 @@ from projects.webhooks.signing import signed_headers
 from projects.webhooks.transport import DeliveryFailed, post
 
 from .errors import Conflict
+from .leases import tasks_lost
 from .webhooks import signing_secrets
 
 State = WebhookDelivery.State
@@ -94,7 +96,7 @@ def event_fan_out(event_id: int) -> int:
 # --- Sending ----------------------------------------------------------------------------------
 
 
-def _claim(delivery_id: int) -> tuple[WebhookDelivery, str] | None:
+def _claim(delivery_id: int, task_id: str = "") -> tuple[WebhookDelivery, str] | None:
     """The delivery, claimed for a lease, with a second look queued for the lease's end (None:
     it is not due, delivered, given up, or another worker's)."""
     now = timezone.now()
@@ -104,7 +106,7 @@ def _claim(delivery_id: int) -> tuple[WebhookDelivery, str] | None:
         )
         if seen is None:
             return None
-        claim = uuid.uuid4().hex
+        claim = task_id.replace("-", "") or uuid.uuid4().hex  # the task that holds it, when known
         claimed = (
             WebhookDelivery.objects.filter(
                 pk=delivery_id, state=State.PENDING, next_attempt_at__lte=now, attempts=seen["attempts"]
@@ -134,15 +136,19 @@ def _claim(delivery_id: int) -> tuple[WebhookDelivery, str] | None:
         WebhookDelivery.objects.filter(pk=delivery_id, first_attempt_at__isnull=True).update(
             first_attempt_at=now
         )
-        _tasks().webhook_send_enqueue(delivery_id, after=lease())
+        _tasks().webhook_send_enqueue(delivery_id, after=lease(), dead_task=task_id)
         delivery = WebhookDelivery.objects.select_related("event", "subscription").get(pk=delivery_id)
     return delivery, claim
 
 
-def delivery_send(delivery_id: int) -> str:
+def delivery_send(delivery_id: int, *, task_id: str = "", dead_task: str = "") -> str:
     """One attempt of the delivery, if it is due and no other worker has it: its outcome
-    ("delivered", "failed", "given up", "disabled", or "skipped")."""
-    taken = _claim(delivery_id)
+    ("delivered", "failed", "given up", "disabled", or "skipped"). ``task_id``: the task doing
+    it; ``dead_task``: a claiming task whose lease ran out, which a live worker would have
+    finished (django-tasks-db would show it "running" for ever: it is marked lost)."""
+    if dead_task:
+        tasks_lost([dead_task], f"its worker stopped during an attempt of delivery {delivery_id}.")
+    taken = _claim(delivery_id, task_id)
     if taken is None:
         return "skipped"
     delivery, claim = taken

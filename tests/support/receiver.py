@@ -60,6 +60,7 @@ def url(server, path="/hook?x=1"):
 def run_tasks(later: timedelta = timedelta(0)) -> list[dict]:
     """What the workers would do: every webhook task due within ``later``, until none is left
     (each run once, in queue order); their results."""
+    from django_tasks.base import TaskContext
     from django_tasks_db.models import DBTaskResult, get_date_max
 
     results = []
@@ -74,4 +75,5 @@ def run_tasks(later: timedelta = timedelta(0)) -> list[dict]:
             return results
         DBTaskResult.objects.filter(pk=due.pk).update(status="SUCCESSFUL")
         arguments = due.args_kwargs
-        results.append(due.task.call(*arguments["args"], **arguments["kwargs"]))
+        context = (TaskContext(task_result=due.task_result),) if due.task.takes_context else ()
+        results.append(due.task.call(*context, *arguments["args"], **arguments["kwargs"]))

@@ -327,3 +327,26 @@ def test_every_attempt_is_logged_in_order(subscribed, receiver):
         delivery_send(WebhookDelivery.objects.get().pk)
     log = WebhookAttempt.objects.order_by("number")
     assert [(a.number, a.outcome) for a in log] == [(1, "failed"), (2, "failed"), (3, "delivered")]
+
+
+def test_the_task_of_a_worker_that_died_is_marked_lost_by_the_second_look(subscribed, receiver):
+    """The claim queues a second look naming its task; run at the lease's end, it marks that
+    task lost when it still shows "running" (its worker died), whether or not it sends again."""
+    make_project("alpha")
+    run_tasks()
+    delivery = WebhookDelivery.objects.get()
+    delivery_redeliver(delivery)
+    sends = DBTaskResult.objects.filter(task_path="projects.tasks.webhook_send", status="READY")
+    dead = sends.get(run_after=get_date_max())  # the redelivery's task
+    DBTaskResult.objects.filter(pk=dead.pk).update(status="RUNNING", started_at=timezone.now())
+    webhook_delivery._claim(delivery.pk, str(dead.pk))  # the worker claims, then dies
+    looks = [
+        task.args_kwargs["args"] for task in sends.exclude(pk=dead.pk) if len(task.args_kwargs["args"]) > 1
+    ]
+    assert looks[-1] == [delivery.pk, str(dead.pk)]
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    run_tasks(later=timedelta(minutes=1))
+    dead.refresh_from_db()
+    assert dead.status == "FAILED" and "WorkerLost" in dead.traceback
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered" and delivery.attempts == 3
