@@ -11,10 +11,11 @@ from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from projects.models import ApiKey, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from projects.models import ApiKey, WebhookDelivery, WebhookSubscription
 from projects.models.webhooks import EVENT_TYPES, MAX_SUBSCRIPTIONS_PER_KEY
 from projects.services.errors import Conflict, InvalidInput
 from projects.services.webhook_delivery import delivery_redeliver
@@ -218,20 +219,6 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
             subscription_delete(subscription, version=subscription.version)
 
 
-class AttemptInline(admin.TabularInline):
-    model = WebhookAttempt
-    fields = ["number", "at", "outcome", "status", "error", "duration_ms"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     class Media:
@@ -263,10 +250,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "last_error",
         "delivered_at",
         "created_at",
+        "attempt_log",
         "body",
     ]
     readonly_fields = fields
-    inlines = [AttemptInline]
     actions = ["redeliver"]
 
     @admin.display(description=_("event"), ordering="event__type")
@@ -276,6 +263,37 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     @admin.display(description=_("event id"))
     def event_id(self, delivery):
         return delivery.event.message_id
+
+    @admin.display(description=_("attempts, first to last"))
+    def attempt_log(self, delivery):
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    attempt.number,
+                    localtime(attempt.at).strftime("%Y-%m-%d %H:%M:%S"),
+                    attempt.get_outcome_display(),
+                    attempt.status or "—",
+                    attempt.error or "—",
+                    "—" if attempt.duration_ms is None else attempt.duration_ms,
+                )
+                for attempt in delivery.attempt_log.order_by("number")
+            ),
+        )
+        if not rows:
+            return _("None yet.")
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            _("attempt"),
+            _("time"),
+            _("outcome"),
+            _("response code"),
+            _("error"),
+            _("duration (ms)"),
+            rows,
+        )
 
     @admin.display(description=_("body sent"))
     def body(self, delivery):

@@ -78,6 +78,51 @@ def renew_recovery_codes(page) -> None:
     page.wait_for_load_state()
 
 
+def webhook_subscription():
+    """A key's subscription with one delivery that failed once and was then delivered."""
+    from django.utils import timezone
+
+    from projects.models import ApiKey, WebhookAttempt, WebhookDelivery, WebhookEvent
+    from projects.services.webhooks import subscription_create
+
+    key = (
+        ApiKey.objects.filter(name="Data desk").first()
+        or (ApiKey.issue(owner=role_user("administrator"), name="Data desk", scope="read")[0])
+    )
+    subscription, _secret = subscription_create(
+        key,
+        {
+            "url": "https://hooks.example.org/sdgscore/incoming",
+            "events": ["project.published", "project.withdrawn"],
+            "bodies": ["moon"],
+        },
+    )
+    now = timezone.now()
+    event = WebhookEvent.objects.create(
+        message_id=f"msg_walk{subscription.pk}",
+        type="project.published",
+        created_at=now,
+        body='{"id": "msg_walk", "type": "project.published", "data": {"slug": "interlune-he3"}}',
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription, event=event, state="delivered", attempts=2, last_status=200
+    )
+    WebhookAttempt.objects.create(
+        delivery=delivery, number=1, at=now, outcome="failed", error="answered 500", status=500
+    )
+    WebhookAttempt.objects.create(delivery=delivery, number=2, at=now, outcome="delivered", status=200)
+    return subscription
+
+
+def create_a_subscription(page) -> None:
+    """On the add page: choose the key, give the endpoint and an event, save (the secret page)."""
+    page.locator("#id_api_key").select_option(index=1)
+    page.locator("#id_url").fill("https://hooks.example.org/sdgscore/new")
+    page.locator("input[name=events][value='project.published']").check()
+    page.locator("input[name=_save]").click()
+    page.wait_for_load_state()
+
+
 def both(reason: str) -> dict:
     return dict.fromkeys(LANGUAGES, reason)
 
@@ -145,6 +190,27 @@ PAGES = [
     ),
     AdminPage("changes", "reviewer", "/admin/projects/change/"),
     AdminPage("api-keys", "administrator", "/admin/projects/apikey/"),
+    AdminPage(
+        "webhook-list",
+        "administrator",
+        lambda: webhook_subscription() and "/admin/projects/webhooksubscription/",
+    ),
+    AdminPage(
+        "webhook-change",
+        "administrator",
+        lambda: f"/admin/projects/webhooksubscription/{webhook_subscription().pk}/change/",
+    ),
+    AdminPage(
+        "webhook-created",
+        "administrator",
+        lambda: webhook_subscription() and "/admin/projects/webhooksubscription/add/",
+        then=create_a_subscription,
+    ),
+    AdminPage(
+        "webhook-delivery",
+        "administrator",
+        lambda: f"/admin/projects/webhookdelivery/{webhook_subscription().deliveries.get().pk}/change/",
+    ),
     AdminPage("two-factor-setup", "reviewer", "/admin/two-factor/", second_factor=False),
     AdminPage("two-factor-manage", "reviewer", "/admin/two-factor/"),
     AdminPage("two-factor-recovery-codes", "reviewer", "/admin/two-factor/", then=renew_recovery_codes),
