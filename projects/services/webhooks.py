@@ -19,7 +19,7 @@ from django.utils import timezone
 from projects.models import ApiKey, WebhookSubscription
 from projects.models.webhooks import EVENT_TYPES, MAX_SUBSCRIPTIONS_PER_KEY, MAX_URL
 from projects.vocabularies import TargetBody
-from projects.webhooks.sealed import seal, unseal
+from projects.webhooks.sealed import SealError, reseal, seal, unseal
 from projects.webhooks.signing import new_secret
 from projects.webhooks.transport import refused_because
 
@@ -214,3 +214,22 @@ def signing_secrets(subscription: WebhookSubscription, now: datetime | None = No
     ):
         secrets.append(unseal(subscription.previous_secret_sealed))
     return secrets
+
+
+def secrets_reseal() -> tuple[int, list[int]]:
+    """Every subscription's secrets sealed again under the current SECRET_KEY (after a rotation,
+    before the old key leaves SECRET_KEY_FALLBACKS): how many, and the ids none of the keys opens."""
+    done, unopened = 0, []
+    for subscription in WebhookSubscription.objects.only("secret_sealed", "previous_secret_sealed"):
+        try:
+            fields = {"secret_sealed": reseal(subscription.secret_sealed)}
+            if subscription.previous_secret_sealed:
+                fields["previous_secret_sealed"] = reseal(subscription.previous_secret_sealed)
+        except SealError:
+            unopened.append(subscription.pk)
+            continue
+        WebhookSubscription.objects.filter(
+            pk=subscription.pk, secret_sealed=subscription.secret_sealed
+        ).update(**fields)  # a rotation meanwhile sealed its new secret under the current key already
+        done += 1
+    return done, unopened

@@ -41,3 +41,28 @@ def test_a_rotated_secret_key_keeps_secrets_usable_and_reseal_moves_them(setting
     assert unseal(moved) == secret
     with pytest.raises(SealError):
         unseal(sealed)
+
+
+@pytest.mark.django_db
+def test_the_reseal_command_moves_every_subscription_to_the_new_key(settings):
+    from django.core.management import CommandError, call_command
+
+    from projects.models import ApiKey, WebhookSubscription
+    from projects.services.webhooks import signing_secrets, subscription_create, subscription_rotate
+    from tests.support.actors import key_owner
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "old" * 20, []
+    key = ApiKey.issue(owner=key_owner(), name="Desk", scope="read")[0]
+    subscription, first = subscription_create(
+        key, {"url": "https://a.example.org/", "events": ["project.published"]}
+    )
+    subscription, second = subscription_rotate(subscription, version=subscription.version)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "new" * 20, ["old" * 20]
+    call_command("webhook_secrets_reseal")
+    settings.SECRET_KEY_FALLBACKS = []  # the old key is gone: every secret still opens
+    assert signing_secrets(WebhookSubscription.objects.get()) == [second, first]
+
+    WebhookSubscription.objects.update(secret_sealed=seal(new_secret()))
+    settings.SECRET_KEY = "lost" * 20  # a key no one kept
+    with pytest.raises(CommandError, match=f"ids {subscription.pk}"):
+        call_command("webhook_secrets_reseal")
