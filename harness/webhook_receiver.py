@@ -53,6 +53,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a sender that gave up on a slow answer, or a dropped connection: by design
+
+
 class Receiver:
     """``failures``: the chance of each failing answer ("fail", "slow", "drop"); the rest are 200."""
 
@@ -62,7 +67,7 @@ class Receiver:
         self.requests: list[Request] = []
         self.lock = threading.Lock()
         self.draw = random.Random(seed)  # noqa: S311 (which answers fail, not a secret)
-        self.server = ThreadingHTTPServer((HOST, 0), _Handler)
+        self.server = _Server((HOST, 0), _Handler)
         self.server.daemon_threads = True
         self.server.request_queue_size = 1024
         self.server.receiver = self

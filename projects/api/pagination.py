@@ -33,7 +33,7 @@ def _size(request, name: str, default: int, maximum: int) -> int:
     raw = _single(request, name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:  # "²" is a digit
         raise exceptions.ValidationError({name: [f"Must be a whole number from 1 to {maximum}."]})
     return int(raw)
 
@@ -68,7 +68,7 @@ class PagePagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         raw = _single(request, self.page_query_param)
         raw = "1" if raw is None else raw
-        if not raw.isdigit() or int(raw) < 1:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
             raise exceptions.ValidationError({self.page_query_param: ["Must be a whole number from 1."]})
         return super().paginate_queryset(queryset, request, view)
 

@@ -96,6 +96,7 @@ def _answer(subscription: WebhookSubscription, status_code: int = 200, secret: s
     etag = etag_for(data)
     if secret is not None:
         data = {**data, "secret": secret}
+        headers["Cache-Control"] = "no-store"  # the secret, once: kept by no cache
     return Response(data, status=status_code, headers={"ETag": etag, **headers})
 
 

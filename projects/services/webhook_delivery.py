@@ -30,13 +30,14 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from projects.models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
+from projects.models import ApiKey, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 from projects.webhooks import schedule
 from projects.webhooks.signing import signed_headers
 from projects.webhooks.transport import DeliveryFailed, post
 
 from .errors import Conflict
 from .leases import tasks_lost
+from .webhook_events import listening
 from .webhooks import signing_secrets
 
 State = WebhookDelivery.State
@@ -75,9 +76,9 @@ def event_fan_out(event_id: int) -> int:
         event = WebhookEvent.objects.select_for_update().get(pk=event_id)
         if event.fanned_out_at is not None:
             return 0
-        subscriptions = WebhookSubscription.objects.filter(
-            disabled_at__isnull=True, created_at__lte=event.created_at
-        ).only("events", "operators", "bodies")
+        subscriptions = (
+            listening().filter(created_at__lte=event.created_at).only("events", "operators", "bodies")
+        )
         now = timezone.now()
         created = WebhookDelivery.objects.bulk_create(
             [
@@ -153,10 +154,19 @@ def delivery_send(delivery_id: int, *, task_id: str = "", dead_task: str = "") -
         return "skipped"
     delivery, claim = taken
     subscription, event = delivery.subscription, delivery.event
-    if not subscription.enabled:
-        WebhookDelivery.objects.filter(pk=delivery.pk, claim=claim).update(
-            state=State.FAILED, lease_until=None, claim="", last_error="the subscription is disabled"
-        )
+    refusal = _not_sent_because(subscription)
+    if refusal:
+        with transaction.atomic():
+            if WebhookDelivery.objects.filter(pk=delivery.pk, claim=claim).update(
+                state=State.FAILED, lease_until=None, claim="", last_error=refusal
+            ):
+                WebhookAttempt.objects.create(
+                    delivery_id=delivery.pk,
+                    number=delivery.attempts,
+                    at=delivery.last_attempt_at,
+                    outcome=WebhookAttempt.Outcome.FAILED,
+                    error=f"not sent: {refusal}",
+                )
         return "disabled"
     body = event.body.encode()
     headers = signed_headers(signing_secrets(subscription), event.message_id, int(time.time()), body)
@@ -166,8 +176,18 @@ def delivery_send(delivery_id: int, *, task_id: str = "", dead_task: str = "") -
         status, error = answer.status, ("" if 200 <= answer.status < 300 else f"answered {answer.status}")
     except DeliveryFailed as failure:
         status, error = None, failure.reason
+    except Exception as unexpected:  # recorded like any failure: an attempt never goes unlogged
+        status, error = None, f"could not send: {type(unexpected).__name__}"
     duration = round(1000 * (time.monotonic() - began))
     return _record(delivery, claim, status=status, error=error[:300], duration_ms=duration)
+
+
+def _not_sent_because(subscription: WebhookSubscription) -> str:
+    if not subscription.enabled:
+        return "the subscription is disabled"
+    if not ApiKey.objects.usable().filter(pk=subscription.api_key_id).exists():
+        return "the subscription's API key was revoked or has expired"
+    return ""
 
 
 def _record(

@@ -20,7 +20,7 @@ import orjson
 from django.db import transaction
 from django.utils import timezone
 
-from projects.models import Methodology, Project, RescoreJob, WebhookEvent, WebhookSubscription
+from projects.models import ApiKey, Methodology, Project, RescoreJob, WebhookEvent, WebhookSubscription
 from projects.models.webhooks import MAX_PAYLOAD
 
 PUBLISHED = "project.published"
@@ -34,7 +34,13 @@ def new_message_id() -> str:
 
 
 def _anyone_listening() -> bool:
-    return WebhookSubscription.objects.filter(disabled_at__isnull=True).exists()
+    return listening().exists()
+
+
+def listening():
+    """The subscriptions told of new events: enabled, and their API key still usable (a revoked
+    or expired key's subscriptions are told nothing more)."""
+    return WebhookSubscription.objects.filter(disabled_at__isnull=True, api_key__in=ApiKey.objects.usable())
 
 
 def encode(message_id: str, type_: str, moment, data: dict, *, reference: dict) -> bytes:

@@ -50,6 +50,8 @@ def _url_problem(url: Any) -> str | None:
         return "Give the endpoint's URL."
     if len(url) > MAX_URL:
         return f"At most {MAX_URL} characters."
+    if not url.isascii() or any(character.isspace() or ord(character) < 32 for character in url.strip()):
+        return "Give the URL in ASCII without spaces: percent-encode the rest, the host in IDNA (xn--…)."
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises ValueError for a port out of range)

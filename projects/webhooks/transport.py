@@ -75,11 +75,12 @@ def _addresses(host: str, port: int, *, allow_private: bool) -> list[tuple[int, 
         address = sockaddr[0]
         why = None if allow_private else refused_because(address)
         if why:
-            refusals.append(f"{address} is {why}")
+            refusals.append(why)  # the kind only: the delivery log must not map the service's network
         elif (family, address) not in allowed:
             allowed.append((family, address))
     if not allowed:
-        raise TargetRefused("refused: " + "; ".join(refusals or ["no address"]))
+        kinds = " and ".join(dict.fromkeys(refusals)) or "no address"
+        raise TargetRefused(f"refused: {host} resolves to {kinds}")
     return allowed
 
 
@@ -145,5 +146,5 @@ def _exchange(sock, parts, host, port, secure, body, headers, timeout, began, ad
         raise DeliveryFailed(f"no answer within {timeout:g} s") from None
     except ssl.SSLError as error:
         raise DeliveryFailed(f"TLS: {error.reason or error}") from None
-    except (OSError, http.client.HTTPException) as error:
+    except (OSError, http.client.HTTPException, ValueError, UnicodeError) as error:
         raise DeliveryFailed(f"{type(error).__name__}: {error}") from None

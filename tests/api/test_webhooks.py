@@ -30,6 +30,7 @@ def test_any_key_subscribes_its_own_and_the_secret_is_shown_once(anon, reader, w
     made = create(reader)
     body = made.json()
     assert made["Location"] == f"{URL}/{body['id']}" and body["secret"].startswith("whsec_")
+    assert made["Cache-Control"] == "no-store"
     assert (body["url"], body["events"], body["bodies"], body["enabled"]) == (
         GOOD["url"],
         GOOD["events"],

@@ -42,9 +42,14 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client that gave up on a slow answer: expected, not worth a traceback
+
+
 @pytest.fixture
 def receiver():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server = QuietServer(("127.0.0.1", 0), Receiver)
     server.received, server.behaviour, server.lock = [], "ok", threading.Lock()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
