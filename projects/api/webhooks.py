@@ -261,7 +261,8 @@ class EventBodySerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=EVENT_TYPES)
     timestamp = serializers.DateTimeField(help_text="When the change was made.")
     data = serializers.DictField(
-        help_text="The project as GET /api/v1/projects/{slug} gave it then (project.published); its "
+        help_text="The project as GET /api/v1/projects/{slug} gives it when the event goes out "
+        "(project.published; only its slug and `superseded: true` when a later publication came first); its "
         "tombstone (project.withdrawn); the method as GET /api/v1/methodologies/{version} gives it "
         "(methodology.released); the rescoring's counts (rescoring.completed). A representation "
         "over 256 KiB is replaced by a reference with `truncated: true`."

@@ -47,6 +47,15 @@ class WebhookSubscription(models.Model):
         verbose_name = _("webhook subscription")
         verbose_name_plural = _("webhook subscriptions")
         ordering = ["api_key", "id"]
+        indexes = [
+            # Every publication asks whether anyone listens: an index of the enabled ones only
+            # answers at once, however many are disabled (projects.services.webhook_events).
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(disabled_at__isnull=True),
+                name="webhook_subscription_enabled",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.url
@@ -62,7 +71,8 @@ MAX_PAYLOAD = 256 * 1024  # bytes of a delivery's body; a larger representation 
 class WebhookEvent(models.Model):
     """Something partners are told of, recorded in the transaction that did it (a publication, a
     withdrawal, a method release, the end of a rescoring), with the exact body every delivery
-    of it sends. Recorded only while some subscription is enabled."""
+    of it sends (a publication's is written by its fan-out). Recorded only while some
+    subscription is enabled."""
 
     message_id = models.CharField(_("message id"), max_length=40, unique=True, editable=False)
     type = models.CharField(_("type"), max_length=40, choices=[(name, name) for name in EVENT_TYPES])
@@ -72,6 +82,17 @@ class WebhookEvent(models.Model):
     operator = models.CharField(_("operator"), max_length=80, blank=True, editable=False)
     target_body = models.CharField(_("target body"), max_length=40, blank=True, editable=False)
     fanned_out_at = models.DateTimeField(_("deliveries created"), null=True, blank=True, editable=False)
+    # A project's publication: its body is written by the fan-out (out of the request), from the
+    # project as the API gives it then, while that publication is still the project's newest.
+    publication = models.ForeignKey(
+        "projects.Publication",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("publication"),
+    )
 
     class Meta:
         verbose_name = _("webhook event")

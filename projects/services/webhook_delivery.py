@@ -37,7 +37,7 @@ from projects.webhooks.transport import DeliveryFailed, post
 
 from .errors import Conflict
 from .leases import tasks_lost
-from .webhook_events import listening
+from .webhook_events import listening, publication_body
 from .webhooks import signing_secrets
 
 State = WebhookDelivery.State
@@ -76,6 +76,9 @@ def event_fan_out(event_id: int) -> int:
         event = WebhookEvent.objects.select_for_update().get(pk=event_id)
         if event.fanned_out_at is not None:
             return 0
+        if not event.body:  # a publication's: the project as the API gives it now
+            event.body = publication_body(event)
+            WebhookEvent.objects.filter(pk=event.pk).update(body=event.body)
         subscriptions = (
             listening().filter(created_at__lte=event.created_at).only("events", "operators", "bodies")
         )
@@ -88,9 +91,9 @@ def event_fan_out(event_id: int) -> int:
             ],
             batch_size=500,
         )
-        WebhookEvent.objects.filter(pk=event.pk).update(fanned_out_at=now)
         ids = WebhookDelivery.objects.filter(event=event).values_list("pk", flat=True)
         _tasks().webhook_send_enqueue_many(list(ids))
+        WebhookEvent.objects.filter(pk=event.pk).update(fanned_out_at=timezone.now())
     return len(created)
 
 

@@ -34,7 +34,9 @@ def new_message_id() -> str:
 
 
 def _anyone_listening() -> bool:
-    return listening().exists()
+    # Enabled is enough to record an event (the partial index answers at once); the fan-out
+    # leaves out the subscriptions whose key was revoked or expired.
+    return WebhookSubscription.objects.filter(disabled_at__isnull=True).exists()
 
 
 def listening():
@@ -55,22 +57,20 @@ def encode(message_id: str, type_: str, moment, data: dict, *, reference: dict) 
     return body
 
 
-def _record(type_: str, data, *, reference: dict, operator: str = "", target_body: str = ""):
-    """The event, and its fan-out queued, in the caller's transaction (None: no one listens)."""
+def _record(type_: str, data, *, reference: dict, listened: bool = False, **fields):
+    """The event, and its fan-out queued, in the caller's transaction (None: no one listens).
+    ``data`` None: its body is written by the fan-out (``publication_body``)."""
     from projects.tasks import webhook_fanout_enqueue
 
-    if not _anyone_listening():
+    if not (listened or _anyone_listening()):
         return None
     moment = timezone.now()
     message_id = new_message_id()
-    body = encode(message_id, type_, moment, data() if callable(data) else data, reference=reference)
+    body = b""
+    if data is not None:
+        body = encode(message_id, type_, moment, data() if callable(data) else data, reference=reference)
     event = WebhookEvent.objects.create(
-        message_id=message_id,
-        type=type_,
-        created_at=moment,
-        body=body.decode(),
-        operator=operator,
-        target_body=target_body,
+        message_id=message_id, type=type_, created_at=moment, body=body.decode(), **fields
     )
     webhook_fanout_enqueue(event.pk)
     return event
@@ -78,20 +78,58 @@ def _record(type_: str, data, *, reference: dict, operator: str = "", target_bod
 
 def project_event(project_id: int) -> WebhookEvent | None:
     """``project.published`` or ``project.withdrawn`` for the project's newest publication; call
-    inside the publication's transaction, after the project's row shows it."""
-    from projects.api.rows import project_representation, project_rows, tombstone_representation
+    inside the publication's transaction, after the project's row shows it.
+
+    What it costs the publication is one indexed query when no one listens, and a small row and
+    its task otherwise: the representation of a published project is read by the fan-out, out
+    of the request (``publication_body``). A withdrawal's tombstone is written here.
+    """
+    from projects.api.rows import utc_text
 
     assert transaction.get_connection().in_atomic_block, "an event is recorded with its change"
-    row = project_rows(Project.objects.filter(pk=project_id), drafts=False, extra=("operator__slug",)).get()
-    withdrawn = row["state"] != "published"
-    reference = {"slug": row["slug"], "updated_at": row["updated_at"].isoformat()}
-    return _record(
-        WITHDRAWN if withdrawn else PUBLISHED,
-        (lambda: tombstone_representation(row)) if withdrawn else (lambda: project_representation(row)),
-        reference=reference,
-        operator=row["operator__slug"] or "",
-        target_body=row["target_body"],
+    if not _anyone_listening():
+        return None
+    row = (
+        Project.objects.filter(pk=project_id)
+        .values("slug", "state", "target_body", "operator__slug", "publication_id", "updated_at")
+        .get()
     )
+    fields = {
+        "operator": row["operator__slug"] or "",
+        "target_body": row["target_body"],
+        "publication_id": row["publication_id"],
+    }
+    if row["state"] != "published":
+        tombstone = {
+            "slug": row["slug"],
+            "state": "withdrawn",
+            "withdrawn": True,
+            "updated_at": utc_text(row["updated_at"]),
+        }
+        return _record(WITHDRAWN, tombstone, reference=tombstone, listened=True, **fields)
+    return _record(PUBLISHED, None, reference={}, listened=True, **fields)
+
+
+def publication_body(event: WebhookEvent) -> str:
+    """The body of a ``project.published`` event, written once by its fan-out: the project as the
+    API gives it now, while the event's publication is still its newest; a reference marked
+    ``superseded`` when a later publication or withdrawal came first (whose own event carries
+    the project)."""
+    from projects.api.rows import project_representation, project_rows
+
+    rows = project_rows(Project.objects.filter(publication_id=event.publication_id), drafts=False)
+    row = rows.first() if event.publication_id else None
+    if row is not None and row["state"] == "published":
+        data = project_representation(row)
+        reference = {"slug": row["slug"], "updated_at": data["updated_at"]}
+    else:
+        slug = (
+            Project.objects.filter(publications__pk=event.publication_id)
+            .values_list("slug", flat=True)
+            .first()
+        )
+        data = reference = {"slug": slug, "superseded": True}
+    return encode(event.message_id, event.type, event.created_at, data, reference=reference).decode()
 
 
 def methodology_event(methodology: Methodology) -> WebhookEvent | None:

@@ -350,3 +350,23 @@ def test_the_task_of_a_worker_that_died_is_marked_lost_by_the_second_look(subscr
     assert dead.status == "FAILED" and "WorkerLost" in dead.traceback
     delivery.refresh_from_db()
     assert delivery.state == "delivered" and delivery.attempts == 3
+
+
+def test_a_publication_superseded_before_its_fan_out_is_sent_as_a_reference(subscribed, receiver):
+    """The representation is read by the fan-out, out of the request: when a later withdrawal
+    came first, the earlier event says so rather than show the project as it is now."""
+    subscription, secret = subscribed
+    project = make_project("alpha")
+    withdraw_as_reviewer(project=project, note="Withdrawn at once.")
+    run_tasks()
+    by_type = {verified(secret, r)["type"]: verified(secret, r) for r in receiver.received}
+    assert by_type["project.published"]["data"] == {"slug": "alpha", "superseded": True}
+    assert by_type["project.withdrawn"]["data"]["withdrawn"] is True
+
+
+def test_a_publication_costs_one_query_when_no_one_listens(key, django_assert_num_queries):
+    from projects.services.webhook_events import project_event
+
+    project = make_project("alpha")
+    with transaction.atomic(), django_assert_num_queries(1):
+        assert project_event(project.pk) is None

@@ -11,6 +11,7 @@ from projects.methodology import method_file_data, method_install
 from projects.models import ApiKey, Criterion, Methodology, Project, RescoreJob, WebhookEvent
 from projects.models.webhooks import EVENT_TYPES
 from projects.services.rescoring import rescore_job_chunk
+from projects.services.webhook_delivery import event_fan_out
 from projects.services.webhooks import subscription_create
 from tests.admin.pages import publish_via
 from tests.support.actors import key_owner, member, release_as_administrator
@@ -26,6 +27,10 @@ def subscribed(db):
 
 
 def bodies(type_: str) -> list[dict]:
+    """The bodies of the events of that type, as their deliveries send them (a publication's is
+    written by its fan-out)."""
+    for event_id in WebhookEvent.objects.filter(body="").values_list("pk", flat=True):
+        event_fan_out(event_id)
     events = WebhookEvent.objects.filter(type=type_).order_by("id")
     return [json.loads(body) for body in events.values_list("body", flat=True)]
 
