@@ -203,8 +203,16 @@ def test_the_api_docs_are_axe_clean_opened_and_closed(page):
     expect(page.locator(".opblock-summary-control").first).to_be_visible()
     assert page.evaluate("document.documentElement.lang") == "en"
     assert strict_axe(page) == []
-    for control in page.locator(".opblock-summary-control").all():
-        control.click()
+    # Every operation opened and checked, a tag's operations at a time (closed again after):
+    # with all 34 open at once the page grows so large that axe runs for many minutes.
+    for section in page.locator(".opblock-tag-section").all():
+        controls = section.locator(".opblock-summary-control").all()
+        for control in controls:
+            control.click()
+        assert strict_axe(page) == [], section.locator("h3").first.inner_text()
+        for control in controls:
+            control.click()
+    page.locator(".opblock-summary-control", has_text="List projects").first.click()
     page.locator("section.models h4").first.click()
     expect(page.locator("tr[data-param-name='ordering']").first).to_be_visible()
     assert strict_axe(page) == []
