@@ -126,19 +126,35 @@ class KeyOwnedMixin(ApiViewMixin):
     filter_backends = []
     key_private = True  # the key's own data, not the public record: writes need no staff owner
     replica_reads = False  # what was just written is read back at once
+    owned_model = None  # what the key keeps (a model with an ``api_key``)
+    shown_as = None  # its representation, whose ETag a change must name in If-Match
+
+    def owned(self):
+        return self.owned_model.objects.filter(api_key=api_key_of(self.request))
+
+    def one(self):
+        """The key's object named in the URL (404 for anyone else's)."""
+        return get_object_or_404(self.owned(), pk=self.kwargs["pk"])
+
+    def current(self):
+        """The object, the request's If-Match naming the representation read (428, 412)."""
+        owned = self.one()
+        require_if_match(self.request, etag_for(self.shown_as(owned).data))
+        return owned
+
+    def answer(self, owned, status_code: int = 200, extra: dict | None = None, **headers) -> Response:
+        """The object as written, with its ETag (of the representation alone, never ``extra``)."""
+        data = self.shown_as(owned).data
+        etag = etag_for(data)
+        return Response({**data, **(extra or {})}, status=status_code, headers={"ETag": etag, **headers})
 
 
 class ProfileViewMixin(KeyOwnedMixin):
-    def profiles(self):
-        return WeightingProfile.objects.filter(api_key=api_key_of(self.request))
+    owned_model = WeightingProfile
+    shown_as = ProfileSerializer
 
     def profile(self) -> WeightingProfile:
-        return get_object_or_404(self.profiles(), pk=self.kwargs["pk"])
-
-
-def _written(profile: WeightingProfile, status_code: int = 200, **headers) -> Response:
-    data = ProfileSerializer(profile).data
-    return Response(data, status=status_code, headers={"ETag": etag_for(data), **headers})
+        return self.one()
 
 
 @extend_schema(tags=["profiles"])
@@ -151,7 +167,7 @@ class ProfileListView(ProfileViewMixin, generics.GenericAPIView):
         responses=ProfileSerializer(many=True),
     )
     def get(self, request, *args, **kwargs):
-        return Response([ProfileSerializer(profile).data for profile in self.profiles()])
+        return Response([ProfileSerializer(profile).data for profile in self.owned()])
 
     @extend_schema(
         summary="Keep a new weighting profile",
@@ -161,7 +177,7 @@ class ProfileListView(ProfileViewMixin, generics.GenericAPIView):
     )
     def post(self, request, *args, **kwargs):
         profile = profile_create(api_key_of(request), json_object(request.data))
-        return _written(profile, status.HTTP_201_CREATED, Location=f"/api/v1/profiles/{profile.pk}")
+        return self.answer(profile, status.HTTP_201_CREATED, Location=f"/api/v1/profiles/{profile.pk}")
 
 
 @extend_schema(tags=["profiles"])
@@ -182,9 +198,8 @@ class ProfileDetailView(ProfileViewMixin, generics.GenericAPIView):
         "refused (412).",
     )
     def put(self, request, *args, **kwargs):
-        profile = self.profile()
-        require_if_match(request, etag_for(ProfileSerializer(profile).data))
-        return _written(profile_replace(profile, json_object(request.data), version=profile.version))
+        profile = self.current()
+        return self.answer(profile_replace(profile, json_object(request.data), version=profile.version))
 
     @extend_schema(
         summary="Delete a weighting profile (If-Match)",
@@ -193,8 +208,7 @@ class ProfileDetailView(ProfileViewMixin, generics.GenericAPIView):
         responses={204: None},
     )
     def delete(self, request, *args, **kwargs):
-        profile = self.profile()
-        require_if_match(request, etag_for(ProfileSerializer(profile).data))
+        profile = self.current()
         profile_delete(profile, version=profile.version)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

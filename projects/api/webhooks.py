@@ -23,7 +23,6 @@ from projects.services.webhooks import (
 )
 from projects.vocabularies import TargetBody
 
-from .conditional import etag_for, require_if_match
 from .pagination import PagePagination
 from .permissions import api_key_of
 from .profiles import KeyOwnedMixin
@@ -91,27 +90,18 @@ class WebhookWithSecretSerializer(WebhookSerializer):
     )
 
 
-def _answer(subscription: WebhookSubscription, status_code: int = 200, secret: str | None = None, **headers):
-    data = WebhookSerializer(subscription).data
-    etag = etag_for(data)
-    if secret is not None:
-        data = {**data, "secret": secret}
-        headers["Cache-Control"] = "no-store"  # the secret, once: kept by no cache
-    return Response(data, status=status_code, headers={"ETag": etag, **headers})
-
-
 class WebhookViewMixin(KeyOwnedMixin):
-    def subscriptions(self):
-        return WebhookSubscription.objects.filter(api_key=api_key_of(self.request))
+    owned_model = WebhookSubscription
+    shown_as = WebhookSerializer
 
     def subscription(self) -> WebhookSubscription:
-        return get_object_or_404(self.subscriptions(), pk=self.kwargs["pk"])
+        return self.one()
 
-    def current(self) -> WebhookSubscription:
-        """The subscription, the request's If-Match naming the version read."""
-        subscription = self.subscription()
-        require_if_match(self.request, etag_for(WebhookSerializer(subscription).data))
-        return subscription
+    def with_secret(self, subscription: WebhookSubscription, secret: str, status_code: int, **headers):
+        """The answer that shows the signing secret, once: kept by no cache."""
+        return self.answer(
+            subscription, status_code, {"secret": secret}, **{"Cache-Control": "no-store"}, **headers
+        )
 
 
 @extend_schema(tags=["webhooks"])
@@ -124,7 +114,7 @@ class WebhookListView(WebhookViewMixin, generics.GenericAPIView):
         responses=WebhookSerializer(many=True),
     )
     def get(self, request, *args, **kwargs):
-        return Response([WebhookSerializer(s).data for s in self.subscriptions()])
+        return Response([WebhookSerializer(s).data for s in self.owned()])
 
     @extend_schema(
         summary="Subscribe an endpoint to events",
@@ -134,7 +124,7 @@ class WebhookListView(WebhookViewMixin, generics.GenericAPIView):
     )
     def post(self, request, *args, **kwargs):
         subscription, secret = subscription_create(api_key_of(request), json_object(request.data))
-        return _answer(subscription, 201, secret, Location=f"/api/v1/webhooks/{subscription.pk}")
+        return self.with_secret(subscription, secret, 201, Location=f"/api/v1/webhooks/{subscription.pk}")
 
 
 @extend_schema(tags=["webhooks"])
@@ -156,7 +146,7 @@ class WebhookDetailView(WebhookViewMixin, generics.GenericAPIView):
     def patch(self, request, *args, **kwargs):
         subscription = self.current()
         changed = subscription_change(subscription, json_object(request.data), version=subscription.version)
-        return _answer(changed)
+        return self.answer(changed)
 
     @extend_schema(
         summary="Delete a webhook subscription (If-Match)",
@@ -184,7 +174,7 @@ class WebhookRotateView(WebhookViewMixin, generics.GenericAPIView):
     def post(self, request, *args, **kwargs):
         subscription = self.current()
         rotated, secret = subscription_rotate(subscription, version=subscription.version)
-        return _answer(rotated, 200, secret)
+        return self.with_secret(rotated, secret, 200)
 
 
 # --- The delivery log ------------------------------------------------------------------------
